@@ -1,0 +1,30 @@
+# The two commands of the README: `make app` (set up, then start the browser app) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup app example test lint browser
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --upgrade-strategy only-if-needed -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+app: setup
+	$(PY) -m app
+
+example: setup
+	$(PY) -m app.cli --example --out outputs
+
+# headless Chromium for the browser test, from Debian (never `playwright install`)
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: setup browser
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
