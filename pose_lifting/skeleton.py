@@ -59,3 +59,17 @@ def bone_lengths(poses: np.ndarray) -> np.ndarray:
     parents = [p for p, _ in BONES]
     children = [c for _, c in BONES]
     return np.linalg.norm(poses[..., children, :] - poses[..., parents, :], axis=-1)
+
+
+def complete_torso(joints: np.ndarray) -> np.ndarray:
+    """Set pelvis, thorax and spine from the hips and shoulders, in place, for (..., 17, D) arrays.
+
+    Mocap skeletons and image detectors disagree on where the torso joints are; both sides of the
+    lifter define them the same way so that training data and detector output meet:
+    pelvis = mid-hips, thorax = mid-shoulders, spine = mid(pelvis, thorax).
+    """
+    j = JOINT_INDEX
+    joints[..., j["pelvis"], :] = 0.5 * (joints[..., j["left_hip"], :] + joints[..., j["right_hip"], :])
+    joints[..., j["thorax"], :] = 0.5 * (joints[..., j["left_shoulder"], :] + joints[..., j["right_shoulder"], :])
+    joints[..., j["spine"], :] = 0.5 * (joints[..., j["pelvis"], :] + joints[..., j["thorax"], :])
+    return joints
