@@ -1,0 +1,57 @@
+"""The SCJD training objective: a sparse student learning from ground truth and a frozen dense teacher.
+
+`SCJDObjective` holds the student, the frozen teacher, the FC of Eq. (1) that widens the student's joint
+embedding to the teacher's, and the adjacent-joint mask of Eq. (2); called on a batch of dense windows it
+returns every term of Eq. (8). Without a teacher it is the plain supervised objective (L_reg only).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pose_lifting.losses import DistillConfig, loss_attn, loss_emb, loss_reg, loss_temp, loss_total
+from pose_lifting.model import PoseLifter
+from pose_lifting.sampling import sparse_indices
+from pose_lifting.skeleton import adjacent_joint_mask
+
+
+class SCJDObjective(nn.Module):
+    def __init__(self, student: PoseLifter, teacher: PoseLifter | None = None, config: DistillConfig | None = None):
+        super().__init__()
+        self.student = student
+        self.teacher = teacher
+        self.config = config or DistillConfig()
+        self.register_buffer("mask", torch.from_numpy(adjacent_joint_mask()), persistent=False)
+        s, t = student.config, teacher.config if teacher else None
+        self.register_buffer(
+            "student_frames", torch.from_numpy(sparse_indices(s.receptive_field, s.stride)), persistent=False
+        )
+        if teacher is not None:
+            if t.receptive_field != s.receptive_field or t.stride != 1:
+                raise ValueError("the teacher must be dense over the student's receptive field")
+            if not s.upsample_head or s.teacher_embed_dim != t.embed_dim:
+                raise ValueError("a distilled student needs the Eq. (5) head at the teacher's width")
+            teacher.requires_grad_(False)
+            self.embed_fc = nn.Linear(s.embed_dim, t.embed_dim)  # FC of Eq. (1)
+
+    def train(self, mode: bool = True) -> SCJDObjective:
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()  # frozen: no dropout or stochastic depth in the targets
+        return self
+
+    def forward(self, dense_windows: torch.Tensor, target: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
+        """dense_windows: (B, f^T, J, 2) normalised 2D; target: (B, J, 3). Returns the losses, 'total' included."""
+        student = self.student.forward_features(dense_windows[:, self.student_frames])
+        reg = loss_reg(student.pose, target)  # Eq. (7)
+        if self.teacher is None:
+            return {"total": reg, "reg": reg}
+        with torch.no_grad():
+            teacher = self.teacher.forward_features(dense_windows)
+        stride = self.student.config.stride
+        emb = loss_emb(self.embed_fc(student.joint_embedding), teacher.joint_embedding, stride, epoch, self.config)
+        attn = loss_attn(student.spatial, teacher.spatial, stride, self.mask)  # Eqs. (3)-(4)
+        temp = loss_temp(student.upsampled, teacher.temporal)  # Eq. (6)
+        total = loss_total(reg, emb, attn, temp, self.config)  # Eq. (8)
+        return {"total": total, "reg": reg, "emb": emb, "attn": attn, "temp": temp}

@@ -1,0 +1,162 @@
+"""Inference: load a trained lifter and turn a `Pose2DSequence` into a `Pose3DSequence`.
+
+    lifter = Lifter.from_pretrained("student")          # or "teacher", or a path to a .pt checkpoint
+    poses3d = lifter.lift(poses2d, flip_test=True)
+
+A video is lifted in batches of windows, one window per frame (edges padded by repetition), on the GPU
+when there is one, else the CPU. A GPU that runs out of memory halves the batch and, at the end, falls
+back to the CPU. Videos at another frame rate than the lifter's are resampled to it and back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pose_lifting.model import LifterConfig, PoseLifter, count_flops
+from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
+from pose_lifting.sampling import sparse_indices, video_windows
+from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
+from pose_lifting.skeleton import FLIP_PERMUTATION
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+Progress = Callable[[float, str], None]
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """'auto' -> CUDA when available, else CPU; 'cuda' without a GPU is an error that says so."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here; use auto or cpu")
+    return torch.device(device)
+
+
+def save_checkpoint(path: str | Path, model: PoseLifter, inputs: InputConfig, name: str, **extra) -> Path:
+    """Write weights (fp16) with the config that rebuilds the model and anything else worth keeping."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", torch.float16) for k, v in model.state_dict().items()}
+    torch.save(
+        {"name": name, "config": model.config.to_dict(), "inputs": asdict(inputs), "state_dict": state, **extra}, path
+    )
+    return path
+
+
+def resample(values: np.ndarray, times: np.ndarray, new_times: np.ndarray) -> np.ndarray:
+    """Linear interpolation of (T, ...) values sampled at `times` onto `new_times`."""
+    flat = values.reshape(len(values), -1)
+    out = np.stack([np.interp(new_times, times, flat[:, i]) for i in range(flat.shape[1])], axis=1)
+    return out.reshape(len(new_times), *values.shape[1:]).astype(values.dtype)
+
+
+class Lifter:
+    """A trained lifter ready for inference."""
+
+    def __init__(
+        self, model: PoseLifter, inputs: InputConfig, name: str, device: str = "auto", info: dict | None = None
+    ):
+        self.model = model.eval()
+        self.inputs = inputs
+        self.name = name
+        self.info = info or {}
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        self._mflops: float | None = None
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path = "student", device: str = "auto") -> Lifter:
+        """Load weights/<name>.pt or a checkpoint path; the checkpoint's stored config rebuilds its model."""
+        path = Path(name_or_path)
+        if not path.suffix:
+            path = WEIGHTS_DIR / f"{name_or_path}.pt"
+        if not path.is_file():
+            available = sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
+            raise FileNotFoundError(
+                f"no lifter weights at {path}. Shipped weights: {available or 'none'}; "
+                "train one with `python -m pose_lifting.train` (see README)."
+            )
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        model = PoseLifter(LifterConfig(**checkpoint["config"]))
+        model.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
+        info = {k: v for k, v in checkpoint.items() if k not in ("state_dict", "config", "inputs")}
+        return cls(model, InputConfig(**checkpoint["inputs"]), checkpoint.get("name", path.stem), device, info)
+
+    @property
+    def config(self) -> LifterConfig:
+        return self.model.config
+
+    @property
+    def num_params(self) -> int:
+        return self.model.num_params
+
+    @property
+    def mflops(self) -> float:
+        """MFLOPs per lifted pose, without flip augmentation (see model.count_flops)."""
+        if self._mflops is None:
+            self._mflops = count_flops(self.model.cpu()) / 1e6
+            self.model.to(self.device)
+        return self._mflops
+
+    def predict_windows(self, dense_windows: torch.Tensor, flip_test: bool = False) -> torch.Tensor:
+        """3D poses (B, J, 3) for normalised dense windows (B, receptive_field, J, 2)."""
+        x = dense_windows[:, sparse_indices(self.config.receptive_field, self.config.stride)].to(self.device)
+        with torch.inference_mode():
+            pred = self.model(x)
+            if flip_test:
+                pred = 0.5 * (
+                    pred + flip_horizontal(self.model(flip_horizontal(x, FLIP_PERMUTATION)), FLIP_PERMUTATION)
+                )
+        return pred.float().cpu()
+
+    def lift(
+        self,
+        sequence: Pose2DSequence,
+        flip_test: bool = True,
+        batch_size: int = 1024,
+        progress: Progress | None = None,
+    ) -> Pose3DSequence:
+        """Lift every frame of a 2D sequence to 3D (metres, camera axes, pelvis at the origin)."""
+        start = time.perf_counter()
+        times = np.arange(len(sequence)) / sequence.fps
+        keypoints = sequence.keypoints
+        resampled = abs(sequence.fps - self.inputs.fps) > 0.05 * self.inputs.fps and len(sequence) > 1
+        if resampled:
+            model_times = np.arange(0.0, times[-1] + 1e-9, 1.0 / self.inputs.fps)
+            keypoints = resample(keypoints, times, model_times)
+        frames = torch.from_numpy(keypoints)
+        index = torch.from_numpy(video_windows(len(frames), self.config.receptive_field, 1))
+        poses = []
+        done = 0
+        while done < len(frames):
+            batch = index[done : done + batch_size]
+            windows = normalize_windows(frames[batch], sequence.width, sequence.height, self.inputs.normalization)
+            try:
+                poses.append(self.predict_windows(windows, flip_test))
+            except torch.cuda.OutOfMemoryError:
+                torch.cuda.empty_cache()
+                if batch_size > 16:
+                    batch_size //= 2
+                else:
+                    self.device = torch.device("cpu")
+                    self.model.to(self.device)
+                continue
+            done += len(batch)
+            if progress:
+                progress(done / len(frames), f"lifting with {self.name}")
+        pose3d = torch.cat(poses).numpy()
+        if resampled:
+            pose3d = resample(pose3d, model_times, times)
+        return Pose3DSequence(
+            poses=pose3d,
+            fps=sequence.fps,
+            model=self.name,
+            track_id=sequence.track_id,
+            timestamps=sequence.timestamps,
+            timings={"lift_s": time.perf_counter() - start},
+        )
