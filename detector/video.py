@@ -1,0 +1,195 @@
+"""Read the videos people upload: upright RGB frames streamed one at a time, with the container's fps and timestamps.
+
+Any container and codec FFmpeg (through PyAV) decodes works: mp4, mov, avi, webm, mkv, ... Phone clips store
+portrait video sideways with a rotation in their metadata (the display matrix); frames come out rotated upright
+and `width`/`height` are the upright size. Timestamps come from the container, so variable-frame-rate clips keep
+their real timing; `fps` is the container's average rate (frames over duration), the rate the lifter's window,
+measured in frames, assumes. Frames are decoded lazily and never all held in memory.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TypeVar
+
+import av
+import numpy as np
+
+from detector.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, VideoNotFoundError
+
+SUPPORTED = "mp4, mov, avi, webm, mkv (or any other format FFmpeg decodes)"
+T = TypeVar("T")
+
+
+@dataclass
+class Frame:
+    """One decoded frame: its index in the video, its time in seconds from the first frame, its upright pixels."""
+
+    index: int
+    time: float
+    image: np.ndarray  # (H, W, 3) uint8, RGB (or BGR when asked for)
+
+
+@dataclass
+class Video:
+    """An opened video: what the container says about it, and its frames on demand (iterate for RGB arrays)."""
+
+    path: Path
+    fps: float
+    width: int  # upright size, after rotation
+    height: int
+    num_frames: int
+    timestamps: np.ndarray  # (num_frames,) seconds from the first frame, from the container's packet times
+    rotation: int  # degrees counter-clockwise applied to the stored frames to make them upright: 0, 90, 180, 270
+    codec: str
+
+    @property
+    def duration_s(self) -> float:
+        return float(self.timestamps[-1]) + 1.0 / self.fps if self.num_frames else 0.0
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def scaled_size(self, max_side: int | None) -> tuple[int, int]:
+        """(width, height) with the longest side at most `max_side`, aspect ratio kept."""
+        scale = min(1.0, max_side / max(self.width, self.height)) if max_side else 1.0
+        return max(1, round(self.width * scale)), max(1, round(self.height * scale))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (frame.image for frame in self.frames())
+
+    def frames(
+        self, limit: int | None = None, bgr: bool = False, max_side: int | None = None, threads: int = 0
+    ) -> Iterator[Frame]:
+        """Decode the frames in order (at most `limit`), upright, RGB or (for OpenCV/Ultralytics) BGR.
+
+        `max_side` shrinks frames whose longest side is larger, keeping the aspect ratio; FFmpeg scales (area
+        averaging) while it converts the pixel format, cheaper than converting at full size and resizing after.
+        `threads` is the number of FFmpeg decoding threads (0: FFmpeg picks, one per core).
+        """
+        pixel_format = "bgr24" if bgr else "rgb24"
+        width, height = self.scaled_size(max_side)
+        if self.rotation in (90, 270):
+            width, height = height, width  # the stored frames are sideways
+        with _open(self.path) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            stream.codec_context.thread_count = threads
+            start, decoded = None, 0
+            try:
+                for frame in container.decode(stream):
+                    if limit is not None and decoded >= limit:
+                        return
+                    time = frame.time if frame.time is not None else decoded / self.fps
+                    start = time if start is None else start
+                    image = np.rot90(
+                        frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
+                        k=self.rotation // 90,
+                    )
+                    yield Frame(decoded, float(time - start), np.ascontiguousarray(image))
+                    decoded += 1
+            except av.FFmpegError as error:
+                raise CorruptVideoError(
+                    f"'{self.path.name}' could not be decoded after frame {decoded}: {error}. "
+                    "The file may be truncated or damaged; try re-exporting it."
+                ) from error
+
+
+def read_video(path: str | Path) -> Video:
+    """Open a video and read its metadata (decoding only the first frame); raise a `DetectorError` if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoNotFoundError(f"no video file at '{path}'")
+    if path.stat().st_size == 0:
+        raise EmptyVideoError(f"'{path.name}' is empty (0 bytes); the upload may have failed, try again")
+    with _open(path) as container:
+        if not container.streams.video:
+            raise NotAVideoError(f"'{path.name}' has no video stream (is it an audio file?); supported: {SUPPORTED}")
+        stream = container.streams.video[0]
+        try:
+            first = next(container.decode(stream), None)
+        except av.FFmpegError as error:
+            raise NotAVideoError(f"the video stream of '{path.name}' cannot be decoded: {error}") from error
+        if first is None:
+            raise EmptyVideoError(f"'{path.name}' contains no video frames")
+        rotation = int(round(first.rotation / 90.0)) * 90 % 360
+        rate, declared_frames = stream.average_rate or stream.guessed_rate, stream.frames
+        codec = stream.codec_context.name
+    with _open(path) as container:
+        times = _packet_times(container, container.streams.video[0])
+    fps = _fps(path, rate, times)
+    if times is None:
+        times = np.arange(max(declared_frames, 1)) / fps
+    width, height = (first.height, first.width) if rotation in (90, 270) else (first.width, first.height)
+    return Video(path, fps, width, height, len(times), times, rotation, codec)
+
+
+def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:
+    """Iterate `items` in a background thread, up to `depth` ahead, so that decoding overlaps the consumer's work.
+
+    Exceptions raised while producing are re-raised in the consumer; stopping early stops the thread.
+    """
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put((done, None))
+        except Exception as error:  # handed to the consumer, which re-raises it
+            buffer.put((done, error))
+
+    thread = threading.Thread(target=produce, daemon=True, name="video-decoder")
+    thread.start()
+    try:
+        while True:
+            item, error = buffer.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), mode="r")
+    except av.FFmpegError as error:
+        raise NotAVideoError(
+            f"'{path.name}' is not a video file that can be read ({error.strerror}); supported: {SUPPORTED}"
+        ) from error
+
+
+def _packet_times(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> np.ndarray | None:
+    """Presentation times of all video packets (demuxing only, no decoding), from 0; None if the container has none."""
+    stamps = [packet.pts for packet in container.demux(stream) if packet.size > 0]
+    if not stamps or any(stamp is None for stamp in stamps):
+        return None
+    stamps = np.sort(np.asarray(stamps, dtype=np.float64))
+    return (stamps - stamps[0]) * float(stream.time_base)
+
+
+def _fps(path: Path, rate: Fraction | None, times: np.ndarray | None) -> float:
+    """The container's average frame rate; else frames over duration from the packet times."""
+    if rate and 0 < float(rate) < 1000:
+        return float(rate)
+    if times is not None and len(times) > 1 and times[-1] > 0:
+        return (len(times) - 1) / float(times[-1])
+    raise NotAVideoError(f"'{path.name}' does not state its frame rate and it cannot be inferred from its timestamps")
