@@ -106,18 +106,3 @@ def random_cameras(target: np.ndarray, rng: np.random.Generator, config: CameraC
         height=height,
         principal_offset=rng.uniform(-config.principal_jitter, config.principal_jitter, size=(n, 2)),
     )
-
-
-def h36m_like_cameras(target: np.ndarray, yaw_degrees: np.ndarray) -> Cameras:
-    """Fixed evaluation cameras like Human3.6M's: 1000 x 1002 px, focal 1145 px, 5 m away, 10 deg down."""
-    n = len(target)
-    return cameras_looking_at(
-        target,
-        yaw=np.radians(yaw_degrees),
-        pitch=np.full(n, np.radians(10.0)),
-        roll=np.zeros(n),
-        distance=np.full(n, 5.0),
-        focal=np.full(n, 1145.0),
-        width=np.full(n, 1000.0),
-        height=np.full(n, 1002.0),
-    )

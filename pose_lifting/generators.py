@@ -3,8 +3,8 @@
 Every window is a dense receptive field of frames around a centre frame (edges repeat the first or last
 frame, as at inference). Augmentations, each chosen to cover what in-the-wild video brings:
 time-warp (speed), limb-length scaling (body proportions), random cameras (camera.py), 2D noise and
-outlier joints like a detector's, horizontal flips. Held-out evaluation windows use fixed cameras and
-seeds, so they are the same in every run.
+outlier joints like a detector's, horizontal flips. Held-out views with fixed cameras are made in
+evaluate.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pose_lifting.camera import CameraConfig, Cameras, h36m_like_cameras, random_cameras
+from pose_lifting.camera import CameraConfig, Cameras, random_cameras
 from pose_lifting.sampling import window_offsets
 from pose_lifting.skeleton import BONES, FLIP_PERMUTATION, JOINT_INDEX, LEFT_JOINTS, RIGHT_JOINTS
 
@@ -141,17 +141,3 @@ def mirror_pixels(windows: np.ndarray, width: np.ndarray) -> np.ndarray:
     mirrored = windows[:, :, list(FLIP_PERMUTATION)].copy()
     mirrored[..., 0] = width[:, None, None] - mirrored[..., 0]
     return mirrored
-
-
-def evaluation_windows(
-    sequence: np.ndarray, receptive_field: int, every: int = 5, yaws: Sequence[float] = (0, 90, 180, 270)
-) -> Batch:
-    """Fixed held-out windows of one 3D sequence: every `every`-th frame as a centre, seen by four
-    Human3.6M-like cameras at the given headings, exact 2D (no noise, no flip)."""
-    index = np.clip(
-        np.arange(0, len(sequence), every)[:, None] + window_offsets(receptive_field, 1)[None], 0, len(sequence) - 1
-    )
-    world = np.repeat(sequence[index].astype(np.float32), len(yaws), axis=0)
-    yaw = np.tile(np.asarray(yaws, dtype=np.float64), len(index))
-    centre = world.shape[1] // 2
-    return project_windows(world, h36m_like_cameras(world[:, centre, JOINT_INDEX["pelvis"]], yaw))

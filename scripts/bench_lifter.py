@@ -1,0 +1,62 @@
+"""Benchmark (not a test): lifter inference throughput, student against teacher, on the same machine in one run.
+
+    python -m scripts.bench_lifter [--device cpu|cuda|auto] [--batch 256] [--seconds 10] [--threads N]
+
+Poses per second for a batch of windows (no flip augmentation), and the teacher/student ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import torch
+
+from pose_lifting.lifter import resolve_device
+from pose_lifting.model import STUDENT, TEACHER, PoseLifter, count_flops
+
+MODELS = {"teacher f81 C32": TEACHER, "student f27 C16": STUDENT, "student f9 C16": replace(STUDENT, stride=9)}
+
+
+def throughput(model: PoseLifter, device: torch.device, batch: int, seconds: float) -> float:
+    x = torch.randn(batch, model.config.num_frames, model.config.num_joints, 2, device=device)
+    model = model.to(device).eval()
+    with torch.inference_mode():
+        for _ in range(2):
+            model(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            model(x)
+            runs += 1
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+    return runs * batch / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {name}; batch {args.batch}; torch {torch.__version__}")
+    rates = {}
+    for label, config in MODELS.items():
+        model = PoseLifter(config)
+        rates[label] = throughput(model, device, args.batch, args.seconds)
+        print(f"{label:18s} {count_flops(model) / 1e6:8.1f} MFLOPs  {rates[label]:10.0f} poses/s")
+    teacher = rates["teacher f81 C32"]
+    for label in list(MODELS)[1:]:
+        print(f"{label} is {rates[label] / teacher:.1f}x faster than the teacher")
+
+
+if __name__ == "__main__":
+    main()
