@@ -120,12 +120,12 @@ class DetectionResult:
             if path.suffix == ".npz":
                 with np.load(path, allow_pickle=False) as data:
                     meta = json.loads(str(data["meta"]))
-                    arrays = {name: data[name] for name in ARRAYS}
+                    arrays = {name: data[name] for name in ARRAYS if name in data}
             else:
                 meta = json.loads(path.read_text())
-                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS}
+                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS if name in meta}
         except (OSError, ValueError, KeyError) as error:
             raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
-        if meta.pop("format", None) != FORMAT or meta.pop("version", None) != VERSION:
+        if meta.pop("format", None) != FORMAT or meta.pop("version", None) != VERSION or len(arrays) < len(ARRAYS):
             raise ResultFileError(f"'{path.name}' is not a {FORMAT} v{VERSION} file")
         return cls(**arrays, **meta)
