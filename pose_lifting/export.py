@@ -1,0 +1,142 @@
+"""Ship a trained run: copy its fp16 checkpoint to weights/ and write the model card from measured numbers.
+
+    python -m pose_lifting.export runs/student --name student
+
+The card holds the architecture, the command that trained it, the training data with licences, epochs,
+poses seen and wall time (all read from the run), and held-out metrics that this command measures with
+`pose_lifting.evaluate` (exact 2D through Human3.6M-like and phone cameras, detector-like noisy 2D through the
+Human3.6M-like ones; flip test-time augmentation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import torch
+
+from pose_lifting import evaluate
+from pose_lifting.lifter import WEIGHTS_DIR, Lifter
+
+SETTINGS = {"exact 2D": ["--cameras", "h36m", "phone"], "noisy 2D": ["--cameras", "h36m", "--noise"]}
+
+
+def training_command(train: dict) -> str:
+    """The command line that reproduces a run, from the TrainConfig stored in its checkpoint."""
+    arch = train["architecture"]
+    flags = [
+        f"--model {train['model']}",
+        f"--out {train['out']}",
+        f"--epochs {train['epochs']}",
+        f"--epoch-size {train['epoch_size']}",
+        f"--batch-size {train['batch_size']}",
+        f"--lr {train['lr']}",
+        f"--embed-dim {arch['embed_dim']}",
+        f"--depth {arch['depth']}",
+        f"--stride {arch['stride']}",
+        f"--normalization {train['inputs']['normalization']}",
+    ]
+    if train.get("teacher"):
+        flags.append(f"--teacher {train['teacher']} --switch-epoch {train['distill']['switch_epoch']}")
+    return "python -m pose_lifting.train " + " ".join(flags)
+
+
+def data_table(data_dir: Path) -> list[str]:
+    index = json.loads((data_dir / "mocap" / "index.json").read_text())
+    rows = ["| sequence | source | split | frames (30 fps) | licence |", "|---|---|---|---|---|"]
+    for s in index["sequences"]:
+        rows.append(f"| {s['name']} | {s['source']} | {s['split']} | {s['frames']} | {s['licence']} |")
+    return rows
+
+
+def metrics_rows(results: dict[str, dict]) -> list[str]:
+    rows = [
+        "| 2D input | cameras | MPJPE | P-MPJPE | N-MPJPE | MPJVE | PCK@150 | AUC |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for setting, result in results.items():
+        o = result["overall"]
+        rows.append(
+            f"| {setting} | {', '.join(result['cameras'])} | {o['mpjpe']:.1f} | {o['p_mpjpe']:.1f} | "
+            f"{o['n_mpjpe']:.1f} | {o['mpjve']:.2f} | {o['pck150']:.1f} | {o['auc']:.1f} |"
+        )
+    per_source = ["| source (exact 2D) | MPJPE | P-MPJPE | frames x views |", "|---|---|---|---|"]
+    for source, m in results["exact 2D"]["per_source"].items():
+        per_source.append(f"| {source} | {m['mpjpe']:.1f} | {m['p_mpjpe']:.1f} | {m['frames']} |")
+    return rows + [""] + per_source
+
+
+def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
+    source = run / "model.pt"
+    checkpoint = torch.load(source, map_location="cpu", weights_only=True)
+    weights_dir.mkdir(parents=True, exist_ok=True)
+    target = weights_dir / f"{name}.pt"
+    shutil.copyfile(source, target)
+    lifter = Lifter.from_pretrained(target, device="cpu")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for setting, flags in SETTINGS.items():
+            out = Path(tmp) / "eval.json"
+            evaluate.main([str(target), "--data-dir", str(data_dir), "--device", "cpu", "--json", str(out), *flags])
+            results[setting] = json.loads(out.read_text())[0]
+    (weights_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
+    train = checkpoint["train"]
+    c = lifter.config
+    lines = [
+        f"# Model card: `{name}` ({checkpoint['name']})",
+        "",
+        f"File: `weights/{name}.pt` (fp16, {target.stat().st_size / 1e6:.1f} MB). "
+        f'Load: `Lifter.from_pretrained("{name}")`.',
+        "",
+        "## Architecture",
+        f"SCJD {'sparse student' if c.stride > 1 else 'dense lifter'}: {c.num_frames} input frames sampled with stride "
+        f"{c.stride} over a {c.receptive_field}-frame receptive field, C = {c.embed_dim}, {c.depth} spatial + "
+        f"{c.depth} temporal blocks, {c.num_heads} heads, MLP ratio {c.mlp_ratio}, "
+        f"{'Eq. (5) upsampling head' if c.upsample_head else 'PoseFormer head'}. "
+        f"{lifter.num_params / 1e6:.3f} M parameters, {lifter.mflops:.1f} MFLOPs per pose (no flip).",
+        f"Input: 2D keypoints (Human3.6M order), `{lifter.inputs.normalization}` normalisation, "
+        f"resampled to {lifter.inputs.fps:g} fps. Output: 3D joints in metres, camera axes, pelvis at the origin.",
+        "",
+        "## Training",
+        f"Command: `{training_command(train)}`",
+        "",
+        f"Stopped after epoch {checkpoint['epoch'] - 1} of {train['epochs']} "
+        f"({checkpoint['poses_seen']:,} poses seen, {checkpoint['train_seconds'] / 3600:.2f} h of training wall time, "
+        f"{train['epoch_size']:,} random windows per epoch; the schedule assumes all {train['epochs']} epochs).",
+        "AdamW, weight decay 0.1, learning rate 1e-3 decayed x0.98 per epoch; virtual cameras with the augmentation "
+        "of `pose_lifting/generators.py`.",
+        "",
+        "## Data",
+        "Real mocap from registry packages, prepared by `python -m pose_lifting.data.prepare`. Held-out sequences "
+        "are never used in training.",
+        "",
+        *data_table(data_dir),
+        "",
+        "The weights are released under AGPL-3.0 with the project. LAFAN1 (CC BY-NC-ND 4.0) restricts "
+        "commercial use of what is derived from it: treat these weights as research-only.",
+        "",
+        f"## Held-out metrics (mm; measured by `python -m pose_lifting.export {run} --name {name}`)",
+        "Whole held-out sequences, every frame, static cameras at four headings, flip test-time augmentation.",
+        "",
+        *metrics_rows(results),
+        "",
+    ]
+    card = weights_dir / f"{name}.md"
+    card.write_text("\n".join(lines))
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="training run folder holding model.pt")
+    parser.add_argument("--name", required=True, help="shipped name, e.g. student or teacher")
+    parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    args = parser.parse_args(argv)
+    print(f"model card written to {export(args.run, args.name, args.data_dir)}")
+
+
+if __name__ == "__main__":
+    main()
