@@ -144,3 +144,13 @@ def test_prefetch_keeps_order_passes_errors_and_stops_early():
     assert next(items) == 0
     items.close()
     assert not any(thread.name == "video-decoder" for thread in threading.enumerate())
+
+
+def test_command_line_prints_the_error_for_bad_input(tmp_path, capsys):
+    from detector.__main__ import main
+
+    path = tmp_path / "notes.mp4"
+    path.write_text("not a video")
+    assert main([str(path), "--out", str(tmp_path / "out.npz")]) == 1
+    assert "error: 'notes.mp4' is not a video file" in capsys.readouterr().err
+    assert not (tmp_path / "out.npz").exists()
