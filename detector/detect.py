@@ -48,6 +48,7 @@ def detect(path: str | Path, config: DetectorConfig | None = None, progress: Pro
     # frames are decoded at the inference size; keypoints and boxes are scaled back to the video's pixels
     scaled_width, scaled_height = video.scaled_size(config.imgsz)
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
+    box_to_video = np.tile(to_video, 2)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
     frames = video.frames(limit, bgr=True, max_side=config.imgsz, threads=threads)
     batches = prefetch(_batched(frames, config.batch_size), config.prefetch_batches)
@@ -68,11 +69,11 @@ def detect(path: str | Path, config: DetectorConfig | None = None, progress: Pro
                 rows["track_id"].append(ids)
                 rows["keypoints_coco"].append(found.keypoints[index] * to_video)
                 rows["scores_coco"].append(found.keypoint_scores[index])
-                rows["boxes"].append(found.boxes[index] * np.tile(to_video, 2))
+                rows["boxes"].append(found.boxes[index] * box_to_video)
                 rows["box_scores"].append(found.box_scores[index])
                 times.append(frame.time)
             tracking += perf_counter() - tick
-            report(len(times) / limit, f"detecting people: frame {len(times)} of {limit}")
+            report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
 
     if len(times) < config.min_frames:
         raise _too_short(video, len(times), config)
