@@ -1,0 +1,95 @@
+"""Writers for the app's downloads: an H.264 mp4 and a GIF written frame by frame, and npz/JSON result files.
+
+The CSV of 3D joints is written by `pose_lifting.sequence.write_pose_csv` (its header is defined there, once).
+The mp4 is H.264 (yuv420p, `faststart`) so that browsers play it; builds of FFmpeg without an H.264 encoder
+fall back to MPEG-4 Part 2, which downloads fine but may not play inline.
+"""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+from PIL import Image
+
+
+def h264_available() -> bool:
+    return "libx264" in av.codecs_available
+
+
+class Mp4Writer:
+    """`with Mp4Writer(path, fps) as out: out.write(rgb_frame)`; every frame must have the first frame's size."""
+
+    def __init__(self, path: str | Path, fps: float) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.container = av.open(str(self.path), "w", options={"movflags": "+faststart"})
+        self.stream: av.video.stream.VideoStream | None = None
+
+    def write(self, image: np.ndarray) -> None:
+        if self.stream is None:
+            codec, options = ("libx264", {"preset": "veryfast", "crf": "23"}) if h264_available() else ("mpeg4", {})
+            self.stream = self.container.add_stream(codec, rate=Fraction(self.fps).limit_denominator(1001))
+            self.stream.options = options
+            self.stream.height, self.stream.width = image.shape[:2]
+            self.stream.pix_fmt = "yuv420p"
+        self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.container.mux(self.stream.encode())
+        self.container.close()
+
+    def __enter__(self) -> Mp4Writer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class GifWriter:
+    """Collects frames (as 256-colour images) and writes a looping GIF that plays at `fps` on close."""
+
+    def __init__(self, path: str | Path, fps: float) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.frames: list[Image.Image] = []
+
+    def write(self, image: np.ndarray) -> None:
+        self.frames.append(Image.fromarray(image).quantize(colors=64, method=Image.Quantize.FASTOCTREE))
+
+    def durations_ms(self) -> list[int]:
+        """Per-frame delays; GIF counts in hundredths of a second, so they alternate to keep the average exact."""
+        ticks = np.round(np.arange(len(self.frames) + 1) * 100.0 / self.fps).astype(int)
+        return (np.diff(ticks) * 10).tolist()
+
+    def close(self) -> None:
+        if self.frames:
+            first, *rest = self.frames
+            first.save(self.path, save_all=True, append_images=rest, duration=self.durations_ms(), loop=0)
+
+    def __enter__(self) -> GifWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """Arrays as they are, `meta` as a JSON string under the key `meta`."""
+    path = Path(path)
+    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+    return path
+
+
+def write_json(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
+    """`meta` and the arrays as nested lists (NaN, where a person is absent, becomes null), 4 decimals."""
+    path = Path(path)
+    lists = {name: np.where(np.isfinite(a), np.round(a, 4), None).tolist() if a.dtype.kind == "f" else a.tolist()
+             for name, a in arrays.items()}  # fmt: skip
+    path.write_text(json.dumps(meta | lists))
+    return path

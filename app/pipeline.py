@@ -1,0 +1,395 @@
+"""The one pipeline both front ends call: a video (or a 2D keypoints file) in, 3D poses, renders and files out.
+
+    result = run_pipeline("clip.mp4", "outputs", PipelineConfig(models=("student", "teacher")))
+
+video -> `detector.detect` (decode, YOLO pose, tracking, COCO -> H36M 2D) -> `Lifter.lift` per model (sparse
+windows, flip test) -> `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py) -> `<stem>_3d.csv`
+(one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`), `<stem>_pose.npz` and
+`<stem>_pose.json`. A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`,
+`height`, `layout` "coco" or "h36m") or a detection file saved by `python -m detector` skips the detector.
+
+Coordinate frame of every 3D output: the lifter's camera axes, x to the right of the image, y down, z away
+from the camera, in metres, with the pelvis of each person at the origin in every frame.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from app import export, render
+from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
+from detector.examples import ExampleUnavailableError
+from detector.remap import coco_to_h36m
+from pose_lifting.lifter import WEIGHTS_DIR, Lifter
+from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
+from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+
+Progress = Callable[[float, str], None]
+
+COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
+MODEL_CHOICES = {"student": ("student",), "teacher": ("teacher",), "both": ("student", "teacher")}
+TRAIN_COMMANDS = {
+    "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
+    "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
+}
+KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
+
+
+class InputError(ValueError):
+    """The input file or the settings cannot be processed; the message says why and what to do."""
+
+
+# errors caused by the input or the set-up, whose message is all a user needs (no stack trace)
+USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError)
+
+
+@dataclass
+class PipelineConfig:
+    """Everything a run can change, with defaults for a laptop CPU."""
+
+    models: tuple[str, ...] = ("student",)  # lifter names (weights/<name>.pt) or checkpoint paths; first is main
+    device: str = "auto"  # auto (GPU when present), cpu or cuda, for the detector and the lifters
+    all_tracks: bool = False  # lift every person (CSV gets a person_id column); default: the main subject only
+    flip_test: bool = True  # average each pose with the lift of the mirrored input
+    max_frames: int | None = None  # process at most this many frames (None: no cap)
+    max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
+    imgsz: int = 640  # the detector's inference resolution (longest side)
+    video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
+    gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
+    gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
+    view: render.View = field(default_factory=render.View)  # the 3D panel's virtual camera
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            raise InputError("choose at least one lifter model")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise InputError(f"device must be auto, cpu or cuda, got {self.device!r}")
+
+    def detector_config(self) -> DetectorConfig:
+        device = {"auto": None, "cpu": "cpu", "cuda": "cuda:0"}[self.device]
+        return DetectorConfig(
+            device=device, imgsz=self.imgsz, max_frames=self.max_frames, max_duration_s=self.max_duration_s
+        )
+
+
+@dataclass
+class ModelRun:
+    """One lifter's output: a 3D sequence per person (same order as the 2D people) and its cost."""
+
+    label: str  # "student", "teacher" or a checkpoint's file stem; names its CSV
+    lifter_name: str  # the name stored in the checkpoint
+    poses: list[Pose3DSequence]
+    lift_s: float
+    mflops: float  # per lifted pose, without flip test
+    num_params: int
+    device: str
+
+    def ms_per_frame(self) -> float:
+        return 1000 * self.lift_s / max(1, sum(len(p) for p in self.poses))
+
+
+@dataclass
+class Comparison:
+    """The main subject's per-joint distance between two models' 3D poses (after centring both at the pelvis)."""
+
+    labels: tuple[str, str]
+    times: np.ndarray  # (T,) seconds
+    distance_mm: np.ndarray  # (T, 17)
+
+    @property
+    def mean_mm(self) -> float:
+        return float(self.distance_mm.mean())
+
+
+@dataclass
+class PipelineResult:
+    source: Path
+    num_frames: int  # frames of the input processed
+    fps: float
+    width: int
+    height: int
+    people: list[Pose2DSequence]  # H36M 2D per person, main subject first
+    frame_offsets: list[int]  # the input frame where each person's sequence starts
+    models: list[ModelRun]
+    timings: dict[str, float]  # seconds per stage: detect, lift, render, export, total
+    files: dict[str, Path]  # mp4, gif, npz, json, and csv:<label> per model
+    warnings: list[str]
+    comparison: Comparison | None
+
+    def ms_per_frame(self) -> dict[str, float]:
+        return {stage: 1000 * seconds / self.num_frames for stage, seconds in self.timings.items()}
+
+    def end_to_end_fps(self) -> float:
+        return self.num_frames / self.timings["total"]
+
+
+def run_pipeline(
+    input_path: str | Path, out_dir: str | Path, config: PipelineConfig | None = None, progress: Progress | None = None
+) -> PipelineResult:
+    """Process one input file and write every output into `out_dir`; `progress(fraction, message)` as it goes."""
+    config = config or PipelineConfig()
+    report = progress or (lambda fraction, message: None)
+    input_path, out_dir = Path(input_path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    lifters = [load_lifter(name, config.device) for name in config.models]  # fail early on missing weights
+
+    tick = time.perf_counter()
+    people, timestamps, warnings = read_people(input_path, config, _span(report, 0.0, 0.6))
+    num_frames = len(timestamps)
+    offsets = [int(np.searchsorted(timestamps, p.times()[0] - 1e-6)) for p in people]
+    timings["detect"] = time.perf_counter() - tick
+
+    labels = [weights_path(name).stem for name in config.models]
+    share = 0.1 / len(lifters)
+    runs = [_lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
+            for i, (label, lifter) in enumerate(zip(labels, lifters))]  # fmt: skip
+    timings["lift"] = sum(run.lift_s for run in runs)
+
+    tick = time.perf_counter()
+    stem = input_path.stem
+    files = {"mp4": out_dir / f"{stem}_side_by_side.mp4", "gif": out_dir / f"{stem}_3d.gif"}
+    first = people[0]
+    is_video = input_path.suffix.lower() not in (".npz", ".json")
+    frames = _video_frames(input_path, num_frames, config) if is_video else _blank_frames(first, num_frames, config)
+    render_videos(frames, num_frames, people, offsets, runs, first.fps, files, config, _span(report, 0.7, 0.97))
+    timings["render"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    report(0.97, "writing the files")
+    for run in runs:
+        name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
+        files[f"csv:{run.label}"] = write_pose_csv(out_dir / name, run.poses, with_person_id=config.all_tracks)
+    comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
+    timings["export"] = time.perf_counter() - tick
+    timings["total"] = time.perf_counter() - started
+    result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, offsets, runs,
+                            timings, files, warnings, comparison)  # fmt: skip
+    arrays, meta = result_arrays(result, timestamps)
+    files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
+    files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
+    report(1.0, f"done: {num_frames} frames at {result.end_to_end_fps():.1f} fps")
+    return result
+
+
+def weights_path(name_or_path: str | Path) -> Path:
+    """weights/<name>.pt for a bare name, else the path itself."""
+    path = Path(name_or_path)
+    return WEIGHTS_DIR / f"{name_or_path}.pt" if not path.suffix else path
+
+
+def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
+    """A lifter from weights/ or a checkpoint path, loaded once per file version and device."""
+    path = weights_path(name_or_path)
+    if not path.is_file():
+        how = TRAIN_COMMANDS.get(path.stem)
+        hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
+        raise InputError(f"the lifter weights {path} do not exist yet: {hint} (see README, 'Training').")
+    return _cached_lifter(str(path.resolve()), path.stat().st_mtime, device)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_lifter(path: str, mtime: float, device: str) -> Lifter:
+    try:
+        return Lifter.from_pretrained(path, device)
+    except RuntimeError as error:  # e.g. --device cuda without a GPU
+        raise InputError(str(error)) from error
+
+
+def run_detector(path: Path, config: PipelineConfig, progress: Progress) -> DetectionResult:
+    """The detector stage; a GPU that runs out of memory is retried on the CPU."""
+    detector_config = config.detector_config()
+    try:
+        return detect(path, detector_config, progress)
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        result = detect(path, replace(detector_config, device="cpu"), progress)
+        result.warnings.append("the GPU ran out of memory; the detector ran on the CPU instead")
+        return result
+
+
+def read_people(
+    path: Path, config: PipelineConfig, progress: Progress
+) -> tuple[list[Pose2DSequence], np.ndarray, list[str]]:
+    """The 2D people (main subject first), the timestamps of all processed frames, and warnings for the user.
+
+    A video goes through the detector; a detection file (`python -m detector --out x.npz/.json`) is read back;
+    any other `.npz` is a keypoints file (see the module doc).
+    """
+    if path.suffix.lower() not in (".npz", ".json"):
+        detections = run_detector(path, config, progress)
+    elif path.suffix.lower() == ".json" or _is_detection_file(path):
+        detections = DetectionResult.load(path)
+    else:
+        person, warnings = read_keypoints(path, config)
+        return [person], person.times(), warnings
+    people = detections.tracks() if config.all_tracks else [detections.main_track()]
+    return people, detections.timestamps, list(detections.warnings)
+
+
+def _is_detection_file(path: Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return "meta" in data.files
+    except (OSError, ValueError) as error:
+        raise InputError(f"'{path.name}' is not a readable .npz file: {error}") from error
+
+
+def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, list[str]]:
+    """A 2D keypoints `.npz` (see the module doc), cut to max_frames / max_duration_s with a warning."""
+    with np.load(path, allow_pickle=False) as data:
+        content = {key: data[key] for key in data.files}
+    missing = [key for key in KEYPOINT_FILE_KEYS if key not in content]
+    if missing:
+        raise InputError(
+            f"'{path.name}' lacks {', '.join(missing)}; a keypoints file holds keypoints (T, 17, 2) pixels, "
+            "scores (T, 17), fps, width, height and layout ('coco' or 'h36m')"
+        )
+    layout = str(content["layout"])
+    keypoints, scores = content["keypoints"], content["scores"]
+    if layout not in ("coco", "h36m"):
+        raise InputError(f"'{path.name}': layout must be 'coco' or 'h36m', got {layout!r}")
+    if keypoints.ndim != 3 or keypoints.shape[1:] != (NUM_JOINTS, 2) or scores.shape != keypoints.shape[:2]:
+        raise InputError(
+            f"'{path.name}': keypoints must be (T, 17, 2) and scores (T, 17), got {keypoints.shape} and {scores.shape}"
+        )
+    if layout == "coco":
+        keypoints, scores = coco_to_h36m(keypoints, scores)
+    try:
+        person = Pose2DSequence(keypoints, scores, float(content["fps"]), int(content["width"]), int(content["height"]))
+    except ValueError as error:
+        raise InputError(f"'{path.name}': {error}") from error
+    limit = len(person) if config.max_frames is None else min(len(person), config.max_frames)
+    if config.max_duration_s is not None:
+        limit = min(limit, int(np.searchsorted(person.times(), config.max_duration_s)))
+    if limit >= len(person):
+        return person, []
+    warning = (f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
+               f"max_duration_s={config.max_duration_s}); raise the limit to process all of them")  # fmt: skip
+    return replace(person, keypoints=person.keypoints[:limit], scores=person.scores[:limit]), [warning]
+
+
+def _lift(
+    label: str, lifter: Lifter, people: list[Pose2DSequence], config: PipelineConfig, progress: Progress
+) -> ModelRun:
+    tick = time.perf_counter()
+    poses = [lifter.lift(p, flip_test=config.flip_test, progress=lambda f, m, i=i: progress((i + f) / len(people), m))
+             for i, p in enumerate(people)]  # fmt: skip
+    lift_s = time.perf_counter() - tick
+    return ModelRun(label, lifter.name, poses, lift_s, lifter.mflops, lifter.num_params, str(lifter.device))
+
+
+def compare(a: ModelRun, b: ModelRun) -> Comparison:
+    """Per-joint distance between two models' main-subject poses, in millimetres."""
+    distance = 1000 * np.linalg.norm(a.poses[0].poses - b.poses[0].poses, axis=-1)
+    return Comparison((a.label, b.label), a.poses[0].times(), distance)
+
+
+def _video_frames(path: Path, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
+    """The video's frames again (the detector keeps none), decoded straight at the output height."""
+    video = read_video(path)
+    max_side = round(config.video_height * max(video.width, video.height) / video.height)
+    return (frame.image for frame in video.frames(limit=num_frames, max_side=max_side, threads=0))
+
+
+def _blank_frames(person: Pose2DSequence, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
+    """A grey canvas of the keypoints' image size (scaled to the output height) for keypoint-file inputs."""
+    width = round(person.width * config.video_height / person.height)
+    canvas = np.full((config.video_height, width, 3), 90, np.uint8)
+    return (canvas.copy() for _ in range(num_frames))
+
+
+def render_videos(
+    frames: Iterator[np.ndarray],
+    num_frames: int,
+    people: list[Pose2DSequence],
+    offsets: list[int],
+    runs: list[ModelRun],
+    fps: float,
+    files: dict[str, Path],
+    config: PipelineConfig,
+    progress: Progress,
+) -> None:
+    """Write the side-by-side mp4 (2D overlay | 3D panel) and the 3D GIF in one pass over the frames.
+
+    The first model's skeletons are drawn in colour, the second model's (if any) in white beneath them. With
+    several people, each 3D skeleton is shifted sideways by its pelvis' place in the image (about 2 m per frame
+    height), so that they stand apart; with one person the pelvis stays at the centre of the panel.
+    """
+    gif_step = int(np.ceil(num_frames / config.gif_max_frames))
+    gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
+    legend = " / ".join(f"{run.label}{' (white)' if i else ''}" for i, run in enumerate(runs))
+    panel = None
+    with export.Mp4Writer(files["mp4"], fps) as mp4, export.GifWriter(files["gif"], fps / gif_step) as gif:
+        for index, image in enumerate(frames):
+            if panel is None:
+                panel = render.Panel3D(replace(config.view, size=image.shape[0]))
+            scale = np.array([image.shape[1] / people[0].width, image.shape[0] / people[0].height], np.float32)
+            skeletons: list[list[np.ndarray]] = [[] for _ in runs]
+            for person, (p, start) in enumerate(zip(people, offsets)):
+                t = index - start
+                if not 0 <= t < len(p):
+                    continue
+                render.draw_2d(image, p.keypoints[t] * scale, p.scores[t])
+                shift = np.zeros(3, np.float32)
+                if len(people) > 1:
+                    shift[0] = 2.0 * (p.keypoints[t, JOINT_INDEX["pelvis"], 0] - p.width / 2) / p.height
+                for model, run in enumerate(runs):
+                    skeletons[model].append(run.poses[person].poses[t] + shift)
+            main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
+            panel_image = panel.draw(main, second)
+            render.label(panel_image, legend)
+            mp4.write(render.side_by_side(image, panel_image))
+            if index % gif_step == 0:
+                gif.write(gif_panel.draw(main, second))
+            if index % 10 == 0:
+                progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+    """Frame-aligned arrays (person, frame, ...) with NaN where a person is absent, and the metadata."""
+    shape = (len(result.people), result.num_frames, NUM_JOINTS)
+    arrays = {
+        "timestamps": np.asarray(timestamps[: result.num_frames], np.float64),
+        "person_id": np.array([p.track_id for p in result.people], np.int64),
+        "keypoints_2d": np.full(shape + (2,), np.nan, np.float32),
+        "scores_2d": np.full(shape, np.nan, np.float32),
+    }
+    for run in result.models:
+        arrays[f"poses_3d_{run.label}"] = np.full(shape + (3,), np.nan, np.float32)
+    for person, (p, start) in enumerate(zip(result.people, result.frame_offsets)):
+        span = slice(start, start + len(p))
+        arrays["keypoints_2d"][person, span] = p.keypoints
+        arrays["scores_2d"][person, span] = p.scores
+        for run in result.models:
+            arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
+    meta = {
+        "source": result.source.name,
+        "fps": result.fps,
+        "width": result.width,
+        "height": result.height,
+        "joint_names": list(JOINT_NAMES),
+        "coordinates_3d": COORDINATES,
+        "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
+        "models": {run.label: {"lifter": run.lifter_name, "mflops": run.mflops, "num_params": run.num_params,
+                               "device": run.device, "ms_per_frame": run.ms_per_frame()} for run in result.models},
+        "timings_s": result.timings,
+        "ms_per_frame": result.ms_per_frame(),
+        "warnings": result.warnings,
+        "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
+    }  # fmt: skip
+    return arrays, json.loads(json.dumps(meta, default=float))
+
+
+def _span(progress: Progress, start: float, end: float) -> Progress:
+    """A progress callback for one stage that maps its 0..1 onto start..end of the whole run."""
+    return lambda fraction, message: progress(start + (end - start) * min(max(fraction, 0.0), 1.0), message)
