@@ -73,7 +73,7 @@ def main() -> None:
     threads = torch.get_num_threads()
     print(
         f"clip {clip.name}: 1920x1080, {args.frames} frames; device {device}; "
-        f"{os.cpu_count()} CPUs, {threads} torch threads"
+        f"{os.cpu_count()} CPUs, {threads} torch threads; load average before {os.getloadavg()[0]:.1f}"
     )
     frames = [frame.image for frame in read_video(clip).frames(bgr=True)]
     print("| imgsz | decode only | model only | decode + detect | detect speed / model speed |")
