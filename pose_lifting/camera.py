@@ -40,16 +40,18 @@ class Cameras:
     height: np.ndarray  # (B,)
 
     def to_camera(self, points: np.ndarray) -> np.ndarray:
-        """World points (B, ..., 3) -> camera coordinates (B, ..., 3)."""
-        shape = points.shape
-        flat = points.reshape(shape[0], -1, 3) - self.centre[:, None]
-        return np.einsum("bij,bnj->bni", self.rotation, flat).reshape(shape)
+        """World points (B, ..., 3) -> camera coordinates (B, ..., 3), in the points' precision."""
+        shape, dtype = points.shape, points.dtype
+        flat = points.reshape(shape[0], -1, 3) - self.centre[:, None].astype(dtype)
+        return (flat @ self.rotation.transpose(0, 2, 1).astype(dtype)).reshape(shape)
 
     def project(self, points_camera: np.ndarray) -> np.ndarray:
-        """Camera points (B, ..., 3) -> pixels (B, ..., 2); depth is kept at least 10 cm."""
-        depth = np.maximum(points_camera[..., 2:3], 0.1)
+        """Camera points (B, ..., 3) -> pixels (B, ..., 2) in the points' precision; depth is kept at least 10 cm."""
+        dtype = points_camera.dtype
+        depth = np.maximum(points_camera[..., 2:3], dtype.type(0.1))
         expand = (slice(None),) + (None,) * (points_camera.ndim - 2)
-        return points_camera[..., :2] / depth * self.focal[expand][..., None] + self.principal[expand]
+        focal, principal = self.focal.astype(dtype)[expand][..., None], self.principal.astype(dtype)[expand]
+        return points_camera[..., :2] / depth * focal + principal
 
 
 def rotation_yaw_pitch_roll(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarray:

@@ -1,112 +1,29 @@
-"""Evaluate lifter checkpoints on the held-out mocap: MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK@150mm, AUC.
+"""Evaluate lifter checkpoints on held-out data: MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK@150mm, AUC.
 
     python -m pose_lifting.evaluate weights/student.pt weights/teacher.pt [--cameras h36m phone] [--json out.json]
+    python -m pose_lifting.evaluate runs/h36m_teacher/model.pt --data h36m --h36m-3d data_3d_h36m.npz \
+        --h36m-2d data_2d_h36m_cpn_ft_h36m_dbb.npz
 
-Every held-out sequence (never seen in training; see pose_lifting.data.mocap.split) is filmed by fixed
-static cameras and lifted through the same `Lifter.lift` path the app uses, one window per frame. Two
-camera sets: "h36m" (Human3.6M-like: 1000 x 1002 px, focal 1145 px, 5 m, four headings) and "phone"
-(portrait 562 x 1000 px, focal 1.55 x width, closer, four headings). 2D input is exact, or with
-detector-like noise (`--noise`, fixed seed). Results per source and frame-weighted over all sequences.
+Every held-out sequence (see pose_lifting.datasets) is lifted through the same `Lifter.lift` path the app uses,
+one window per frame. Mocap (default): the held-out mocap filmed by fixed static cameras, two camera sets,
+"h36m" (Human3.6M-like) and "phone" (portrait), with exact 2D or detector-like noise (`--noise`, fixed seed);
+results per source. Human3.6M (`--data h36m`): every frame of S9 and S11 from the four cameras with the file's
+2D keypoints; results per action and their mean over actions (the paper's protocol). Overall results are
+frame-weighted over all sequences.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pose_lifting.camera import Cameras, cameras_looking_at
-from pose_lifting.generators import AugmentConfig, Batch, add_detector_noise
+from pose_lifting.datasets import CAMERA_SETS, View, add_data_arguments, data_config, load_data
 from pose_lifting.lifter import Lifter
 from pose_lifting.metrics import all_metrics
-from pose_lifting.sampling import video_windows
 from pose_lifting.sequence import Pose2DSequence
-from pose_lifting.skeleton import JOINT_INDEX
-
-YAWS = (45.0, 135.0, 225.0, 315.0)
-CAMERA_SETS = {
-    # name: (width, height, focal / width, pitch deg, distance m beyond the subject's travel)
-    "h36m": (1000.0, 1002.0, 1.145, 10.0, 5.0),
-    "phone": (562.0, 1000.0, 1.55, 5.0, 3.5),
-}
-
-
-@dataclass
-class View:
-    """One held-out sequence seen by one fixed camera."""
-
-    sequence: str
-    source: str
-    camera: str
-    pixels: np.ndarray  # (T, J, 2)
-    target: np.ndarray  # (T, J, 3) camera axes, metres, pelvis at 0
-    width: float
-    height: float
-    fps: float
-
-
-def static_cameras(poses: np.ndarray, camera_set: str) -> Cameras:
-    """Four static cameras around the sequence's mean pelvis, far enough to keep the whole motion in front."""
-    width, height, focal, pitch, distance = CAMERA_SETS[camera_set]
-    pelvis = poses[:, JOINT_INDEX["pelvis"]]
-    travel = np.linalg.norm(pelvis[:, [0, 2]] - pelvis[:, [0, 2]].mean(axis=0), axis=1).max()
-    n = len(YAWS)
-    return cameras_looking_at(
-        np.repeat(pelvis.mean(axis=0, keepdims=True), n, axis=0),
-        yaw=np.radians(YAWS),
-        pitch=np.full(n, np.radians(pitch)),
-        roll=np.zeros(n),
-        distance=np.full(n, distance + travel),
-        focal=np.full(n, focal * width),
-        width=np.full(n, width),
-        height=np.full(n, height),
-    )
-
-
-def views(sequences, camera_sets: tuple[str, ...] = ("h36m",), noise: bool = False) -> Iterator[View]:
-    """Every held-out sequence through every camera of the chosen sets (seeded noise when asked)."""
-    rng = np.random.default_rng(0)
-    for seq in sequences:
-        for camera_set in camera_sets:
-            cameras = static_cameras(seq.poses, camera_set)
-            world = np.repeat(seq.poses[None].astype(np.float64), len(YAWS), axis=0)  # (C, T, J, 3)
-            points = cameras.to_camera(world)
-            pixels = cameras.project(points).astype(np.float32)
-            if noise:
-                pixels += add_detector_noise(pixels, rng, AugmentConfig())  # (cameras, T, J, 2) as (B, f, J, 2)
-            target = points - points[:, :, JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1]
-            for c in range(len(YAWS)):
-                yield View(
-                    seq.name,
-                    seq.source,
-                    f"{camera_set}{int(YAWS[c])}",
-                    pixels[c],
-                    target[c].astype(np.float32),
-                    float(cameras.width[c]),
-                    float(cameras.height[c]),
-                    seq.fps,
-                )
-
-
-def view_windows(all_views: list[View], receptive_field: int, every: int) -> list[Batch]:
-    """Dense windows around every `every`-th frame of each view, as `Lifter.lift` builds them."""
-    batches = []
-    for view in all_views:
-        index = video_windows(len(view.pixels), receptive_field, 1)[::every]
-        n = len(index)
-        batches.append(
-            Batch(
-                view.pixels[index],
-                np.full(n, view.width, np.float32),
-                np.full(n, view.height, np.float32),
-                view.target[::every],
-            )
-        )
-    return batches
 
 
 def evaluate(lifter: Lifter, all_views: list[View], flip_test: bool = True) -> dict:
@@ -124,38 +41,38 @@ def evaluate(lifter: Lifter, all_views: list[View], flip_test: bool = True) -> d
         }
 
     sources = sorted({v.source for v, _ in per_view})
+    per_source = {s: weighted([r for r in per_view if r[0].source == s]) for s in sources}
     return {
         "model": lifter.name,
         "params_m": lifter.num_params / 1e6,
         "mflops": lifter.mflops,
         "overall": weighted(per_view),
-        "per_source": {s: weighted([r for r in per_view if r[0].source == s]) for s in sources},
+        "per_source": per_source,
+        # unweighted mean over sources; on Human3.6M the mean over the actions that papers report
+        "source_mean": {k: float(np.mean([m[k] for m in per_source.values()])) for k in per_source[sources[0]]},
     }
 
 
 def main(argv: list[str] | None = None) -> None:
-    from pose_lifting.data.mocap import load_mocap, split
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="inference checkpoints (.pt) or shipped names")
-    parser.add_argument("--data-dir", default="data")
-    parser.add_argument("--cameras", nargs="+", choices=sorted(CAMERA_SETS), default=["h36m", "phone"])
-    parser.add_argument("--noise", action="store_true", help="detector-like 2D noise (fixed seed)")
+    add_data_arguments(parser)
+    parser.add_argument(
+        "--cameras", nargs="+", choices=sorted(CAMERA_SETS), default=["h36m", "phone"], help="mocap: camera sets"
+    )
+    parser.add_argument("--noise", action="store_true", help="mocap: detector-like 2D noise (fixed seed)")
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
-    _, heldout = split(load_mocap(args.data_dir))
-    all_views = list(views(heldout, tuple(args.cameras), args.noise))
+    config = data_config(parser, args, mocap_cameras=tuple(args.cameras), mocap_noise=args.noise)
+    all_views = load_data(config).heldout_views()
     results = []
     for checkpoint in args.checkpoints:
         result = evaluate(Lifter.from_pretrained(checkpoint, args.device), all_views, flip_test=not args.no_flip)
-        result |= {
-            "checkpoint": str(checkpoint),
-            "cameras": args.cameras,
-            "noise": args.noise,
-            "flip": not args.no_flip,
-        }
+        result |= {"checkpoint": str(checkpoint), "data": config.source, "flip": not args.no_flip}
+        if config.source == "mocap":
+            result |= {"cameras": args.cameras, "noise": args.noise}
         results.append(result)
         o = result["overall"]
         print(
@@ -165,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         for source, m in result["per_source"].items():
             print(f"    {source:24s} MPJPE {m['mpjpe']:.1f}  P-MPJPE {m['p_mpjpe']:.1f}  frames {m['frames']}")
+        m = result["source_mean"]
+        print(f"    {'mean over the above':24s} MPJPE {m['mpjpe']:.1f}  P-MPJPE {m['p_mpjpe']:.1f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

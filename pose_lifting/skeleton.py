@@ -61,6 +61,11 @@ def bone_lengths(poses: np.ndarray) -> np.ndarray:
     return np.linalg.norm(poses[..., children, :] - poses[..., parents, :], axis=-1)
 
 
+def root_relative(poses: np.ndarray) -> np.ndarray:
+    """Poses (..., 17, D) moved so that the pelvis is at the origin."""
+    return poses - poses[..., JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1, :]
+
+
 def complete_torso(joints: np.ndarray) -> np.ndarray:
     """Set pelvis, thorax and spine from the hips and shoulders, in place, for (..., 17, D) arrays.
 

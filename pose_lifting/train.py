@@ -4,13 +4,18 @@
     python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student
     python -m pose_lifting.train --model plain   --out runs/plain      # sparse student, L_reg only
     python -m pose_lifting.train --model dense27 --out runs/dense27    # 27 consecutive frames, L_reg only
+    python -m pose_lifting.train --data h36m --h36m-3d data_3d_h36m.npz \
+        --h36m-2d data_2d_h36m_cpn_ft_h36m_dbb.npz --model teacher --out runs/h36m_teacher
 
-Data: the registry mocap prepared by `python -m pose_lifting.data.prepare`, turned into 2D by random
-virtual cameras every batch. An "epoch" is `--epoch-size` random windows. Adam(W) with weight decay 0.1 and
-an exponential learning-rate decay per epoch (paper: 1e-3, x0.98). `runs/<name>/last.pt` holds everything
-needed to resume (written every few minutes and every epoch; rerun the same command to continue);
-`runs/<name>/model.pt` is the fp16 inference checkpoint; `runs/<name>/log.jsonl` one line per epoch.
-Several processes (GPUs, nodes) train with PyTorch's DDP when launched by `torchrun`.
+Data (see pose_lifting.datasets): by default the registry mocap prepared by `python -m pose_lifting.data.prepare`,
+turned into 2D by random virtual cameras every batch; an "epoch" is `--epoch-size` random windows. With
+`--data h36m`, the paper's protocol: Human3.6M's 2D detections and 3D poses (S1, S5, S6, S7, S8), screen
+normalisation, pose-level flips, an epoch is one pass's worth of windows, checked on S9 and S11 after every epoch.
+Adam(W) with weight decay 0.1 and an exponential learning-rate decay per epoch (paper: 1e-3, x0.98).
+`runs/<name>/last.pt` holds everything needed to resume, random states included (written every few minutes and
+every epoch; rerun the same command, or raise `--epochs`, to continue); `runs/<name>/model.pt` is the fp16
+inference checkpoint; `runs/<name>/log.jsonl` one line per epoch. Several processes (GPUs, nodes) train with
+PyTorch's DDP when launched by `torchrun`.
 """
 
 from __future__ import annotations
@@ -27,14 +32,15 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from pose_lifting.datasets import DEFAULT_NORMALIZATION, DataConfig, View, add_data_arguments, data_config, load_data
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.evaluate import view_windows, views
-from pose_lifting.generators import AugmentConfig, Batch, WindowSampler
-from pose_lifting.lifter import resolve_device, save_checkpoint
+from pose_lifting.generators import Batch
+from pose_lifting.lifter import Lifter, resolve_device, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
 from pose_lifting.model import DENSE27, STUDENT, TEACHER, LifterConfig, PoseLifter
-from pose_lifting.normalization import InputConfig, normalize_windows
+from pose_lifting.normalization import NORMALIZATIONS, InputConfig, normalize_windows
+from pose_lifting.sampling import sparse_indices, video_windows
 
 PRESETS = {"teacher": TEACHER, "student": STUDENT, "plain": STUDENT, "dense27": DENSE27}
 
@@ -44,9 +50,8 @@ class TrainConfig:
     model: str = "student"  # teacher | student (SCJD) | plain (sparse, no distillation) | dense27
     out: str = "runs/student"
     teacher: str | None = None  # inference checkpoint of the teacher, for --model student
-    data_dir: str = "data"
     epochs: int = 50
-    epoch_size: int = 100_000  # random windows per epoch
+    epoch_size: int = 100_000  # random windows per epoch; 0: as many as the training data has frames
     batch_size: int = 256  # over all processes
     lr: float = 1e-3
     lr_decay: float = 0.98
@@ -58,9 +63,9 @@ class TrainConfig:
     amp: str = "auto"  # bf16 autocast: "auto" (where the CPU or GPU has fast bf16), "bf16" or "none"
     eval_every_frames: int = 5  # held-out centre frames for the per-epoch check
     architecture: LifterConfig = field(default_factory=LifterConfig)
-    inputs: InputConfig = field(default_factory=InputConfig)
+    inputs: InputConfig = field(default_factory=InputConfig)  # its fps is set from the data
     distill: DistillConfig = field(default_factory=DistillConfig)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    data: DataConfig = field(default_factory=DataConfig)
 
 
 def setup_distributed(device: str) -> tuple[int, int, torch.device]:
@@ -87,45 +92,54 @@ def use_bf16(amp: str, device: torch.device) -> bool:
 
 
 def to_tensors(batch: Batch, inputs: InputConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised dense windows and targets on the device."""
     windows = normalize_windows(
-        torch.from_numpy(batch.windows),
-        torch.from_numpy(batch.width),
-        torch.from_numpy(batch.height),
-        inputs.normalization,
+        torch.from_numpy(batch.windows).to(device), batch.width, batch.height, inputs.normalization
     )
-    return windows.to(device), torch.from_numpy(batch.target).to(device)
+    return windows, torch.from_numpy(batch.target).to(device)
 
 
 @torch.no_grad()
 def quick_heldout(
-    model: PoseLifter, batches: list[Batch], inputs: InputConfig, device: torch.device
+    model: PoseLifter, views: list[View], inputs: InputConfig, every: int, device: torch.device
 ) -> dict[str, float]:
-    """MPJPE / P-MPJPE (mm) on fixed held-out windows; the full evaluation is pose_lifting.evaluate."""
-    from pose_lifting.sampling import sparse_indices
-
+    """MPJPE / P-MPJPE (mm) on windows around every `every`-th frame of the held-out views, as `Lifter.lift`
+    builds them but without flips; the full evaluation is pose_lifting.evaluate."""
     model.eval()
     frames = sparse_indices(model.config.receptive_field, model.config.stride)
     preds, targets = [], []
-    for batch in batches:
-        windows, target = to_tensors(batch, inputs, device)
-        for chunk in range(0, len(windows), 512):
-            preds.append(model(windows[chunk : chunk + 512, frames]).float().cpu().numpy())
-        targets.append(target.cpu().numpy())
+    for view in views:
+        index = video_windows(len(view.pixels), model.config.receptive_field, 1)[::every]
+        windows = torch.from_numpy(view.pixels[index]).to(device)
+        windows = normalize_windows(windows, view.width, view.height, inputs.normalization)[:, frames]
+        preds += [model(windows[chunk : chunk + 512]).float().cpu().numpy() for chunk in range(0, len(windows), 512)]
+        targets.append(view.target[::every])
     model.train()
     pred, target = np.concatenate(preds), np.concatenate(targets)
     return {"heldout_mpjpe": mpjpe(pred, target), "heldout_p_mpjpe": p_mpjpe(pred, target)}
 
 
-def load_teacher(path: str, device: torch.device) -> PoseLifter:
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    teacher = PoseLifter(LifterConfig(**checkpoint["config"]))
-    teacher.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
-    return teacher.to(device)
+def rank0_decides(flag: bool, world: int, device: torch.device) -> bool:
+    """Rank 0's `flag` on every rank, so that all of them enter a collective (a checkpoint) at the same step."""
+    if world == 1:
+        return flag
+    tensor = torch.tensor([float(flag)], device=device)
+    dist.broadcast(tensor, 0)
+    return bool(tensor.item())
+
+
+def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLifter:
+    """The frozen teacher of a distilled student; its 2D input must be prepared as the student's is."""
+    teacher = Lifter.from_pretrained(path, str(device))
+    if (teacher.inputs.normalization, teacher.inputs.fps) != (inputs.normalization, inputs.fps):
+        raise SystemExit(
+            f"the teacher {path} was trained on {teacher.inputs.normalization}-normalised {teacher.inputs.fps:g} fps "
+            f"input, this student gets {inputs.normalization}-normalised {inputs.fps:g} fps input"
+        )
+    return teacher.model
 
 
 def train(config: TrainConfig) -> Path:
-    from pose_lifting.data.mocap import load_mocap, split
-
     rank, world, device = setup_distributed(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -133,45 +147,66 @@ def train(config: TrainConfig) -> Path:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    train_seqs, heldout_seqs = split(load_mocap(config.data_dir))
+    data = load_data(config.data)
+    inputs = replace(config.inputs, fps=data.fps)
     arch = config.architecture
-    sampler = WindowSampler(
-        [s.poses for s in train_seqs], arch.receptive_field, config.augment, seed=config.seed + rank
-    )
-    heldout = view_windows(list(views(heldout_seqs)), arch.receptive_field, config.eval_every_frames)
-
-    student = PoseLifter(arch).to(device)
     teacher = None
     if config.model == "student":
         if not config.teacher:
             raise SystemExit("--model student distils from a teacher: pass --teacher runs/teacher/model.pt")
-        teacher = load_teacher(config.teacher, device)
+        teacher = load_teacher(config.teacher, inputs, device)
+        arch = replace(arch, teacher_embed_dim=teacher.config.embed_dim)  # C^T of the Eq. (5) head
+    sampler = data.sampler(arch.receptive_field, config.seed + rank)
+    heldout = data.heldout_views() if rank == 0 else []
+    per_rank = config.batch_size // world
+    if per_rank < 1:
+        raise SystemExit(f"--batch-size {config.batch_size} is smaller than the {world} processes")
+    steps_per_epoch = max(1, (config.epoch_size or len(sampler)) // config.batch_size)
+
+    student = PoseLifter(arch).to(device)
     objective = SCJDObjective(student, teacher, config.distill).to(device)
     trainable = [p for p in objective.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
-    step_model = torch.nn.parallel.DistributedDataParallel(objective) if world > 1 else objective
+    # The frozen teacher's parameters need no gradient, so DDP leaves them out; no buffer changes while training.
+    step_model = objective
+    if world > 1:
+        step_model = torch.nn.parallel.DistributedDataParallel(objective, broadcast_buffers=False)
 
     epoch, step, seconds, poses_seen = 1, 0, 0.0, 0
+    sums: dict[str, float | torch.Tensor] = {}  # this epoch's loss sums over `count` steps
+    count = 0
     resume = out / "last.pt"
     if resume.exists():
         state = torch.load(resume, map_location="cpu", weights_only=False)
-        objective.load_state_dict(state["objective"], strict=False)
+        missing, unexpected = objective.load_state_dict(state["objective"], strict=False)
+        if unexpected or any(not k.startswith("teacher.") for k in missing):
+            raise SystemExit(f"{resume} holds another model (missing {missing}, unexpected {unexpected})")
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         epoch, step, seconds, poses_seen = state["epoch"], state["step"], state["seconds"], state["poses_seen"]
-        sampler.rng.bit_generator.state = (
-            state["sampler_rng"][rank] if rank < len(state["sampler_rng"]) else state["sampler_rng"][0]
-        )
+        sums, count = state.get("epoch_sums", {}), state.get("epoch_steps", 0)
+        if len(state["sampler_rng"]) == world:
+            sampler.rng.bit_generator.state = state["sampler_rng"][rank]
+            if "torch_rng" in state:
+                torch.set_rng_state(state["torch_rng"][rank])
+            if device.type == "cuda" and state.get("cuda_rng"):
+                torch.cuda.set_rng_state(state["cuda_rng"][rank], device)
+        else:  # another number of processes: fresh random streams, different on every rank
+            sampler.rng = np.random.default_rng([config.seed, rank, poses_seen])
         if rank == 0:
             print(f"resuming {resume}: epoch {epoch}, step {step}, {poses_seen:,} poses seen")
 
     def save_state() -> None:
-        rngs = [sampler.rng.bit_generator.state]
+        rngs = {
+            "sampler": sampler.rng.bit_generator.state,
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+        }
+        gathered = [rngs]
         if world > 1:
-            gathered: list = [None] * world
-            dist.all_gather_object(gathered, rngs[0])
-            rngs = gathered
+            gathered = [None] * world
+            dist.all_gather_object(gathered, rngs)
         if rank == 0:
             payload = {
                 "objective": {k: v for k, v in objective.state_dict().items() if not k.startswith("teacher.")},
@@ -181,7 +216,11 @@ def train(config: TrainConfig) -> Path:
                 "step": step,
                 "seconds": seconds,
                 "poses_seen": poses_seen,
-                "sampler_rng": rngs,
+                "epoch_sums": {k: float(v) for k, v in sums.items()},
+                "epoch_steps": count,
+                "sampler_rng": [r["sampler"] for r in gathered],
+                "torch_rng": [r["torch"] for r in gathered],
+                "cuda_rng": [r["cuda"] for r in gathered] if device.type == "cuda" else None,
                 "config": json.loads(json.dumps(asdict(config))),
             }
             torch.save(payload, out / "last.tmp")
@@ -189,7 +228,7 @@ def train(config: TrainConfig) -> Path:
             save_checkpoint(
                 out / "model.pt",
                 student,
-                config.inputs,
+                inputs,
                 config.model,
                 train=payload["config"],
                 epoch=epoch,
@@ -198,8 +237,6 @@ def train(config: TrainConfig) -> Path:
             )
 
     bf16 = use_bf16(config.amp, device)
-    per_rank = config.batch_size // world
-    steps_per_epoch = max(1, config.epoch_size // config.batch_size)
     last_save = time.time()
     objective.train()
     while epoch <= config.epochs:
@@ -210,11 +247,9 @@ def train(config: TrainConfig) -> Path:
             disable=rank != 0,
             dynamic_ncols=True,
         )
-        sums: dict[str, float] = {}
-        count = 0
-        epoch_start = time.time()
+        started = time.time()  # `seconds` counts training steps, not checkpoints or held-out checks
         while step < steps_per_epoch:
-            windows, target = to_tensors(sampler.sample(per_rank), config.inputs, device)
+            windows, target = to_tensors(sampler.sample(per_rank), inputs, device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 losses = step_model(windows, target, epoch)
             optimizer.zero_grad(set_to_none=True)
@@ -222,32 +257,33 @@ def train(config: TrainConfig) -> Path:
             optimizer.step()
             step += 1
             count += 1
-            poses_seen += config.batch_size
-            for k, v in losses.items():
-                sums[k] = sums.get(k, 0.0) + float(v)
-            bar.set_postfix(reg_mm=f"{1000 * float(losses['reg']):.1f}")
+            poses_seen += per_rank * world
+            for k, v in losses.items():  # summed on the device: no wait for the GPU every step
+                sums[k] = sums.get(k, 0.0) + v.detach().float()
+            if step % 10 == 0:
+                bar.set_postfix(reg_mm=f"{1000 * losses['reg'].item():.1f}")
             bar.update()
-            if time.time() - last_save > 60 * config.checkpoint_minutes:
-                seconds += time.time() - epoch_start
-                epoch_start = time.time()
+            due = time.time() - last_save >= 60 * config.checkpoint_minutes
+            if step < steps_per_epoch and (world == 1 or step % 10 == 0) and rank0_decides(due, world, device):
+                seconds += time.time() - started
                 save_state()
-                last_save = time.time()
+                last_save = started = time.time()
         bar.close()
-        seconds += time.time() - epoch_start
+        seconds += time.time() - started
         record = {
             "epoch": epoch,
             "lr": scheduler.get_last_lr()[0],
             "poses_seen": poses_seen,
             "train_seconds": round(seconds, 1),
         }
-        record |= {f"train_{k}": v / max(1, count) for k, v in sums.items()}
+        record |= {f"train_{k}": float(v) / max(1, count) for k, v in sums.items()}
         if rank == 0:
-            record |= quick_heldout(student, heldout, config.inputs, device)
+            record |= quick_heldout(student, heldout, inputs, config.eval_every_frames, device)
             with (out / "log.jsonl").open("a") as log:
                 log.write(json.dumps(record) + "\n")
             print(json.dumps(record))
         scheduler.step()
-        epoch, step = epoch + 1, 0
+        epoch, step, sums, count = epoch + 1, 0, {}, 0
         save_state()
         last_save = time.time()
     if world > 1:
@@ -260,11 +296,10 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     defaults = TrainConfig()
     parser.add_argument("--model", choices=sorted(PRESETS), default=defaults.model)
     parser.add_argument("--out", help="run folder (default runs/<model>)")
+    add_data_arguments(parser)
     for name in (
         "teacher",
-        "data_dir",
         "epochs",
-        "epoch_size",
         "batch_size",
         "lr",
         "lr_decay",
@@ -273,29 +308,49 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "threads",
         "device",
         "checkpoint_minutes",
+        "eval_every_frames",
     ):
         value = getattr(defaults, name)
         parser.add_argument(
             "--" + name.replace("_", "-"), type=type(value) if value is not None else str, default=value
         )
+    parser.add_argument(
+        "--epoch-size",
+        type=int,
+        help=f"random windows per epoch; 0: one pass's worth (default: {defaults.epoch_size} for mocap, 0 for h36m)",
+    )
+    parser.add_argument("--amp", choices=("auto", "bf16", "none"), default=defaults.amp, help="bf16 autocast")
+    parser.add_argument("--receptive-field", type=int, help="frames a window spans (default: the preset's)")
     parser.add_argument("--embed-dim", type=int, help="C (default: the preset's)")
     parser.add_argument("--depth", type=int, help="transformer blocks per encoder (default: the preset's)")
+    parser.add_argument("--num-heads", type=int, help="attention heads (default: the preset's)")
     parser.add_argument("--stride", type=int, help="sparse sampling stride L (default: the preset's)")
     parser.add_argument("--drop-path", type=float, help="stochastic depth rate (default: the preset's)")
-    parser.add_argument("--normalization", choices=("screen", "subject"), default=defaults.inputs.normalization)
+    parser.add_argument(
+        "--normalization",
+        choices=NORMALIZATIONS,
+        help="2D input normalisation (default: subject for mocap, screen for h36m as in the paper)",
+    )
     parser.add_argument("--switch-epoch", type=int, default=defaults.distill.switch_epoch, help="N of Eq. (1)")
     args = parser.parse_args(argv)
-    overrides = {
-        k: getattr(args, k) for k in ("embed_dim", "depth", "stride", "drop_path") if getattr(args, k) is not None
-    }
-    architecture = replace(PRESETS[args.model], **overrides)
+    names = ("receptive_field", "embed_dim", "depth", "num_heads", "stride", "drop_path")
+    architecture = replace(PRESETS[args.model], **{k: getattr(args, k) for k in names if getattr(args, k) is not None})
+    try:
+        architecture.num_frames  # noqa: B018 -- checks that the stride divides the receptive field
+    except ValueError as error:
+        parser.error(str(error))
     values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
     values["out"] = args.out or f"runs/{args.model}"
+    if args.epoch_size is None:
+        values["epoch_size"] = 0 if args.source == "h36m" else defaults.epoch_size
     return TrainConfig(
         **values,
         architecture=architecture,
-        inputs=InputConfig(normalization=args.normalization),
+        inputs=InputConfig(
+            normalization=args.normalization or DEFAULT_NORMALIZATION.get(args.source, defaults.inputs.normalization)
+        ),
         distill=DistillConfig(switch_epoch=args.switch_epoch),
+        data=data_config(parser, args),
     )
 
 

@@ -16,28 +16,13 @@ from pose_lifting.data.h36m import (
     load_poses_2d,
     load_poses_3d,
 )
-
-ACTIONS = ("Walking", "Sitting 1")
+from tests.synthetic_data import H36M_ACTIONS as ACTIONS
+from tests.synthetic_data import write_h36m_files
 
 
 @pytest.fixture
 def h36m_files(tmp_path):
-    """data_3d_h36m.npz (32 joints, joint j at height j cm) and data_2d_h36m_gt.npz (4 cameras, 17 joints)."""
-    rng = np.random.default_rng(0)
-    positions_3d, positions_2d = {}, {}
-    for subject in (*TRAIN_SUBJECTS, *TEST_SUBJECTS):
-        positions_3d[subject], positions_2d[subject] = {}, {}
-        for action in ACTIONS:
-            world = np.zeros((10, 32, 3), dtype=np.float32)
-            world[:, :, 2] = np.arange(32) / 100.0
-            positions_3d[subject][action] = world
-            # one camera's detections are a frame shorter, as in the real detection files
-            positions_2d[subject][action] = [rng.uniform(0, 1000, (10 - (c == 2), 17, 2)) for c in range(4)]
-    metadata = {"layout_name": "h36m", "num_joints": 17, "keypoints_symmetry": [[4, 5, 6, 11, 12, 13], [1, 2, 3]]}
-    path_3d, path_2d = tmp_path / "data_3d_h36m.npz", tmp_path / "data_2d_h36m_gt.npz"
-    np.savez_compressed(path_3d, positions_3d=positions_3d)
-    np.savez_compressed(path_2d, positions_2d=positions_2d, metadata=metadata)
-    return path_3d, path_2d
+    return write_h36m_files(tmp_path)
 
 
 def test_3d_keeps_the_17_standard_joints(h36m_files) -> None:

@@ -1,0 +1,164 @@
+"""The training and evaluation commands end to end on tiny models and synthetic data: logs, checkpoints, exact
+resumption, distillation, DDP, Human3.6M files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pose_lifting import evaluate, train
+from pose_lifting.generators import WindowSampler
+from pose_lifting.lifter import Lifter
+from tests.synthetic_data import write_h36m_files, write_mocap
+
+ROOT = Path(__file__).resolve().parents[1]
+# 9-frame windows (3 for the stride-3 student), C = 4, one block, batches of 16
+TINY = "--receptive-field 9 --embed-dim 4 --num-heads 2 --depth 1 --batch-size 16 --device cpu --threads 1 --amp none"
+MOCAP_EPOCH = "--epoch-size 32"  # 2 steps
+
+
+def run(out: Path, data: Path, extra: str = "") -> Path:
+    return train.train(train.parse_args(f"{TINY} {MOCAP_EPOCH} --data-dir {data} --out {out} {extra}".split()))
+
+
+def log(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+
+
+def without_time(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k != "train_seconds"} for r in records]
+
+
+@pytest.fixture(scope="module")
+def mocap(tmp_path_factory) -> Path:
+    return write_mocap(tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="module")
+def tiny_teacher(tmp_path_factory, mocap) -> Path:
+    out = tmp_path_factory.mktemp("teacher")
+    return run(out, mocap, "--model teacher --embed-dim 8 --epochs 1")
+
+
+def test_a_run_logs_every_epoch_and_resumes_exactly_where_it_stopped(tmp_path, mocap, monkeypatch) -> None:
+    straight = tmp_path / "straight"
+    run(straight, mocap, "--model plain --epochs 3 --depth 2")
+    records = log(straight)
+    assert [r["epoch"] for r in records] == [1, 2, 3] and records[-1]["poses_seen"] == 3 * 32
+    for r in records:
+        assert np.isfinite([r["train_reg"], r["heldout_mpjpe"], r["heldout_p_mpjpe"]]).all()
+    assert records[1]["lr"] == pytest.approx(1e-3 * 0.98)
+    lifter = Lifter.from_pretrained(straight / "model.pt", device="cpu")
+    assert lifter.config.receptive_field == 9 and lifter.config.stride == 3 and lifter.config.embed_dim == 4
+    assert lifter.inputs.normalization == "subject" and lifter.inputs.fps == 30.0 and lifter.info["epoch"] == 4
+
+    # Interrupted in the middle of epoch 2, right after a checkpoint (one every step), then resumed twice.
+    interrupted = tmp_path / "interrupted"
+    sample, calls = WindowSampler.sample, []
+
+    def crash_at_the_fourth_batch(self, batch_size):
+        calls.append(batch_size)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return sample(self, batch_size)
+
+    monkeypatch.setattr(WindowSampler, "sample", crash_at_the_fourth_batch)
+    with pytest.raises(KeyboardInterrupt):
+        run(interrupted, mocap, "--model plain --epochs 2 --depth 2 --checkpoint-minutes 0")
+    monkeypatch.undo()
+    assert len(log(interrupted)) == 1
+    run(interrupted, mocap, "--model plain --epochs 2 --depth 2")
+    assert len(log(interrupted)) == 2
+    run(interrupted, mocap, "--model plain --epochs 3 --depth 2")  # more epochs: continues at epoch 3, not from scratch
+    assert without_time(log(interrupted)) == without_time(records)
+
+
+def test_a_student_distils_from_a_teacher(tmp_path, mocap, tiny_teacher) -> None:
+    out = tmp_path / "student"
+    run(out, mocap, f"--model student --teacher {tiny_teacher} --epochs 2 --switch-epoch 1")
+    records = log(out)
+    assert len(records) == 2
+    for r in records:  # epoch 1 aligns evenly spaced teacher frames, epoch 2 pools the top K
+        assert all(np.isfinite(r[f"train_{k}"]) and r[f"train_{k}"] > 0 for k in ("reg", "emb", "attn", "temp"))
+    student = Lifter.from_pretrained(out / "model.pt", device="cpu")
+    assert student.config.upsample_head and student.config.teacher_embed_dim == 8  # the teacher's C
+    with pytest.raises(SystemExit, match="screen-normalised"):
+        run(tmp_path / "mismatch", mocap, f"--model student --teacher {tiny_teacher} --normalization screen")
+    with pytest.raises(SystemExit, match="teacher"):
+        run(tmp_path / "no_teacher", mocap, "--model student")
+
+
+@pytest.mark.slow
+def test_two_processes_train_a_distilled_student_with_ddp(tmp_path, mocap, tiny_teacher) -> None:
+    out = tmp_path / "ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command += ["-m", "pose_lifting.train", *f"{TINY} {MOCAP_EPOCH} --data-dir {mocap} --out {out}".split()]
+    command += ["--model", "student", "--teacher", str(tiny_teacher), "--epochs", "2"]
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    records = log(out)
+    assert [r["epoch"] for r in records] == [1, 2] and records[-1]["poses_seen"] == 2 * 32
+    assert "train_emb" in records[0]
+    import torch
+
+    state = torch.load(out / "last.pt", weights_only=False)
+    assert len(state["sampler_rng"]) == 2 and state["sampler_rng"][0] != state["sampler_rng"][1]
+    assert Lifter.from_pretrained(out / "model.pt", device="cpu").config.stride == 3
+
+
+def test_human36m_training_and_evaluation(tmp_path, capsys) -> None:
+    path_3d, path_2d = write_h36m_files(tmp_path, frames=12)
+    files = f"--data h36m --h36m-3d {path_3d} --h36m-2d {path_2d}"
+    config = train.parse_args(files.split())
+    assert config.inputs.normalization == "screen" and config.epoch_size == 0  # the paper's protocol
+    assert (
+        train.parse_args(f"{files} --normalization subject --epoch-size 64".split()).inputs.normalization == "subject"
+    )
+
+    out = tmp_path / "run"
+    # one pass per epoch: 5 subjects x 2 actions x 4 cameras x ~12 frames -> 29 steps of 16
+    checkpoint = train.train(train.parse_args(f"{TINY} {files} --out {out} --model dense27 --epochs 1".split()))
+    assert log(out)[0]["poses_seen"] == (5 * 2 * (4 * 12 - 1)) // 16 * 16
+    assert np.isfinite(log(out)[0]["heldout_mpjpe"])
+    lifter = Lifter.from_pretrained(checkpoint, device="cpu")
+    assert lifter.inputs.normalization == "screen" and lifter.inputs.fps == 50.0
+
+    capsys.readouterr()
+    evaluate.main([str(checkpoint), *files.split(), "--device", "cpu", "--json", str(tmp_path / "h36m.json")])
+    assert "MPJPE" in capsys.readouterr().out
+    (result,) = json.loads((tmp_path / "h36m.json").read_text())
+    assert set(result["per_source"]) == {"Walking", "Sitting"}  # actions without the take number
+    assert result["overall"]["frames"] == 2 * 2 * (4 * 12 - 1)  # every frame of S9 and S11, four cameras
+    assert np.isfinite(result["source_mean"]["mpjpe"]) and result["data"] == "h36m"
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", "h36m"])  # the files are needed
+
+
+def test_evaluate_prints_metrics_and_writes_json(tmp_path, mocap, tiny_teacher, capsys) -> None:
+    capsys.readouterr()
+    out = tmp_path / "results.json"
+    evaluate.main([str(tiny_teacher), "--data-dir", str(mocap), "--device", "cpu", "--json", str(out), "--noise"])
+    printed = capsys.readouterr().out
+    assert "MPJPE" in printed and "P-MPJPE" in printed
+    (result,) = json.loads(out.read_text())
+    assert result["noise"] and result["cameras"] == ["h36m", "phone"]
+    assert result["overall"]["frames"] == 3 * 2 * 4 * 30  # 3 held-out sequences, 2 camera sets of 4
+    assert set(result["per_source"]) == {"source_0", "source_1"}
+    for key in ("mpjpe", "p_mpjpe", "n_mpjpe", "mpjve", "pck150", "auc"):
+        assert np.isfinite(result["overall"][key])
+
+
+def test_flags_that_cannot_build_a_model_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        train.parse_args(["--model", "student", "--receptive-field", "10"])  # no centre frame
+    with pytest.raises(SystemExit):
+        train.parse_args(["--model", "student", "--receptive-field", "25"])  # stride 3 does not divide it
+    config = train.parse_args(["--model", "student", "--receptive-field", "27", "--num-heads", "4"])
+    assert config.architecture.num_frames == 9 and config.architecture.num_heads == 4
