@@ -26,19 +26,24 @@ SETTINGS = {"exact 2D": ["--cameras", "h36m", "phone"], "noisy 2D": ["--cameras"
 
 def training_command(train: dict) -> str:
     """The command line that reproduces a run, from the TrainConfig stored in its checkpoint."""
-    arch = train["architecture"]
+    arch, data = train["architecture"], train.get("data", {"source": "mocap"})
     flags = [
         f"--model {train['model']}",
         f"--out {train['out']}",
+        f"--data {data['source']}",
         f"--epochs {train['epochs']}",
         f"--epoch-size {train['epoch_size']}",
         f"--batch-size {train['batch_size']}",
         f"--lr {train['lr']}",
+        f"--receptive-field {arch['receptive_field']}",
+        f"--stride {arch['stride']}",
         f"--embed-dim {arch['embed_dim']}",
         f"--depth {arch['depth']}",
-        f"--stride {arch['stride']}",
+        f"--num-heads {arch['num_heads']}",
         f"--normalization {train['inputs']['normalization']}",
     ]
+    if data["source"] == "h36m":
+        flags.append(f"--h36m-3d {data['h36m_3d']} --h36m-2d {data['h36m_2d']}")
     if train.get("teacher"):
         flags.append(f"--teacher {train['teacher']} --switch-epoch {train['distill']['switch_epoch']}")
     return "python -m pose_lifting.train " + " ".join(flags)
