@@ -40,6 +40,7 @@ def training_command(train: dict) -> str:
         f"--embed-dim {arch['embed_dim']}",
         f"--depth {arch['depth']}",
         f"--num-heads {arch['num_heads']}",
+        f"--head-width {arch['teacher_embed_dim']}",
         f"--normalization {train['inputs']['normalization']}",
     ]
     if data["source"] == "h36m":

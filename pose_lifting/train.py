@@ -327,6 +327,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     parser.add_argument("--stride", type=int, help="sparse sampling stride L (default: the preset's)")
     parser.add_argument("--drop-path", type=float, help="stochastic depth rate (default: the preset's)")
     parser.add_argument(
+        "--head-width", type=int, help="per-joint width of the Eq. (5) head, C^T (default: the teacher's, else 32)"
+    )
+    parser.add_argument(
         "--normalization",
         choices=NORMALIZATIONS,
         help="2D input normalisation (default: subject for mocap, screen for h36m as in the paper)",
@@ -335,6 +338,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     args = parser.parse_args(argv)
     names = ("receptive_field", "embed_dim", "depth", "num_heads", "stride", "drop_path")
     architecture = replace(PRESETS[args.model], **{k: getattr(args, k) for k in names if getattr(args, k) is not None})
+    if args.head_width is not None:
+        architecture = replace(architecture, teacher_embed_dim=args.head_width)
     try:
         architecture.num_frames  # noqa: B018 -- checks that the stride divides the receptive field
     except ValueError as error:
