@@ -13,6 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 import av
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -37,7 +38,9 @@ class Mp4Writer:
             self.stream.options = options
             self.stream.height, self.stream.width = image.shape[:2]
             self.stream.pix_fmt = "yuv420p"
-        self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        # OpenCV's RGB -> I420 conversion is several times faster than the encoder's own
+        yuv = cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
+        self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
 
     def close(self) -> None:
         if self.stream is not None:

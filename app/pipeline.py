@@ -28,6 +28,7 @@ from app import export, render
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
+from detector.video import prefetch
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
@@ -295,10 +296,10 @@ def compare(a: ModelRun, b: ModelRun) -> Comparison:
 
 
 def _video_frames(path: Path, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
-    """The video's frames again (the detector keeps none), decoded straight at the output height."""
+    """The video's frames again (the detector keeps none), decoded at the output height in a background thread."""
     video = read_video(path)
     max_side = round(config.video_height * max(video.width, video.height) / video.height)
-    return (frame.image for frame in video.frames(limit=num_frames, max_side=max_side, threads=0))
+    return prefetch((frame.image for frame in video.frames(limit=num_frames, max_side=max_side)), depth=8)
 
 
 def _blank_frames(person: Pose2DSequence, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
