@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from app.pipeline import COORDINATES, MODEL_CHOICES, USER_ERRORS, PipelineConfig, PipelineResult, run_pipeline
@@ -34,6 +35,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--max-duration", type=float, default=defaults.max_duration_s, help="seconds of video at most (0: no cap)"
     )
     parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="detector inference size")
+    parser.add_argument("--azimuth", type=float, default=defaults.view.azimuth_deg, help="3D view: turn, degrees")
+    parser.add_argument("--elevation", type=float, default=defaults.view.elevation_deg, help="3D view: look down")
     args = parser.parse_args(argv)
     if not args.inputs and not args.example:
         parser.error("give at least one INPUT, or --example")
@@ -59,6 +62,7 @@ def summary(result: PipelineResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    defaults = PipelineConfig()
     failed = 0
     try:
         config = PipelineConfig(
@@ -69,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             max_frames=args.max_frames,
             max_duration_s=args.max_duration or None,
             imgsz=args.imgsz,
+            view=replace(defaults.view, azimuth_deg=args.azimuth, elevation_deg=args.elevation),
         )
         inputs = list(args.inputs) + ([example_video_path()] if args.example else [])
     except USER_ERRORS as error:

@@ -107,6 +107,9 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 upload = gr.File(label="Video or keypoints .npz", file_types=None, elem_id="upload")
                 choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter")
                 with gr.Row():
+                    azimuth = gr.Slider(-180, 180, config.view.azimuth_deg, step=5, label="3D view: turn (degrees)")
+                    elevation = gr.Slider(-10, 80, config.view.elevation_deg, step=5, label="3D view: look down")
+                with gr.Row():
                     run = gr.Button("Lift to 3D", variant="primary", elem_id="run")
                     example = gr.Button("Run the example clip", elem_id="example")
             with gr.Column():
@@ -120,17 +123,20 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             table = gr.Markdown(elem_id="models")
         outputs = [status, video, gif, files, plot, table]
 
-        def on_upload(path: str | None, chosen: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio injects it)
-            return process(path, chosen, config, models, progress)
+        def with_view(turn: float, down: float) -> PipelineConfig:
+            return replace(config, view=replace(config.view, azimuth_deg=turn, elevation_deg=down))
 
-        def on_example(chosen: str, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008 (Gradio injects it)
+        def on_upload(path, chosen, turn, down, progress=gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
+            return process(path, chosen, with_view(turn, down), models, progress)
+
+        def on_example(chosen, turn, down, progress=gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
             try:
                 path = str(example_video_path())
             except USER_ERRORS as error:
                 return message_only(f"**The example clip is unavailable.** {error}")
-            return process(path, chosen, config, models, progress)
+            return process(path, chosen, with_view(turn, down), models, progress)
 
-        run.click(on_upload, [upload, choice], outputs)
-        example.click(on_example, [choice], outputs)
+        run.click(on_upload, [upload, choice, azimuth, elevation], outputs)
+        example.click(on_example, [choice, azimuth, elevation], outputs)
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo
