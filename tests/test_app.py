@@ -68,9 +68,10 @@ def short_clip(tmp_path_factory) -> Path:
 
 
 def keypoints_file(path: Path, frames: int = 50, layout: str = "h36m", **override) -> Path:
-    """A 2D keypoints .npz of a person walking sideways across a 640x480 image."""
+    """A 2D keypoints .npz of a person walking sideways across a 640x480 image, waving the left hand."""
     h36m = STANDING[:, :2] * 200 + np.array([320, 240])
     keypoints = h36m[None] + np.linspace(-80, 80, frames)[:, None, None] * np.array([1, 0])
+    keypoints[:, 13, 1] -= 60 * np.abs(np.sin(np.arange(frames) / 4))
     content = {"keypoints": keypoints.astype(np.float32), "scores": np.full((frames, 17), 0.9, np.float32),
                "fps": 30.0, "width": 640, "height": 480, "layout": layout} | override  # fmt: skip
     np.savez(path, **content)
@@ -214,3 +215,16 @@ def test_the_gif_plays_at_the_video_speed(tmp_path):
     assert sum(gif.durations_ms()) == 1030  # 31 frames at 30 fps, to the GIF's 10 ms resolution
     with Image.open(tmp_path / "a.gif") as image:
         assert image.n_frames == 31
+
+
+def test_long_clips_skip_gif_frames_but_keep_the_video_speed(checkpoints, tmp_path):
+    config = PipelineConfig(models=(str(checkpoints["student"]),), gif_max_frames=20)
+    result = run_pipeline(keypoints_file(tmp_path / "walk.npz", frames=50), tmp_path / "out", config)
+    durations = []
+    with Image.open(result.files["gif"]) as gif:
+        assert gif.n_frames == 17  # every third of 50 frames
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+    assert sum(durations) == 17 * 100  # 3 video frames (100 ms at 30 fps) per GIF frame
+    assert count_frames(result.files["mp4"]) == 50
