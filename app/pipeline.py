@@ -118,7 +118,6 @@ class PipelineResult:
     width: int
     height: int
     people: list[Pose2DSequence]  # H36M 2D per person, main subject first
-    frame_offsets: list[int]  # the input frame where each person's sequence starts
     models: list[ModelRun]
     timings: dict[str, float]  # seconds per stage: detect, lift, render, export, total
     files: dict[str, Path]  # mp4, gif, npz, json, and csv:<label> per model
@@ -147,7 +146,6 @@ def run_pipeline(
     tick = time.perf_counter()
     people, timestamps, warnings = read_people(input_path, config, _span(report, 0.0, 0.6))
     num_frames = len(timestamps)
-    offsets = [int(np.searchsorted(timestamps, p.times()[0] - 1e-6)) for p in people]
     timings["detect"] = time.perf_counter() - tick
 
     labels = [weights_path(name).stem for name in config.models]
@@ -162,18 +160,20 @@ def run_pipeline(
     first = people[0]
     is_video = input_path.suffix.lower() not in (".npz", ".json")
     frames = _video_frames(input_path, num_frames, config) if is_video else _blank_frames(first, num_frames, config)
-    render_videos(frames, num_frames, people, offsets, runs, first.fps, files, config, _span(report, 0.7, 0.97))
+    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.7, 0.97))
     timings["render"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     report(0.97, "writing the files")
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
-        files[f"csv:{run.label}"] = write_pose_csv(out_dir / name, run.poses, with_person_id=config.all_tracks)
+        files[f"csv:{run.label}"] = write_pose_csv(
+            out_dir / name, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames]
+        )
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
-    result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, offsets, runs,
+    result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, runs,
                             timings, files, warnings, comparison)  # fmt: skip
     arrays, meta = result_arrays(result, timestamps)
     files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
@@ -313,7 +313,6 @@ def render_videos(
     frames: Iterator[np.ndarray],
     num_frames: int,
     people: list[Pose2DSequence],
-    offsets: list[int],
     runs: list[ModelRun],
     fps: float,
     files: dict[str, Path],
@@ -336,8 +335,8 @@ def render_videos(
                 panel = render.Panel3D(replace(config.view, size=image.shape[0]))
             scale = np.array([image.shape[1] / people[0].width, image.shape[0] / people[0].height], np.float32)
             skeletons: list[list[np.ndarray]] = [[] for _ in runs]
-            for person, (p, start) in enumerate(zip(people, offsets)):
-                t = index - start
+            for person, p in enumerate(people):
+                t = index - p.first_frame
                 if not 0 <= t < len(p):
                     continue
                 render.draw_2d(image, p.keypoints[t] * scale, p.scores[t])
@@ -367,8 +366,8 @@ def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[
     }
     for run in result.models:
         arrays[f"poses_3d_{run.label}"] = np.full(shape + (3,), np.nan, np.float32)
-    for person, (p, start) in enumerate(zip(result.people, result.frame_offsets)):
-        span = slice(start, start + len(p))
+    for person, p in enumerate(result.people):
+        span = slice(p.first_frame, p.first_frame + len(p))
         arrays["keypoints_2d"][person, span] = p.keypoints
         arrays["scores_2d"][person, span] = p.scores
         for run in result.models:

@@ -86,7 +86,9 @@ class DetectionResult:
         times = self.timestamps[first : last + 1]
         keypoints = fill_gaps(times, keypoints, scores, self.keypoint_threshold)
         joints, joint_scores = coco_to_h36m(keypoints, scores)
-        return Pose2DSequence(joints, joint_scores, self.fps, self.width, self.height, track_id, times)
+        return Pose2DSequence(
+            joints, joint_scores, self.fps, self.width, self.height, track_id, times, first_frame=first
+        )
 
     def main_track(self) -> Pose2DSequence:
         """The main subject's sequence (the chosen or the top-ranked track)."""

@@ -159,4 +159,5 @@ class Lifter:
             track_id=sequence.track_id,
             timestamps=sequence.timestamps,
             timings={"lift_s": time.perf_counter() - start},
+            first_frame=sequence.first_frame,
         )

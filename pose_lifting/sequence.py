@@ -26,6 +26,7 @@ class Pose2DSequence:
     height: int
     track_id: int = 0
     timestamps: np.ndarray | None = None  # (T,) seconds; None means frame / fps
+    first_frame: int = 0  # index of the sequence's first frame in the video (a person may appear late)
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -59,6 +60,7 @@ class Pose3DSequence:
     track_id: int = 0
     timestamps: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    first_frame: int = 0  # index of the sequence's first frame in the video
 
     def __len__(self) -> int:
         return len(self.poses)
@@ -68,9 +70,9 @@ class Pose3DSequence:
             return np.asarray(self.timestamps, dtype=np.float64)
         return np.arange(len(self)) / self.fps
 
-    def to_csv(self, path: str | Path, with_person_id: bool = False) -> Path:
-        """Write one row per frame: frame, time_s, [person_id,] then <joint>_x/_y/_z for each joint."""
-        return write_pose_csv(path, [self], with_person_id=with_person_id)
+    def to_csv(self, path: str | Path, video_times: np.ndarray | None = None) -> Path:
+        """Write one row per frame: frame, time_s, then <joint>_x/_y/_z for each joint (see `write_pose_csv`)."""
+        return write_pose_csv(path, [self], video_times=video_times)
 
 
 def csv_header(with_person_id: bool = False) -> list[str]:
@@ -78,14 +80,32 @@ def csv_header(with_person_id: bool = False) -> list[str]:
     return header + [f"{name}_{axis}" for name in JOINT_NAMES for axis in "xyz"]
 
 
-def write_pose_csv(path: str | Path, sequences: list[Pose3DSequence], with_person_id: bool = False) -> Path:
-    """Write several people's sequences into one CSV (a person_id column tells them apart)."""
+def write_pose_csv(
+    path: str | Path,
+    sequences: list[Pose3DSequence],
+    with_person_id: bool = False,
+    video_times: np.ndarray | None = None,
+) -> Path:
+    """Write people's 3D poses as CSV; `frame` is the video's frame index.
+
+    With `video_times` (one person, no person_id), there is one row for every frame of the video, with empty
+    joint cells where the person is not in the picture. Otherwise each person has a row for every frame from
+    their first to their last appearance, told apart by the person_id column.
+    """
     path = Path(path)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(csv_header(with_person_id))
+        if video_times is not None and not with_person_id:
+            (seq,) = sequences
+            poses = {seq.first_frame + i: pose for i, pose in enumerate(seq.poses)}
+            for frame, t in enumerate(video_times):
+                pose = poses.get(frame)
+                cells = [""] * (3 * NUM_JOINTS) if pose is None else [f"{v:.5f}" for v in pose.reshape(-1)]
+                writer.writerow([frame, f"{t:.4f}", *cells])
+            return path
         for seq in sequences:
-            for frame, (t, pose) in enumerate(zip(seq.times(), seq.poses)):
-                row = [frame, f"{t:.4f}"] + ([seq.track_id] if with_person_id else [])
+            for i, (t, pose) in enumerate(zip(seq.times(), seq.poses)):
+                row = [seq.first_frame + i, f"{t:.4f}"] + ([seq.track_id] if with_person_id else [])
                 writer.writerow(row + [f"{v:.5f}" for v in pose.reshape(-1)])
     return path

@@ -208,3 +208,18 @@ def test_checkpoint_round_trip_and_lifting_a_short_sequence(tmp_path):
     assert out.poses.shape == (5, NUM_JOINTS, 3) and np.isfinite(out.poses).all()
     with pytest.raises(FileNotFoundError, match="no lifter weights"):
         Lifter.from_pretrained(tmp_path / "missing.pt")
+
+
+def test_csv_has_one_row_per_video_frame_with_empty_cells_where_the_person_is_absent(tmp_path):
+    import csv
+
+    from pose_lifting.sequence import Pose3DSequence, csv_header, write_pose_csv
+
+    seq = Pose3DSequence(np.ones((3, NUM_JOINTS, 3), np.float32), fps=30.0, model="tiny", first_frame=2)
+    path = write_pose_csv(tmp_path / "a.csv", [seq], video_times=np.arange(6) / 30.0)
+    rows = list(csv.reader(path.open()))
+    assert rows[0] == csv_header() and len(rows) == 1 + 6
+    assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3", "4", "5"]
+    assert rows[1][2:] == [""] * 51 and rows[3][2] == "1.00000" and rows[6][2:] == [""] * 51
+    people = write_pose_csv(tmp_path / "b.csv", [seq], with_person_id=True)
+    assert [r[0] for r in list(csv.reader(people.open()))[1:]] == ["2", "3", "4"]
