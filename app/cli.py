@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from app.pipeline import COORDINATES, MODEL_CHOICES, USER_ERRORS, PipelineConfig, PipelineResult, run_pipeline
+from app.pipeline import COORDINATES, USER_ERRORS, PipelineConfig, PipelineResult, model_choices, run_pipeline
 from detector import TerminalProgress, example_video_path
 
 
@@ -25,7 +25,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("inputs", nargs="*", type=Path, help="videos or keypoint .npz files")
     parser.add_argument("--example", action="store_true", help="process the bundled example clip (Sports2D demo)")
     parser.add_argument("--out", type=Path, default=Path("outputs"), help="output folder (default: outputs)")
-    parser.add_argument("--model", choices=sorted(MODEL_CHOICES), default="student", help="lifter(s) to run")
+    choices = model_choices()
+    parser.add_argument(
+        "--model", choices=list(choices), default=next(iter(choices)), help="shipped lifter(s) to run (weights/)"
+    )
     parser.add_argument("--checkpoint", nargs="+", help="lifter checkpoint path(s) instead of --model's weights")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=defaults.device)
     parser.add_argument("--all-tracks", action="store_true", help="lift every person (CSV gets person_id)")
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     try:
         config = PipelineConfig(
-            models=tuple(args.checkpoint or MODEL_CHOICES[args.model]),
+            models=tuple(args.checkpoint or model_choices()[args.model]),
             device=args.device,
             all_tracks=args.all_tracks,
             flip_test=not args.no_flip,

@@ -36,7 +36,6 @@ from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 Progress = Callable[[float, str], None]
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
-MODEL_CHOICES = {"student": ("student",), "teacher": ("teacher",), "both": ("student", "teacher")}
 TRAIN_COMMANDS = {
     "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
     "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
@@ -180,6 +179,18 @@ def run_pipeline(
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
     report(1.0, f"done: {num_frames} frames at {result.end_to_end_fps():.1f} fps")
     return result
+
+
+def model_choices(weights_dir: Path = WEIGHTS_DIR) -> dict[str, tuple[str, ...]]:
+    """The lifter menu: each shipped weights file by name (student and teacher first), plus "both" (the student
+    and its teacher, compared) when both are shipped. With nothing shipped, "student", whose loading error then
+    says how to train it."""
+    shipped = sorted(p.stem for p in weights_dir.glob("*.pt"))
+    pair = [name for name in ("student", "teacher") if name in shipped]
+    choices = {name: (name,) for name in pair + [name for name in shipped if name not in pair]}
+    if "student" in choices and "teacher" in choices:
+        choices["both"] = ("student", "teacher")
+    return choices or {"student": ("student",)}
 
 
 def weights_path(name_or_path: str | Path) -> Path:

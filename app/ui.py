@@ -16,10 +16,10 @@ import gradio as gr
 
 from app.pipeline import (
     COORDINATES,
-    MODEL_CHOICES,
     USER_ERRORS,
     PipelineConfig,
     PipelineResult,
+    model_choices,
     run_pipeline,
     weights_path,
 )
@@ -88,7 +88,7 @@ def process(source: str | None, choice: str, config: PipelineConfig, models: dic
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
     """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
     config = config or PipelineConfig()
-    models = models or MODEL_CHOICES
+    models = models or model_choices()
     with gr.Blocks(title="SCJD: video to 3D skeleton") as demo:
         gr.Markdown(
             "# Video to 3D skeleton\nUpload a short video of one person (or a 2D keypoints `.npz`), choose the "

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from app.pipeline import MODEL_CHOICES, PipelineConfig, run_pipeline, weights_path
+from app.pipeline import PipelineConfig, model_choices, run_pipeline, weights_path
 from app.render import Panel3D
 from detector import example_video_path
 from pose_lifting.lifter import save_checkpoint
@@ -56,12 +56,12 @@ def panel_fps(frames: int = 300) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", choices=sorted(MODEL_CHOICES), default="student")
+    parser.add_argument("--model", choices=list(model_choices()), default=next(iter(model_choices())))
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--frames", type=int, default=None, help="only the first N frames")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        models, notes = lifter_paths(MODEL_CHOICES[args.model], Path(folder))
+        models, notes = lifter_paths(model_choices()[args.model], Path(folder))
         config = PipelineConfig(models=tuple(models), device=args.device, max_frames=args.frames)
         result = run_pipeline(example_video_path(), Path(folder) / "out", config)
     device = torch.cuda.get_device_name() if result.models[0].device.startswith("cuda") else "CPU"
