@@ -1,0 +1,76 @@
+"""Benchmark (not a test): training throughput (poses/s) of one optimiser step per model, fp32 and bf16 autocast.
+
+    python -m scripts.bench_training [--batch 256] [--steps 5] [--threads 2] [--device cpu|cuda|auto]
+
+The distilled student's step includes the frozen teacher's forward pass. Batch generation is not included
+(see pose_lifting.generators; about 50 ms per 256 windows on this project's CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import torch
+
+from pose_lifting.distill import SCJDObjective
+from pose_lifting.lifter import resolve_device
+from pose_lifting.model import STUDENT, TEACHER, PoseLifter
+
+SETUPS = {
+    "teacher f81 C32 L4": (TEACHER, False),
+    "student f27 C16 L4 (plain)": (STUDENT, False),
+    "student f27 C16 L4 (SCJD, with teacher)": (STUDENT, True),
+    "student f27 C8 L4 head16 (plain)": (replace(STUDENT, embed_dim=8, teacher_embed_dim=16), False),
+    "student f27 C8 L2 head16 (plain)": (replace(STUDENT, embed_dim=8, depth=2, teacher_embed_dim=16), False),
+}
+
+
+def step_rate(objective: SCJDObjective, device: torch.device, batch: int, steps: int, bf16: bool) -> float:
+    objective.to(device).train()
+    optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=1e-3)
+    x = torch.randn(batch, objective.student.config.receptive_field, 17, 2, device=device)
+    y = torch.randn(batch, 17, 3, device=device)
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = objective(x, y, epoch=1)["total"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=0)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {name}; batch {args.batch}; torch {torch.__version__}")
+    print(f"{'model':42s} {'fp32 poses/s':>13s} {'bf16 poses/s':>13s}")
+    for label, (config, distilled) in SETUPS.items():
+        rates = []
+        for bf16 in (False, True):
+            teacher = PoseLifter(replace(TEACHER, drop_path=0.0)) if distilled else None
+            rates.append(step_rate(SCJDObjective(PoseLifter(config), teacher), device, args.batch, args.steps, bf16))
+        print(f"{label:42s} {rates[0]:13.1f} {rates[1]:13.1f}")
+
+
+if __name__ == "__main__":
+    main()
