@@ -8,13 +8,12 @@ Poses per second for a batch of windows (no flip augmentation), and the teacher/
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 
 import torch
 
-from pose_lifting.lifter import resolve_device
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter, count_flops
+from scripts.timing import add_device_flags, calls_per_second, setup_device
 
 MODELS = {"teacher f81 C32": TEACHER, "student f27 C16": STUDENT, "student f9 C16": replace(STUDENT, stride=9)}
 
@@ -23,31 +22,15 @@ def throughput(model: PoseLifter, device: torch.device, batch: int, seconds: flo
     x = torch.randn(batch, model.config.num_frames, model.config.num_joints, 2, device=device)
     model = model.to(device).eval()
     with torch.inference_mode():
-        for _ in range(2):
-            model(x)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        runs, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            model(x)
-            runs += 1
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    return runs * batch / (time.perf_counter() - start)
+        return batch * calls_per_second(lambda: model(x), device, seconds, warmup=2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--batch", type=int, default=256)
+    add_device_flags(parser)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; batch {args.batch}; torch {torch.__version__}")
+    device = setup_device(args)
     rates = {}
     for label, config in MODELS.items():
         model = PoseLifter(config)

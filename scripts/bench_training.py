@@ -1,6 +1,6 @@
 """Benchmark (not a test): training throughput (poses/s) of one optimiser step per model, fp32 and bf16 autocast.
 
-    python -m scripts.bench_training [--batch 256] [--steps 5] [--threads 2] [--device cpu|cuda|auto]
+    python -m scripts.bench_training [--batch 256] [--seconds 10] [--threads 2] [--device cpu|cuda|auto]
 
 The distilled student's step includes the frozen teacher's forward pass. Batch generation is not included
 (see pose_lifting.generators; about 50 ms per 256 windows on this project's CPU).
@@ -9,14 +9,13 @@ The distilled student's step includes the frozen teacher's forward pass. Batch g
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import replace
 
 import torch
 
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.lifter import resolve_device
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter
+from scripts.timing import add_device_flags, calls_per_second, setup_device
 
 SETUPS = {
     "teacher f81 C32 L4": (TEACHER, False),
@@ -27,7 +26,7 @@ SETUPS = {
 }
 
 
-def step_rate(objective: SCJDObjective, device: torch.device, batch: int, steps: int, bf16: bool) -> float:
+def step_rate(objective: SCJDObjective, device: torch.device, batch: int, seconds: float, bf16: bool) -> float:
     objective.to(device).train()
     optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=1e-3)
     x = torch.randn(batch, objective.student.config.receptive_field, 17, 2, device=device)
@@ -40,35 +39,21 @@ def step_rate(objective: SCJDObjective, device: torch.device, batch: int, steps:
         loss.backward()
         optimizer.step()
 
-    step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start)
+    return batch * calls_per_second(step, device, seconds)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0)
+    add_device_flags(parser)
+    parser.add_argument("--seconds", type=float, default=10.0, help="timed seconds per model and precision")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"device: {name}; batch {args.batch}; torch {torch.__version__}")
+    device = setup_device(args)
     print(f"{'model':42s} {'fp32 poses/s':>13s} {'bf16 poses/s':>13s}")
     for label, (config, distilled) in SETUPS.items():
         rates = []
         for bf16 in (False, True):
             teacher = PoseLifter(replace(TEACHER, drop_path=0.0)) if distilled else None
-            rates.append(step_rate(SCJDObjective(PoseLifter(config), teacher), device, args.batch, args.steps, bf16))
+            rates.append(step_rate(SCJDObjective(PoseLifter(config), teacher), device, args.batch, args.seconds, bf16))
         print(f"{label:42s} {rates[0]:13.1f} {rates[1]:13.1f}")
 
 

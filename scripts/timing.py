@@ -1,0 +1,42 @@
+"""Shared by the benchmarks: set up the device from the usual flags, and time repeated calls of a function."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import torch
+
+from pose_lifting.lifter import resolve_device
+
+
+def add_device_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
+
+
+def setup_device(args: argparse.Namespace) -> torch.device:
+    """Apply --threads, resolve --device and print what the numbers were measured on."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"device: {name}; batch {args.batch}; torch {torch.__version__}")
+    return device
+
+
+def calls_per_second(fn: Callable[[], object], device: torch.device, seconds: float, warmup: int = 1) -> float:
+    """Calls of `fn` per second over at least `seconds`, after `warmup` calls, GPU work included."""
+    for _ in range(warmup):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        fn()
+        calls += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return calls / (time.perf_counter() - start)
