@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="cap on the inference resolution")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--tracker", default=defaults.tracker, help="bytetrack.yaml or botsort.yaml")
+    parser.add_argument(
+        "--stitch-gap", type=float, default=defaults.stitch_gap_s, help="join tracks split by a gap up to this (s)"
+    )
     parser.add_argument("--track-id", type=int, default=None, help="the subject's track id (default: main person)")
     parser.add_argument("--max-duration", type=float, default=None, help="process at most this many seconds")
     args = parser.parse_args(argv)
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = DetectorConfig(
             model=args.model, allow_download=args.allow_download, device=args.device, imgsz=args.imgsz,
-            batch_size=args.batch_size, tracker=args.tracker, track_id=args.track_id,
+            batch_size=args.batch_size, tracker=args.tracker, track_id=args.track_id, stitch_gap_s=args.stitch_gap,
             max_duration_s=args.max_duration,
         )  # fmt: skip
         video = args.video or example_video_path()

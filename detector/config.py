@@ -27,6 +27,9 @@ class DetectorConfig:
     iou: float = 0.7  # non-maximum suppression IoU
     tracker: str = "bytetrack.yaml"  # an Ultralytics tracker config: "bytetrack.yaml" or "botsort.yaml"
     track_buffer_s: float = 1.0  # a lost person keeps their track id for this long
+    # join a track that starts this soon (s) after another ends, where it ended (0: off; off by default because a
+    # person the detector misses for long, e.g. mid-jump, then gets a long interpolated gap instead of a new id)
+    stitch_gap_s: float = 0.0
     track_id: int | None = None  # the subject; None picks the person present longest and largest
     keypoint_threshold: float = 0.3  # joints scored below this are interpolated over time
     min_frames: int = 2  # fewer frames are a still image, not motion
@@ -42,6 +45,7 @@ class DetectorConfig:
             "person_conf": 0.0 <= self.person_conf <= 1.0,
             "iou": 0.0 <= self.iou <= 1.0,
             "track_buffer_s": self.track_buffer_s >= 0,
+            "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
             "min_frames": self.min_frames >= 1,
             "max_frames": self.max_frames is None or self.max_frames >= 1,

@@ -18,7 +18,7 @@ from detector.config import DetectorConfig
 from detector.errors import NoPersonError, VideoTooShortError
 from detector.model import PoseModel
 from detector.result import DetectionResult
-from detector.tracking import PersonTracker, choose_track, rank_tracks
+from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
 
 Progress = Callable[[float, str], None]
@@ -82,6 +82,10 @@ def detect(path: str | Path, config: DetectorConfig | None = None, progress: Pro
         raise NoPersonError(
             f"no person was found in '{video.path.name}' ({len(times)} frames). The detector needs a person whose "
             "body is clearly visible; try a brighter or closer shot"
+        )
+    if config.stitch_gap_s > 0:
+        arrays["track_id"] = stitch_tracks(
+            arrays["frame_index"], arrays["track_id"], arrays["boxes"], video.fps, config.stitch_gap_s
         )
     main = choose_track(rank_tracks(arrays["track_id"], arrays["boxes"]), config.track_id)
     elapsed = perf_counter() - started

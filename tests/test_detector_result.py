@@ -89,3 +89,21 @@ def test_bad_result_files_give_clear_errors(tmp_path):
     other.write_text('{"format": "something-else"}')
     with pytest.raises(ResultFileError, match="not a scjd-detections v1 file"):
         DetectionResult.load(other)
+
+
+def test_a_track_lost_in_fast_motion_is_stitched_back_but_other_people_are_not():
+    from detector.tracking import stitch_tracks
+
+    def box(x: float, size: float = 100.0) -> list[float]:
+        return [x - size / 2, 100, x + size / 2, 100 + size]
+
+    rows = [(f, 1, box(100 + 2 * f)) for f in range(10)]  # the jumper, lost after frame 9 ...
+    rows += [(f, 5, box(125 + 2 * f)) for f in range(13, 20)]  # ... found again 4 frames later as track 5
+    rows += [(f, 6, box(600)) for f in range(12, 20)]  # somebody else, far away, starting at the same time
+    rows += [(f, 2, box(110)) for f in range(5, 15)]  # a second person beside the first, overlapping in time
+    frame_index, track_ids, boxes = (np.array(column) for column in zip(*rows))
+    stitched = stitch_tracks(frame_index, track_ids, boxes.astype(np.float32), fps=25.0, max_gap_s=0.5)
+    assert set(stitched[track_ids == 5]) == {1}
+    assert set(stitched[track_ids == 6]) == {6} and set(stitched[track_ids == 2]) == {2}
+    too_late = stitch_tracks(frame_index, track_ids, boxes.astype(np.float32), fps=25.0, max_gap_s=0.1)
+    assert np.array_equal(too_late, track_ids)
