@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -80,7 +79,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
     checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / f"{name}.pt"
-    shutil.copyfile(source, target)
+    torch.save(checkpoint | {"name": name, "trained_as": checkpoint["name"]}, target)
     lifter = Lifter.from_pretrained(target, device="cpu")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +91,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
     train = checkpoint["train"]
     c = lifter.config
     lines = [
-        f"# Model card: `{name}` ({checkpoint['name']})",
+        f"# Model card: `{name}` (trained as `--model {checkpoint['name']}`)",
         "",
         f"File: `weights/{name}.pt` (fp16, {target.stat().st_size / 1e6:.1f} MB). "
         f'Load: `Lifter.from_pretrained("{name}")`.',
