@@ -1,6 +1,6 @@
 """Benchmark the app end to end on the bundled example clip: per-stage ms/frame, fps, 3D panel fps.
 
-    python -m scripts.bench_app [--model student|teacher|both] [--device auto|cpu|cuda] [--frames N]
+    python -m scripts.bench_app [--model NAME|both] [--device auto|cpu|cuda] [--frames N]
 
 Runs `run_pipeline` exactly as the CLI does (Sports2D demo, 1768x994, 30 fps, 230 frames) and prints a Markdown
 table: each stage's ms/frame ("detect" is the detector stage with decoding and loading its model, "render" the

@@ -1,6 +1,6 @@
 """Benchmark the detector on a 1080p clip: decode-only, model-only and decode+detect ms/frame.
 
-    .venv/bin/python scripts/bench_detector.py [--frames 90] [--imgsz 640 384] [--device cpu]
+    python -m scripts.bench_detector [--frames 90] [--imgsz 640 384] [--device cpu]
 
 The clip is the Sports2D example upscaled to 1920x1080 (H.264), written once into the cache folder.
 "decode only" decodes as `detect` does (BGR, scaled by FFmpeg to the inference size); "model only" runs the
