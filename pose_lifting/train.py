@@ -83,9 +83,10 @@ def setup_distributed(device: str) -> tuple[int, int, torch.device]:
 
 
 def use_bf16(amp: str, device: torch.device) -> bool:
-    """bf16 autocast: on by default on GPUs that support it. Off by default on the CPU: on this project's
-    2-core AMX Xeon it made a training step of the C16 student 1.4x and of a C8 student 1.9x slower (these
-    matrices are too small to repay the casts) and the teacher only 1.15x faster."""
+    """bf16 autocast: on by default on GPUs that support it, off by default on the CPU: on this project's 2-core
+    AMX Xeon it made the C16 student's step 1.3x and a C8 student's 1.9x slower (these matrices are too small
+    to repay the casts) and the teacher's and the distilled student's only 1.2x faster
+    (`python -m scripts.bench_training`)."""
     if amp == "auto":
         return device.type == "cuda" and torch.cuda.is_bf16_supported()
     return amp == "bf16"
