@@ -92,8 +92,8 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
     with gr.Blocks(title="SCJD: video to 3D skeleton") as demo:
         gr.Markdown(
             "# Video to 3D skeleton\nUpload a short video of one person (or a 2D keypoints `.npz`), choose the "
-            "lifter, and get the 3D skeleton beside the video. *both* runs the distilled student and its teacher "
-            f"and compares them. 3D coordinates: {COORDINATES}."
+            "lifter, and get the 3D skeleton beside the video. *both* (listed when a student and its teacher are "
+            f"shipped in weights/) runs the two and compares them. 3D coordinates: {COORDINATES}."
         )
         missing = missing_weights(models)
         if missing:
