@@ -29,7 +29,7 @@ from detector import DetectionResult, DetectorConfig, DetectorError, detect, rea
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
-from pose_lifting.lifter import WEIGHTS_DIR, Lifter
+from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 
@@ -191,12 +191,6 @@ def model_choices(weights_dir: Path = WEIGHTS_DIR) -> dict[str, tuple[str, ...]]
     if "student" in choices and "teacher" in choices:
         choices["both"] = ("student", "teacher")
     return choices or {"student": ("student",)}
-
-
-def weights_path(name_or_path: str | Path) -> Path:
-    """weights/<name>.pt for a bare name, else the path itself."""
-    path = Path(name_or_path)
-    return WEIGHTS_DIR / f"{name_or_path}.pt" if not path.suffix else path
 
 
 def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:

@@ -48,6 +48,12 @@ def save_checkpoint(path: str | Path, model: PoseLifter, inputs: InputConfig, na
     return path
 
 
+def weights_path(name_or_path: str | Path) -> Path:
+    """weights/<name>.pt for a bare name, else the path itself."""
+    path = Path(name_or_path)
+    return WEIGHTS_DIR / f"{name_or_path}.pt" if not path.suffix else path
+
+
 def resample(values: np.ndarray, times: np.ndarray, new_times: np.ndarray) -> np.ndarray:
     """Linear interpolation of (T, ...) values sampled at `times` onto `new_times`."""
     flat = values.reshape(len(values), -1)
@@ -72,9 +78,7 @@ class Lifter:
     @classmethod
     def from_pretrained(cls, name_or_path: str | Path = "student", device: str = "auto") -> Lifter:
         """Load weights/<name>.pt or a checkpoint path; the checkpoint's stored config rebuilds its model."""
-        path = Path(name_or_path)
-        if not path.suffix:
-            path = WEIGHTS_DIR / f"{name_or_path}.pt"
+        path = weights_path(name_or_path)
         if not path.is_file():
             available = sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
             raise FileNotFoundError(
