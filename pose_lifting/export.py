@@ -34,6 +34,7 @@ def training_command(train: dict) -> str:
         f"--epoch-size {train['epoch_size']}",
         f"--batch-size {train['batch_size']}",
         f"--lr {train['lr']}",
+        f"--lr-decay {train['lr_decay']}",
         f"--receptive-field {arch['receptive_field']}",
         f"--stride {arch['stride']}",
         f"--embed-dim {arch['embed_dim']}",
@@ -45,7 +46,9 @@ def training_command(train: dict) -> str:
     if data["source"] == "h36m":
         flags.append(f"--h36m-3d {data['h36m_3d']} --h36m-2d {data['h36m_2d']}")
     if train.get("teacher"):
-        flags.append(f"--teacher {train['teacher']} --switch-epoch {train['distill']['switch_epoch']}")
+        distill = train["distill"]
+        flags.append(f"--teacher {train['teacher']} --switch-epoch {distill['switch_epoch']}")
+        flags.append(f"--alpha {distill['alpha']:g} --beta {distill['beta']:g} --gamma {distill['gamma']:g}")
     return "python -m pose_lifting.train " + " ".join(flags)
 
 
@@ -75,7 +78,8 @@ def metrics_rows(results: dict[str, dict]) -> list[str]:
 
 
 def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
-    source = run / "model.pt"
+    """`run`: a run folder (its model.pt) or one of its checkpoints (e.g. model_e012.pt of `--keep-epochs`)."""
+    source = run if run.is_file() else run / "model.pt"
     checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / f"{name}.pt"
@@ -111,8 +115,8 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         f"Stopped after epoch {checkpoint['epoch'] - 1} of {train['epochs']} "
         f"({checkpoint['poses_seen']:,} poses seen, {checkpoint['train_seconds'] / 3600:.2f} h of training wall time, "
         f"{train['epoch_size']:,} random windows per epoch; the schedule assumes all {train['epochs']} epochs).",
-        "AdamW, weight decay 0.1, learning rate 1e-3 decayed x0.98 per epoch; virtual cameras with the augmentation "
-        "of `pose_lifting/generators.py`.",
+        f"AdamW, weight decay {train['weight_decay']:g}, learning rate {train['lr']:g} decayed x{train['lr_decay']:g} "
+        "per epoch; virtual cameras with the augmentation of `pose_lifting/generators.py`.",
         "",
         "## Data",
         "Real mocap from registry packages, prepared by `python -m pose_lifting.data.prepare`. Held-out sequences "
@@ -136,7 +140,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run", type=Path, help="training run folder holding model.pt")
+    parser.add_argument("run", type=Path, help="training run folder holding model.pt, or a checkpoint of one")
     parser.add_argument("--name", required=True, help="shipped name, e.g. student or teacher")
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     args = parser.parse_args(argv)

@@ -14,8 +14,12 @@ normalisation, pose-level flips, an epoch is one pass's worth of windows, checke
 Adam(W) with weight decay 0.1 and an exponential learning-rate decay per epoch (paper: 1e-3, x0.98).
 `runs/<name>/last.pt` holds everything needed to resume, random states included (written every few minutes and
 every epoch; rerun the same command, or raise `--epochs`, to continue); `runs/<name>/model.pt` is the fp16
-inference checkpoint; `runs/<name>/log.jsonl` one line per epoch. Several processes (GPUs, nodes) train with
-PyTorch's DDP when launched by `torchrun`.
+inference checkpoint (`--keep-epochs` also keeps each epoch's as `model_e<N>.pt`); `runs/<name>/log.jsonl` one
+line per epoch. `--max-minutes` ends a run at the last epoch boundary that fits in a time budget.
+`--workers N` draws batches in N background processes, for a GPU that would otherwise wait on the CPU.
+`--init CHECKPOINT` starts from trained weights with a fresh optimiser (last.pt, with the optimiser's state, is
+too large to carry between machines for the teacher; its fp16 model.pt is not).
+Several processes (GPUs, nodes) train with PyTorch's DDP when launched by `torchrun`.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,7 +40,7 @@ from tqdm import tqdm
 
 from pose_lifting.datasets import DEFAULT_NORMALIZATION, DataConfig, View, add_data_arguments, data_config, load_data
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.generators import Batch
+from pose_lifting.generators import Batch, Sampler
 from pose_lifting.lifter import Lifter, resolve_device, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
@@ -50,6 +56,7 @@ class TrainConfig:
     model: str = "student"  # teacher | student (SCJD) | plain (sparse, no distillation) | dense27
     out: str = "runs/student"
     teacher: str | None = None  # inference checkpoint of the teacher, for --model student
+    init: str | None = None  # inference checkpoint to start from (fresh optimiser), e.g. to train shipped weights on
     epochs: int = 50
     epoch_size: int = 100_000  # random windows per epoch; 0: as many as the training data has frames
     batch_size: int = 256  # over all processes
@@ -60,6 +67,9 @@ class TrainConfig:
     threads: int = 0  # CPU threads; 0 = PyTorch's default
     device: str = "auto"
     checkpoint_minutes: float = 5.0
+    max_minutes: float = 0.0  # wall-time budget: stop at the last epoch end that fits (0: no limit)
+    keep_epochs: bool = False  # also keep every epoch's inference checkpoint as model_e<N>.pt
+    workers: int = 0  # background sampling processes (0: in this process, exactly resumable)
     amp: str = "auto"  # bf16 autocast: "auto" (on GPUs with bf16), "bf16" or "none"
     eval_every_frames: int = 5  # held-out centre frames for the per-epoch check
     architecture: LifterConfig = field(default_factory=LifterConfig)
@@ -120,6 +130,30 @@ def quick_heldout(
     return {"heldout_mpjpe": mpjpe(pred, target), "heldout_p_mpjpe": p_mpjpe(pred, target)}
 
 
+class _Batches(torch.utils.data.IterableDataset):
+    """Endless training batches drawn in a DataLoader worker, each worker with its own random stream."""
+
+    def __init__(self, sampler: Sampler, batch_size: int, seed: list[int]):
+        self.sampler, self.batch_size, self.seed = sampler, batch_size, seed
+
+    def __iter__(self) -> Iterator[Batch]:
+        self.sampler.rng = np.random.default_rng([*self.seed, torch.utils.data.get_worker_info().id])
+        while True:
+            yield self.sampler.sample(self.batch_size)
+
+
+def batch_stream(sampler: Sampler, batch_size: int, workers: int, seed: list[int]) -> Iterator[Batch]:
+    """Training batches: drawn here, exactly resumable from the sampler's saved random state, or by `workers`
+    background processes, which keep a GPU busy but continue a resumed run with fresh random streams."""
+    if workers == 0:
+        while True:
+            yield sampler.sample(batch_size)
+    loader = torch.utils.data.DataLoader(
+        _Batches(sampler, batch_size, seed), batch_size=None, num_workers=workers, prefetch_factor=4
+    )
+    yield from loader
+
+
 def rank0_decides(flag: bool, world: int, device: torch.device) -> bool:
     """Rank 0's `flag` on every rank, so that all of them enter a collective (a checkpoint) at the same step."""
     if world == 1:
@@ -140,7 +174,18 @@ def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLi
     return teacher.model
 
 
+def start_from(model: PoseLifter, path: str, inputs: InputConfig) -> None:
+    """Copy the weights of an inference checkpoint of the same architecture and input preparation into `model`."""
+    start = Lifter.from_pretrained(path, "cpu")
+    if replace(start.config, drop_path=model.config.drop_path) != model.config:
+        raise SystemExit(f"--init {path} holds another architecture: {start.config}")
+    if start.inputs.normalization != inputs.normalization or start.inputs.fps != inputs.fps:
+        raise SystemExit(f"--init {path} was trained on other 2D input: {start.inputs}")
+    model.load_state_dict(start.model.state_dict())
+
+
 def train(config: TrainConfig) -> Path:
+    began = time.time()
     rank, world, device = setup_distributed(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -165,6 +210,8 @@ def train(config: TrainConfig) -> Path:
     steps_per_epoch = max(1, (config.epoch_size or len(sampler)) // config.batch_size)
 
     student = PoseLifter(arch).to(device)
+    if config.init and not (out / "last.pt").exists():
+        start_from(student, config.init, inputs)
     objective = SCJDObjective(student, teacher, config.distill).to(device)
     trainable = [p for p in objective.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
@@ -238,6 +285,8 @@ def train(config: TrainConfig) -> Path:
             )
 
     bf16 = use_bf16(config.amp, device)
+    batches = batch_stream(sampler, per_rank, config.workers, [config.seed, rank, poses_seen])
+    first_epoch = epoch
     last_save = time.time()
     objective.train()
     while epoch <= config.epochs:
@@ -250,7 +299,7 @@ def train(config: TrainConfig) -> Path:
         )
         started = time.time()  # `seconds` counts training steps, not checkpoints or held-out checks
         while step < steps_per_epoch:
-            windows, target = to_tensors(sampler.sample(per_rank), inputs, device)
+            windows, target = to_tensors(next(batches), inputs, device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 losses = step_model(windows, target, epoch)
             optimizer.zero_grad(set_to_none=True)
@@ -286,7 +335,16 @@ def train(config: TrainConfig) -> Path:
         scheduler.step()
         epoch, step, sums, count = epoch + 1, 0, {}, 0
         save_state()
+        if config.keep_epochs and rank == 0:
+            shutil.copyfile(out / "model.pt", out / f"model_e{epoch - 1:03d}.pt")
         last_save = time.time()
+        if config.max_minutes:  # would one more epoch, as long as the average so far, end past the budget?
+            elapsed = time.time() - began
+            out_of_time = elapsed * (epoch - first_epoch + 1) / (epoch - first_epoch) > 60 * config.max_minutes
+            if rank0_decides(out_of_time, world, device) and epoch <= config.epochs:
+                if rank == 0:
+                    print(f"stopping after epoch {epoch - 1}: one more would end past {config.max_minutes:g} minutes")
+                break
     if world > 1:
         dist.destroy_process_group()
     return out / "model.pt"
@@ -300,6 +358,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     add_data_arguments(parser)
     for name in (
         "teacher",
+        "init",
         "epochs",
         "batch_size",
         "lr",
@@ -309,6 +368,8 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         "threads",
         "device",
         "checkpoint_minutes",
+        "max_minutes",
+        "workers",
         "eval_every_frames",
     ):
         value = getattr(defaults, name)
@@ -320,6 +381,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         type=int,
         help=f"random windows per epoch; 0: one pass's worth (default: {defaults.epoch_size} for mocap, 0 for h36m)",
     )
+    parser.add_argument("--keep-epochs", action="store_true", help="keep every epoch's model as model_e<N>.pt")
     parser.add_argument("--amp", choices=("auto", "bf16", "none"), default=defaults.amp, help="bf16 autocast")
     parser.add_argument("--receptive-field", type=int, help="frames a window spans (default: the preset's)")
     parser.add_argument("--embed-dim", type=int, help="C (default: the preset's)")
@@ -336,6 +398,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         help="2D input normalisation (default: subject for mocap, screen for h36m as in the paper)",
     )
     parser.add_argument("--switch-epoch", type=int, default=defaults.distill.switch_epoch, help="N of Eq. (1)")
+    for name, term in (("alpha", "L_emb"), ("beta", "L_attn"), ("gamma", "L_temp")):
+        default = getattr(defaults.distill, name)
+        parser.add_argument(f"--{name}", type=float, default=default, help=f"weight of {term} in Eq. (8) ({default:g})")
     args = parser.parse_args(argv)
     names = ("receptive_field", "embed_dim", "depth", "num_heads", "stride", "drop_path")
     architecture = replace(PRESETS[args.model], **{k: getattr(args, k) for k in names if getattr(args, k) is not None})
@@ -355,7 +420,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         inputs=InputConfig(
             normalization=args.normalization or DEFAULT_NORMALIZATION.get(args.source, defaults.inputs.normalization)
         ),
-        distill=DistillConfig(switch_epoch=args.switch_epoch),
+        distill=DistillConfig(switch_epoch=args.switch_epoch, alpha=args.alpha, beta=args.beta, gamma=args.gamma),
         data=data_config(parser, args),
     )
 

@@ -94,6 +94,49 @@ def test_a_student_distils_from_a_teacher(tmp_path, mocap, tiny_teacher) -> None
         run(tmp_path / "no_teacher", mocap, "--model student")
 
 
+def test_a_distillation_loss_can_be_left_out_as_in_table_v(tmp_path, mocap, tiny_teacher) -> None:
+    out = tmp_path / "no_attn"
+    run(out, mocap, f"--model student --teacher {tiny_teacher} --epochs 1 --beta 0")
+    (record,) = log(out)
+    assert record["train_attn"] > 0  # still measured, but not in Eq. (8)'s sum
+    assert record["train_total"] == pytest.approx(
+        record["train_reg"] + record["train_emb"] + 0.01 * record["train_temp"], rel=1e-4
+    )
+    config = train.parse_args(["--model", "student", "--alpha", "0", "--gamma", "0.5"])
+    assert (config.distill.alpha, config.distill.beta, config.distill.gamma) == (0.0, 1.0, 0.5)
+
+
+def test_a_time_budget_ends_a_run_at_an_epoch_boundary_and_epochs_can_be_kept(tmp_path, mocap) -> None:
+    out = tmp_path / "budget"
+    run(out, mocap, "--model plain --epochs 5 --max-minutes 0.0001 --keep-epochs")
+    assert [r["epoch"] for r in log(out)] == [1]  # a second epoch would end past the budget
+    assert sorted(p.name for p in out.glob("model*.pt")) == ["model.pt", "model_e001.pt"]
+    assert Lifter.from_pretrained(out / "model_e001.pt", device="cpu").info["epoch"] == 2
+
+
+def test_a_run_can_start_from_trained_weights(tmp_path, mocap, tiny_teacher) -> None:
+    import torch
+
+    run(tmp_path / "same", mocap, f"--model teacher --embed-dim 8 --epochs 1 --init {tiny_teacher} --lr 0")
+    before = Lifter.from_pretrained(tiny_teacher, device="cpu").model.state_dict()
+    after = Lifter.from_pretrained(tmp_path / "same" / "model.pt", device="cpu").model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # a zero learning rate keeps them as they were
+    with pytest.raises(SystemExit, match="another architecture"):
+        run(tmp_path / "other", mocap, f"--model teacher --epochs 1 --init {tiny_teacher}")
+
+
+def test_background_workers_draw_batches_with_their_own_random_streams(tmp_path, mocap) -> None:
+    from pose_lifting.datasets import DataConfig, load_data
+
+    sampler = load_data(DataConfig(data_dir=str(mocap))).sampler(9, seed=0)
+    stream = train.batch_stream(sampler, 8, workers=2, seed=[0])
+    first, second = next(stream), next(stream)  # one from each worker
+    assert first.windows.shape == second.windows.shape == (8, 9, 17, 2) and first.target.shape == (8, 17, 3)
+    assert not np.allclose(first.windows, second.windows)
+    run(tmp_path, mocap, "--model plain --epochs 1 --workers 2")
+    assert log(tmp_path)[0]["poses_seen"] == 32
+
+
 @pytest.mark.slow
 def test_two_processes_train_a_distilled_student_with_ddp(tmp_path, mocap, tiny_teacher) -> None:
     out = tmp_path / "ddp"
