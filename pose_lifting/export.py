@@ -45,11 +45,26 @@ def training_command(train: dict) -> str:
     ]
     if data["source"] == "h36m":
         flags.append(f"--h36m-3d {data['h36m_3d']} --h36m-2d {data['h36m_2d']}")
+    if train.get("init"):
+        flags.append(f"--init {train['init']}")
     if train.get("teacher"):
         distill = train["distill"]
         flags.append(f"--teacher {train['teacher']} --switch-epoch {distill['switch_epoch']}")
         flags.append(f"--alpha {distill['alpha']:g} --beta {distill['beta']:g} --gamma {distill['gamma']:g}")
     return "python -m pose_lifting.train " + " ".join(flags)
+
+
+def history(started_from: dict | None) -> list[str]:
+    """Card lines for the checkpoints a run started from (`--init`), the most recent first."""
+    lines = []
+    while started_from:
+        lines.append(
+            f"It started from `{started_from['path']}` (weights only, fresh optimiser), which was trained by "
+            f"`{training_command(started_from['train'])}` ({started_from['poses_seen']:,} poses, "
+            f"{started_from['train_seconds'] / 3600:.2f} h)."
+        )
+        started_from = started_from.get("started_from")
+    return lines
 
 
 def data_table(data_dir: Path) -> list[str]:
@@ -115,6 +130,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         f"Stopped after epoch {checkpoint['epoch'] - 1} of {train['epochs']} "
         f"({checkpoint['poses_seen']:,} poses seen, {checkpoint['train_seconds'] / 3600:.2f} h of training wall time, "
         f"{train['epoch_size']:,} random windows per epoch; the schedule assumes all {train['epochs']} epochs).",
+        *history(checkpoint.get("started_from")),
         f"AdamW, weight decay {train['weight_decay']:g}, learning rate {train['lr']:g} decayed x{train['lr_decay']:g} "
         "per epoch; virtual cameras with the augmentation of `pose_lifting/generators.py`.",
         "",

@@ -174,14 +174,18 @@ def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLi
     return teacher.model
 
 
-def start_from(model: PoseLifter, path: str, inputs: InputConfig) -> None:
-    """Copy the weights of an inference checkpoint of the same architecture and input preparation into `model`."""
+def start_from(model: PoseLifter, path: str, inputs: InputConfig, load: bool) -> dict:
+    """Check that an inference checkpoint has `model`'s architecture and input preparation, copy its weights into
+    `model` if `load`, and return its history (what trained it) for the new checkpoints."""
     start = Lifter.from_pretrained(path, "cpu")
     if replace(start.config, drop_path=model.config.drop_path) != model.config:
         raise SystemExit(f"--init {path} holds another architecture: {start.config}")
     if start.inputs.normalization != inputs.normalization or start.inputs.fps != inputs.fps:
         raise SystemExit(f"--init {path} was trained on other 2D input: {start.inputs}")
-    model.load_state_dict(start.model.state_dict())
+    if load:
+        model.load_state_dict(start.model.state_dict())
+    keys = ("train", "poses_seen", "train_seconds", "started_from")
+    return {"path": path} | {k: start.info[k] for k in keys if k in start.info}
 
 
 def train(config: TrainConfig) -> Path:
@@ -210,8 +214,8 @@ def train(config: TrainConfig) -> Path:
     steps_per_epoch = max(1, (config.epoch_size or len(sampler)) // config.batch_size)
 
     student = PoseLifter(arch).to(device)
-    if config.init and not (out / "last.pt").exists():
-        start_from(student, config.init, inputs)
+    resume = out / "last.pt"
+    started_from = start_from(student, config.init, inputs, load=not resume.exists()) if config.init else None
     objective = SCJDObjective(student, teacher, config.distill).to(device)
     trainable = [p for p in objective.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
@@ -224,7 +228,6 @@ def train(config: TrainConfig) -> Path:
     epoch, step, seconds, poses_seen = 1, 0, 0.0, 0
     sums: dict[str, float | torch.Tensor] = {}  # this epoch's loss sums over `count` steps
     count = 0
-    resume = out / "last.pt"
     if resume.exists():
         state = torch.load(resume, map_location="cpu", weights_only=False)
         missing, unexpected = objective.load_state_dict(state["objective"], strict=False)
@@ -282,6 +285,7 @@ def train(config: TrainConfig) -> Path:
                 epoch=epoch,
                 poses_seen=poses_seen,
                 train_seconds=seconds,
+                **({"started_from": started_from} if started_from else {}),
             )
 
     bf16 = use_bf16(config.amp, device)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from pose_lifting.data.h36m import TEST_SUBJECTS, TRAIN_SUBJECTS
-from pose_lifting.data.mocap import HELD_OUT, MocapSequence, save_sequence
+from pose_lifting.data.mocap import HELD_OUT, MocapSequence, save_sequence, write_index
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES
 
 # A person standing in a right-handed Y-up world, metres, facing +Z: their left is +X (knees and nose point +Z).
@@ -56,11 +56,16 @@ def walking(frames: int, seed: int) -> np.ndarray:
 
 
 def write_mocap(data_dir: Path, train_frames: int = 60, heldout_frames: int = 30) -> Path:
-    """`<data_dir>/mocap/*.npz` as `pose_lifting.data.prepare` writes them: three training and the held-out names."""
+    """`<data_dir>/mocap/*.npz` and index.json as `pose_lifting.data.prepare` writes them: three training
+    sequences and the held-out names."""
     names = [(f"walk_{i}", train_frames) for i in range(3)] + [(name, heldout_frames) for name in HELD_OUT]
-    for seed, (name, frames) in enumerate(names):
-        sequence = MocapSequence(name, f"source_{seed % 2}", "s", walking(frames, seed), 30.0, "test")
-        save_sequence(sequence, data_dir / "mocap" / f"{name}.npz")
+    sequences = [
+        MocapSequence(name, f"source_{seed % 2}", "s", walking(frames, seed), 30.0, "test")
+        for seed, (name, frames) in enumerate(names)
+    ]
+    for sequence in sequences:
+        save_sequence(sequence, data_dir / "mocap" / f"{sequence.name}.npz")
+    write_index(sequences, data_dir)
     return data_dir
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pose_lifting import evaluate, train
+from pose_lifting import evaluate, export, train
 from pose_lifting.generators import WindowSampler
 from pose_lifting.lifter import Lifter
 from tests.synthetic_data import write_h36m_files, write_mocap
@@ -123,6 +123,13 @@ def test_a_run_can_start_from_trained_weights(tmp_path, mocap, tiny_teacher) -> 
     assert all(torch.equal(before[k], after[k]) for k in before)  # a zero learning rate keeps them as they were
     with pytest.raises(SystemExit, match="another architecture"):
         run(tmp_path / "other", mocap, f"--model teacher --epochs 1 --init {tiny_teacher}")
+
+    card = export.export(tmp_path / "same" / "model.pt", "tiny", mocap, weights_dir=tmp_path / "weights").read_text()
+    assert f"--init {tiny_teacher}" in card and f"It started from `{tiny_teacher}`" in card  # both runs' commands
+    assert card.count("python -m pose_lifting.train --model teacher") == 2
+    metrics = json.loads((tmp_path / "weights" / "tiny.json").read_text())
+    assert set(metrics) == {"exact 2D", "noisy 2D"} and metrics["exact 2D"]["overall"]["mpjpe"] > 0
+    assert Lifter.from_pretrained(tmp_path / "weights" / "tiny.pt", device="cpu").name == "tiny"
 
 
 def test_background_workers_draw_batches_with_their_own_random_streams(tmp_path, mocap) -> None:
