@@ -17,7 +17,7 @@ from pose_lifting.losses import (
     loss_temp,
     pooled_teacher_embedding,
 )
-from pose_lifting.model import STUDENT, TEACHER, PoseLifter
+from pose_lifting.model import STUDENT, TEACHER, PoseLifter, written_out_attention
 from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
 from pose_lifting.report import PAPER_ROWS, measure
 from pose_lifting.sampling import sparse_indices, video_windows
@@ -87,6 +87,20 @@ def test_parameter_counts_match_the_paper_for_teacher_and_c16_students():
     for row in measure():
         if row["model"].startswith("teacher") or "C16" in row["model"]:
             assert abs(row["params_diff_pct"]) <= 2.0, row
+
+
+def test_flops_without_attention_products_match_the_paper_for_every_student_and_baseline():
+    for row in measure():
+        if not row["model"].startswith("teacher") and "C8" not in row["model"]:
+            assert abs(row["mflops_diff_pct"]) <= 0.5, row
+        assert row["mflops"] > row["mflops_no_attention"], row  # the fused CPU attention kernel is counted too
+
+
+def test_the_gpu_attention_path_computes_what_the_fused_kernel_computes():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(3, 5, 2, 17, 4).unbind(0)
+    expected = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+    assert torch.allclose(written_out_attention(q, k, v), expected, atol=1e-6)
 
 
 def test_losses_vanish_where_student_and_teacher_agree_and_grow_where_they_differ():
