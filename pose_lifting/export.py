@@ -59,7 +59,7 @@ def history(started_from: dict | None) -> list[str]:
     lines = []
     while started_from:
         lines.append(
-            f"It started from `{started_from['path']}` (weights only, fresh optimiser), which was trained by "
+            f"It started from the weights then at `{started_from['path']}` (fresh optimiser), which were trained by "
             f"`{training_command(started_from['train'])}` ({started_from['poses_seen']:,} poses, "
             f"{started_from['train_seconds'] / 3600:.2f} h)."
         )
