@@ -15,7 +15,7 @@ import torch
 
 from pose_lifting.distill import SCJDObjective
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter
-from scripts.timing import add_device_flags, calls_per_second, setup_device
+from scripts.timing import add_device_flags, calls_per_second, setup_device, training_step
 
 SETUPS = {
     "teacher f81 C32 L4": (TEACHER, False),
@@ -27,19 +27,7 @@ SETUPS = {
 
 
 def step_rate(objective: SCJDObjective, device: torch.device, batch: int, seconds: float, bf16: bool) -> float:
-    objective.to(device).train()
-    optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=1e-3)
-    x = torch.randn(batch, objective.student.config.receptive_field, 17, 2, device=device)
-    y = torch.randn(batch, 17, 3, device=device)
-
-    def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = objective(x, y, epoch=1)["total"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    return batch * calls_per_second(step, device, seconds)
+    return batch * calls_per_second(training_step(objective, device, batch, bf16), device, seconds)
 
 
 def main() -> None:

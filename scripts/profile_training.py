@@ -21,24 +21,14 @@ from pose_lifting.datasets import DataConfig, load_data
 from pose_lifting.distill import SCJDObjective
 from pose_lifting.model import TEACHER, PoseLifter
 from pose_lifting.train import PRESETS, batch_stream, use_bf16
-from scripts.timing import add_device_flags, setup_device
+from scripts.timing import add_device_flags, setup_device, training_step
 
 
 def profile_step(model: str, device: torch.device, batch: int, rows: int) -> None:
     teacher = PoseLifter(replace(TEACHER, drop_path=0.0)) if model == "student" else None
-    objective = SCJDObjective(PoseLifter(PRESETS[model]), teacher).to(device).train()
-    optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=1e-3)
-    x = torch.randn(batch, PRESETS[model].receptive_field, 17, 2, device=device)
-    y = torch.randn(batch, 17, 3, device=device)
+    objective = SCJDObjective(PoseLifter(PRESETS[model]), teacher)
     bf16 = use_bf16("auto", device)
-
-    def step() -> None:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = objective(x, y, epoch=1)["total"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
+    step = training_step(objective, device, batch, bf16)
     for _ in range(3):
         step()
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])

@@ -1,4 +1,5 @@
-"""Shared by the benchmarks: set up the device from the usual flags, and time repeated calls of a function."""
+"""Shared by the benchmarks: set up the device from the usual flags, time repeated calls of a function, and
+build one optimiser step of a training objective on random input."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 
 import torch
 
+from pose_lifting.distill import SCJDObjective
 from pose_lifting.lifter import resolve_device
 
 
@@ -40,3 +42,20 @@ def calls_per_second(fn: Callable[[], object], device: torch.device, seconds: fl
     if device.type == "cuda":
         torch.cuda.synchronize()
     return calls / (time.perf_counter() - start)
+
+
+def training_step(objective: SCJDObjective, device: torch.device, batch: int, bf16: bool) -> Callable[[], None]:
+    """One AdamW step of `objective` (moved to `device`, in training mode) on a fixed batch of random windows."""
+    objective.to(device).train()
+    optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=1e-3)
+    x = torch.randn(batch, objective.student.config.receptive_field, 17, 2, device=device)
+    y = torch.randn(batch, 17, 3, device=device)
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = objective(x, y, epoch=1)["total"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
