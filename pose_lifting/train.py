@@ -163,14 +163,19 @@ def rank0_decides(flag: bool, world: int, device: torch.device) -> bool:
     return bool(tensor.item())
 
 
+def check_inputs(lifter: Lifter, inputs: InputConfig, what: str) -> None:
+    """Stop unless `lifter` was trained on 2D input prepared as this run prepares it."""
+    if (lifter.inputs.normalization, lifter.inputs.fps) != (inputs.normalization, inputs.fps):
+        raise SystemExit(
+            f"{what} was trained on {lifter.inputs.normalization}-normalised {lifter.inputs.fps:g} fps "
+            f"input, this run gets {inputs.normalization}-normalised {inputs.fps:g} fps input"
+        )
+
+
 def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLifter:
     """The frozen teacher of a distilled student; its 2D input must be prepared as the student's is."""
     teacher = Lifter.from_pretrained(path, str(device))
-    if (teacher.inputs.normalization, teacher.inputs.fps) != (inputs.normalization, inputs.fps):
-        raise SystemExit(
-            f"the teacher {path} was trained on {teacher.inputs.normalization}-normalised {teacher.inputs.fps:g} fps "
-            f"input, this student gets {inputs.normalization}-normalised {inputs.fps:g} fps input"
-        )
+    check_inputs(teacher, inputs, f"the teacher {path}")
     return teacher.model
 
 
@@ -180,8 +185,7 @@ def start_from(model: PoseLifter, path: str, inputs: InputConfig, load: bool) ->
     start = Lifter.from_pretrained(path, "cpu")
     if replace(start.config, drop_path=model.config.drop_path) != model.config:
         raise SystemExit(f"--init {path} holds another architecture: {start.config}")
-    if start.inputs.normalization != inputs.normalization or start.inputs.fps != inputs.fps:
-        raise SystemExit(f"--init {path} was trained on other 2D input: {start.inputs}")
+    check_inputs(start, inputs, f"--init {path}")
     if load:
         model.load_state_dict(start.model.state_dict())
     keys = ("train", "poses_seen", "train_seconds", "started_from")
