@@ -3,6 +3,11 @@
 `SCJDObjective` holds the student, the frozen teacher, the FC of Eq. (1) that widens the student's joint
 embedding to the teacher's, and the adjacent-joint mask of Eq. (2); called on a batch of dense windows it
 returns every term of Eq. (8). Without a teacher it is the plain supervised objective (L_reg only).
+
+The paper's teacher is dense (stride 1). A teacher that is itself sparse over the same receptive field works
+the same way as long as the student's stride is a multiple of its own (e.g. a stride-9 student distilled from
+a stride-3 one): L is then the ratio of the two strides, and Eq. (6) compares the student's recovered
+sequence at the frames the teacher sees.
 """
 
 from __future__ import annotations
@@ -28,11 +33,15 @@ class SCJDObjective(nn.Module):
             "student_frames", torch.from_numpy(sparse_indices(s.receptive_field, s.stride)), persistent=False
         )
         if teacher is not None:
-            if t.receptive_field != s.receptive_field or t.stride != 1:
-                raise ValueError("the teacher must be dense over the student's receptive field")
+            if t.receptive_field != s.receptive_field or s.stride % t.stride or s.stride == t.stride:
+                raise ValueError("the teacher must see the student's receptive field, denser by a whole factor")
             if not s.upsample_head or s.teacher_embed_dim != t.embed_dim:
                 raise ValueError("a distilled student needs the Eq. (5) head at the teacher's width")
             teacher.requires_grad_(False)
+            self.stride = s.stride // t.stride  # L of Sec. III-B between the two frame sequences
+            self.register_buffer(
+                "teacher_frames", torch.from_numpy(sparse_indices(t.receptive_field, t.stride)), persistent=False
+            )
             self.embed_fc = nn.Linear(s.embed_dim, t.embed_dim)  # FC of Eq. (1)
 
     def train(self, mode: bool = True) -> SCJDObjective:
@@ -48,10 +57,9 @@ class SCJDObjective(nn.Module):
         if self.teacher is None:
             return {"total": reg, "reg": reg}
         with torch.no_grad():
-            teacher = self.teacher.forward_features(dense_windows)
-        stride = self.student.config.stride
-        emb = loss_emb(self.embed_fc(student.joint_embedding), teacher.joint_embedding, stride, epoch, self.config)
-        attn = loss_attn(student.spatial, teacher.spatial, stride, self.mask)  # Eqs. (3)-(4)
-        temp = loss_temp(student.upsampled, teacher.temporal)  # Eq. (6)
+            teacher = self.teacher.forward_features(dense_windows[:, self.teacher_frames])
+        emb = loss_emb(self.embed_fc(student.joint_embedding), teacher.joint_embedding, self.stride, epoch, self.config)
+        attn = loss_attn(student.spatial, teacher.spatial, self.stride, self.mask)  # Eqs. (3)-(4)
+        temp = loss_temp(student.upsampled[:, self.teacher_frames], teacher.temporal)  # Eq. (6)
         total = loss_total(reg, emb, attn, temp, self.config)  # Eq. (8)
         return {"total": total, "reg": reg, "emb": emb, "attn": attn, "temp": temp}

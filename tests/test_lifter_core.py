@@ -171,6 +171,22 @@ def test_distillation_gradients_reach_the_student_but_not_the_teacher():
     assert not teacher.training
 
 
+def test_a_sparse_teacher_distils_a_sparser_student_at_the_frames_it_sees():
+    teacher = PoseLifter(replace(TINY_STUDENT, receptive_field=27, stride=3, embed_dim=8))  # 9 of 27 frames
+    student = PoseLifter(replace(TINY_STUDENT, receptive_field=27, stride=9))  # 3 of 27 frames
+    objective = SCJDObjective(student, teacher).train()
+    assert objective.stride == 3 and objective.teacher_frames.tolist() == list(range(1, 27, 3))
+    dense = torch.randn(2, 27, NUM_JOINTS, 2)
+    losses = objective(dense, torch.randn(2, NUM_JOINTS, 3), epoch=1)
+    with torch.no_grad():
+        taught = teacher.forward_features(dense[:, 1::3])
+        learned = student.forward_features(dense[:, 4::9])
+    assert losses["attn"].item() == pytest.approx(loss_attn(learned.spatial, taught.spatial, 3, objective.mask).item())
+    assert losses["temp"].item() == pytest.approx(loss_temp(learned.upsampled[:, 1::3], taught.temporal).item())
+    with pytest.raises(ValueError, match="denser"):
+        SCJDObjective(PoseLifter(replace(TINY_STUDENT, receptive_field=27)), teacher)  # same stride
+
+
 def test_a_tiny_model_overfits_a_tiny_batch():
     torch.manual_seed(0)
     objective = SCJDObjective(PoseLifter(TINY_STUDENT), PoseLifter(TINY_TEACHER)).train()
