@@ -39,9 +39,8 @@ class SCJDObjective(nn.Module):
                 raise ValueError("a distilled student needs the Eq. (5) head at the teacher's width")
             teacher.requires_grad_(False)
             self.stride = s.stride // t.stride  # L of Sec. III-B between the two frame sequences
-            self.register_buffer(
-                "teacher_frames", torch.from_numpy(sparse_indices(t.receptive_field, t.stride)), persistent=False
-            )
+            # the frames the teacher sees, as a slice: a view, no copy (all of them for the paper's dense teacher)
+            self.teacher_frames = slice(int(sparse_indices(t.receptive_field, t.stride)[0]), None, t.stride)
             self.embed_fc = nn.Linear(s.embed_dim, t.embed_dim)  # FC of Eq. (1)
 
     def train(self, mode: bool = True) -> SCJDObjective:
