@@ -17,7 +17,7 @@ from torch import nn
 
 from pose_lifting.losses import DistillConfig, loss_attn, loss_emb, loss_reg, loss_temp, loss_total
 from pose_lifting.model import PoseLifter
-from pose_lifting.sampling import sparse_indices
+from pose_lifting.sampling import sparse_slice
 from pose_lifting.skeleton import adjacent_joint_mask
 
 
@@ -29,9 +29,7 @@ class SCJDObjective(nn.Module):
         self.config = config or DistillConfig()
         self.register_buffer("mask", torch.from_numpy(adjacent_joint_mask()), persistent=False)
         s, t = student.config, teacher.config if teacher else None
-        self.register_buffer(
-            "student_frames", torch.from_numpy(sparse_indices(s.receptive_field, s.stride)), persistent=False
-        )
+        self.student_frames = sparse_slice(s.receptive_field, s.stride)  # slices: views of the windows, no copies
         if teacher is not None:
             if t.receptive_field != s.receptive_field or s.stride % t.stride or s.stride == t.stride:
                 raise ValueError("the teacher must see the student's receptive field, denser by a whole factor")
@@ -39,8 +37,7 @@ class SCJDObjective(nn.Module):
                 raise ValueError("a distilled student needs the Eq. (5) head at the teacher's width")
             teacher.requires_grad_(False)
             self.stride = s.stride // t.stride  # L of Sec. III-B between the two frame sequences
-            # the frames the teacher sees, as a slice: a view, no copy (all of them for the paper's dense teacher)
-            self.teacher_frames = slice(int(sparse_indices(t.receptive_field, t.stride)[0]), None, t.stride)
+            self.teacher_frames = sparse_slice(t.receptive_field, t.stride)  # all frames for the paper's teacher
             self.embed_fc = nn.Linear(s.embed_dim, t.embed_dim)  # FC of Eq. (1)
 
     def train(self, mode: bool = True) -> SCJDObjective:

@@ -26,6 +26,11 @@ def sparse_indices(receptive_field: int, stride: int) -> np.ndarray:
     return centre + stride * (np.arange(num_frames) - num_frames // 2)
 
 
+def sparse_slice(receptive_field: int, stride: int) -> slice:
+    """`sparse_indices` as a slice, which selects those frames of a tensor as a view, without a copy."""
+    return slice(int(sparse_indices(receptive_field, stride)[0]), None, stride)
+
+
 def window_offsets(receptive_field: int, stride: int) -> np.ndarray:
     """Frame offsets from the centre frame of the frames a model with this window sees."""
     return sparse_indices(receptive_field, stride) - receptive_field // 2

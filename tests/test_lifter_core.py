@@ -20,7 +20,7 @@ from pose_lifting.losses import (
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter, written_out_attention
 from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
 from pose_lifting.report import PAPER_ROWS, measure
-from pose_lifting.sampling import sparse_indices, video_windows
+from pose_lifting.sampling import sparse_indices, sparse_slice, video_windows
 from pose_lifting.sequence import Pose2DSequence
 from pose_lifting.skeleton import BONES, FLIP_PERMUTATION, NUM_JOINTS, PARENTS, adjacent_joint_mask
 
@@ -54,6 +54,7 @@ def test_sparse_sampling_keeps_the_centre_and_receptive_field(stride, expected):
     assert np.all(np.diff(idx) == stride)
     assert idx[0] == 40 - stride * (expected // 2) and idx[-1] == 40 + stride * (expected // 2)
     assert np.array_equal(aligned_teacher_frames(expected, stride).numpy(), idx)
+    assert np.array_equal(np.arange(81)[sparse_slice(81, stride)], idx)
 
 
 def test_sampling_rejects_windows_without_a_centre():
