@@ -30,6 +30,7 @@ class SCJDObjective(nn.Module):
         self.register_buffer("mask", torch.from_numpy(adjacent_joint_mask()), persistent=False)
         s, t = student.config, teacher.config if teacher else None
         self.student_frames = sparse_slice(s.receptive_field, s.stride)  # slices: views of the windows, no copies
+        self.student_features, self.teacher_features = student.forward_features, teacher and teacher.forward_features
         if teacher is not None:
             if t.receptive_field != s.receptive_field or s.stride % t.stride or s.stride == t.stride:
                 raise ValueError("the teacher must see the student's receptive field, denser by a whole factor")
@@ -40,6 +41,14 @@ class SCJDObjective(nn.Module):
             self.teacher_frames = sparse_slice(t.receptive_field, t.stride)  # all frames for the paper's teacher
             self.embed_fc = nn.Linear(s.embed_dim, t.embed_dim)  # FC of Eq. (1)
 
+    def compile_features(self) -> None:
+        """Run both models' forward passes through torch.compile in this objective only (the models themselves,
+        used for checks and checkpoints, stay eager): it fuses the many small element-wise kernels that a
+        narrow transformer spends its GPU time on."""
+        self.student_features = torch.compile(self.student.forward_features)
+        if self.teacher is not None:
+            self.teacher_features = torch.compile(self.teacher.forward_features)
+
     def train(self, mode: bool = True) -> SCJDObjective:
         super().train(mode)
         if self.teacher is not None:
@@ -48,12 +57,12 @@ class SCJDObjective(nn.Module):
 
     def forward(self, dense_windows: torch.Tensor, target: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
         """dense_windows: (B, f^T, J, 2) normalised 2D; target: (B, J, 3). Returns the losses, 'total' included."""
-        student = self.student.forward_features(dense_windows[:, self.student_frames])
+        student = self.student_features(dense_windows[:, self.student_frames])
         reg = loss_reg(student.pose, target)  # Eq. (7)
         if self.teacher is None:
             return {"total": reg, "reg": reg}
         with torch.no_grad():
-            teacher = self.teacher.forward_features(dense_windows[:, self.teacher_frames])
+            teacher = self.teacher_features(dense_windows[:, self.teacher_frames])
         emb = loss_emb(self.embed_fc(student.joint_embedding), teacher.joint_embedding, self.stride, epoch, self.config)
         attn = loss_attn(student.spatial, teacher.spatial, self.stride, self.mask)  # Eqs. (3)-(4)
         temp = loss_temp(student.upsampled[:, self.teacher_frames], teacher.temporal)  # Eq. (6)

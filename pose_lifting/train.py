@@ -71,6 +71,7 @@ class TrainConfig:
     keep_epochs: bool = False  # also keep every epoch's inference checkpoint as model_e<N>.pt
     workers: int = 0  # background sampling processes (0: in this process, exactly resumable)
     amp: str = "auto"  # bf16 autocast: "auto" (on GPUs with bf16), "bf16" or "none"
+    compile: bool = False  # the training step's forward passes through torch.compile (a minute to compile)
     eval_every_frames: int = 5  # held-out centre frames for the per-epoch check
     architecture: LifterConfig = field(default_factory=LifterConfig)
     inputs: InputConfig = field(default_factory=InputConfig)  # its fps is set from the data
@@ -221,6 +222,8 @@ def train(config: TrainConfig) -> Path:
     resume = out / "last.pt"
     started_from = start_from(student, config.init, inputs, load=not resume.exists()) if config.init else None
     objective = SCJDObjective(student, teacher, config.distill).to(device)
+    if config.compile:
+        objective.compile_features()
     trainable = [p for p in objective.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
@@ -391,6 +394,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     )
     parser.add_argument("--keep-epochs", action="store_true", help="keep every epoch's model as model_e<N>.pt")
     parser.add_argument("--amp", choices=("auto", "bf16", "none"), default=defaults.amp, help="bf16 autocast")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the training step's forward passes")
     parser.add_argument("--receptive-field", type=int, help="frames a window spans (default: the preset's)")
     parser.add_argument("--embed-dim", type=int, help="C (default: the preset's)")
     parser.add_argument("--depth", type=int, help="transformer blocks per encoder (default: the preset's)")

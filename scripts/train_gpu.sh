@@ -3,8 +3,8 @@
 #
 #   phase 1: the teacher (f81, C32), alone: sharing the GPU with two students made it 3x slower (H200).
 #   phase 2: the SCJD student (f27 stride 3, C16, Eq. 8) distilled from that teacher, beside the plain sparse
-#            student and the dense-27 student (Table IV); with TABLE_V=1 also the SCJD student with each
-#            distillation loss left out (Table V: alpha, beta or gamma = 0).
+#            student and the dense-27 student (Table IV); DISTILLED adds SCJD students with one distillation
+#            loss left out (Table V: student_no_emb, student_no_attn, student_no_temp: alpha, beta or gamma = 0).
 #
 # Each run stops at the last epoch end that fits its share of the budget (train.py --max-minutes). The students
 # keep every epoch's checkpoint, and <runs>/table/ gets all of them after the same number of epochs (the fewest
@@ -12,8 +12,9 @@
 #
 #   MINUTES=9 bash scripts/train_gpu.sh runs
 #
-# Settings (environment): MINUTES (whole budget), TEACHER_SHARE (its part of it), TABLE_V, EPOCH_SIZE, BATCH,
-# PYTHON. Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps,
+# Settings (environment): MINUTES (whole budget), TEACHER_SHARE (its part of it), DISTILLED (default "student";
+# "student student_no_emb student_no_attn student_no_temp" for all of Table V), COMPILE (1: torch.compile, the
+# default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON. Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps,
 # and per pose seen 256 learnt far faster (README, "Batch size at a small budget").
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
@@ -26,25 +27,32 @@ start=$(date +%s)
 minutes_left() { $PYTHON -c "print(round($MINUTES - ($(date +%s) - $start) / 60 - ${1:-0}, 2))"; }
 mkdir -p "$RUNS"
 
-phase1=$(minutes_left "$MINUTES * (1 - $TEACHER_SHARE)")
-echo "phase 1: teacher, $phase1 min"
-$PYTHON -m pose_lifting.train --model teacher --out "$RUNS/teacher" --workers 8 --max-minutes "$phase1" \
-    "${common[@]}" >"$RUNS/teacher.out" 2>&1
+# run NAME RESERVE ARGS...: train into $RUNS/NAME until RESERVE minutes of the budget are left, compiled when asked
+run() {
+    local name=$1 reserve=$2
+    shift 2
+    if [[ "${COMPILE:-1}" == 1 ]]; then
+        $PYTHON -m pose_lifting.train --out "$RUNS/$name" --max-minutes "$(minutes_left "$reserve")" --compile "$@" \
+            >"$RUNS/$name.out" 2>&1 && return
+        echo "$name: the compiled run failed (see $RUNS/$name.out), going on eagerly" | tee -a "$RUNS/$name.out"
+    fi
+    $PYTHON -m pose_lifting.train --out "$RUNS/$name" --max-minutes "$(minutes_left "$reserve")" "$@" \
+        >>"$RUNS/$name.out" 2>&1
+}
 
-phase2=$(minutes_left 0.3)
-distilled=(student)
-[[ "${TABLE_V:-0}" == 1 ]] && distilled+=(student_no_emb student_no_attn student_no_temp)
-echo "phase 2: ${distilled[*]}, plain and dense-27 students, $phase2 min"
-students=(--max-minutes "$phase2" --keep-epochs "${common[@]}")
-$PYTHON -m pose_lifting.train --model plain --out "$RUNS/plain" --workers 3 "${students[@]}" >"$RUNS/plain.out" 2>&1 &
-$PYTHON -m pose_lifting.train --model dense27 --out "$RUNS/dense27" --workers 2 "${students[@]}" \
-    >"$RUNS/dense27.out" 2>&1 &
+echo "phase 1: teacher, $(minutes_left "$MINUTES * (1 - $TEACHER_SHARE)") min"
+run teacher "$MINUTES * (1 - $TEACHER_SHARE)" --model teacher --workers 8 "${common[@]}"
+
+read -r -a distilled <<<"${DISTILLED:-student}"
+echo "phase 2: ${distilled[*]}, plain and dense-27 students, $(minutes_left 0.3) min"
+students=(--keep-epochs "${common[@]}")
+run plain 0.3 --model plain --workers 3 "${students[@]}" &
+run dense27 0.3 --model dense27 --workers 2 "${students[@]}" &
 declare -A left_out=([student]="" [student_no_emb]="--alpha 0" [student_no_attn]="--beta 0" [student_no_temp]="--gamma 0")
 for name in "${distilled[@]}"; do
     # shellcheck disable=SC2086  # the weight flags are two words
-    $PYTHON -m pose_lifting.train --model student --teacher "$RUNS/teacher/model.pt" --switch-epoch 5 \
-        --out "$RUNS/$name" ${left_out[$name]} --workers $((${#distilled[@]} > 1 ? 2 : 6)) "${students[@]}" \
-        >"$RUNS/$name.out" 2>&1 &
+    run "$name" 0.3 --model student --teacher "$RUNS/teacher/model.pt" --switch-epoch 5 ${left_out[$name]} \
+        --workers $((${#distilled[@]} > 1 ? 2 : 6)) "${students[@]}" &
 done
 wait
 
