@@ -226,7 +226,7 @@ def count_flops(model: PoseLifter, attention_products: bool = True) -> int:
     # the counter knows no formula for the fused CPU attention kernel that `attend` uses
     cpu_attention = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
     formula = {cpu_attention: lambda q, k, v, *args, **kwargs: sdpa_flop_count(q, k, v)}
-    x = torch.zeros(1, model.config.num_frames, model.config.num_joints, 2)
+    x = torch.zeros(1, model.config.num_frames, model.config.num_joints, 2, device=model.spatial_pos.device)
     was_training = model.training
     model.eval()
     with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=formula) as counter:

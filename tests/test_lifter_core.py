@@ -17,7 +17,7 @@ from pose_lifting.losses import (
     loss_temp,
     pooled_teacher_embedding,
 )
-from pose_lifting.model import STUDENT, TEACHER, PoseLifter, written_out_attention
+from pose_lifting.model import STUDENT, TEACHER, PoseLifter, count_flops, written_out_attention
 from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
 from pose_lifting.report import PAPER_ROWS, measure
 from pose_lifting.sampling import sparse_indices, sparse_slice, video_windows
@@ -95,6 +95,11 @@ def test_flops_without_attention_products_match_the_paper_for_every_student_and_
         if not row["model"].startswith("teacher") and "C8" not in row["model"]:
             assert abs(row["mflops_diff_pct"]) <= 0.5, row
         assert row["mflops"] > row["mflops_no_attention"], row  # the fused CPU attention kernel is counted too
+
+
+def test_flops_are_counted_wherever_the_model_lives():
+    on_cpu = count_flops(PoseLifter(TINY_STUDENT))
+    assert on_cpu > 0 and count_flops(PoseLifter(TINY_STUDENT).to("meta")) == on_cpu  # meta stands in for a GPU
 
 
 def test_the_gpu_attention_path_computes_what_the_fused_kernel_computes():
@@ -186,6 +191,19 @@ def test_a_sparse_teacher_distils_a_sparser_student_at_the_frames_it_sees():
     assert losses["temp"].item() == pytest.approx(loss_temp(learned.upsampled[:, 1::3], taught.temporal).item())
     with pytest.raises(ValueError, match="denser"):
         SCJDObjective(PoseLifter(replace(TINY_STUDENT, receptive_field=27)), teacher)  # same stride
+
+
+def test_the_compiled_training_step_computes_what_the_eager_one_does():
+    torch.manual_seed(0)
+    objective = SCJDObjective(PoseLifter(TINY_STUDENT), PoseLifter(TINY_TEACHER)).train()
+    dense, target = torch.randn(4, 9, NUM_JOINTS, 2), torch.randn(4, NUM_JOINTS, 3)
+    eager = objective(dense, target, epoch=1)
+    objective.compile_features()
+    compiled = objective(dense, target, epoch=1)
+    for name, value in eager.items():
+        assert compiled[name].item() == pytest.approx(value.item(), rel=1e-4), name
+    compiled["total"].backward()
+    assert objective.student.joint_embed.weight.grad.abs().sum() > 0
 
 
 def test_a_tiny_model_overfits_a_tiny_batch():
