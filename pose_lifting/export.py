@@ -61,7 +61,7 @@ def history(started_from: dict | None) -> list[str]:
         lines.append(
             f"It started from the weights then at `{started_from['path']}` (fresh optimiser), which were trained by "
             f"`{training_command(started_from['train'])}` ({started_from['poses_seen']:,} poses, "
-            f"{started_from['train_seconds'] / 3600:.2f} h)."
+            f"{duration(started_from['train_seconds'])})."
         )
         started_from = started_from.get("started_from")
     return lines
@@ -92,8 +92,13 @@ def metrics_rows(results: dict[str, dict]) -> list[str]:
     return rows + [""] + per_source
 
 
-def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR) -> Path:
-    """`run`: a run folder (its model.pt) or one of its checkpoints (e.g. model_e012.pt of `--keep-epochs`)."""
+def duration(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+
+
+def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR, notes: tuple[str, ...] = ()) -> Path:
+    """`run`: a run folder (its model.pt) or one of its checkpoints (e.g. model_e012.pt of `--keep-epochs`);
+    `notes`: lines for the card's training section that the checkpoint cannot know (the machine, a wrapper script)."""
     source = run if run.is_file() else run / "model.pt"
     checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     weights_dir.mkdir(parents=True, exist_ok=True)
@@ -128,11 +133,12 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         f"Command: `{training_command(train)}`",
         "",
         f"Stopped after epoch {checkpoint['epoch'] - 1} of {train['epochs']} "
-        f"({checkpoint['poses_seen']:,} poses seen, {checkpoint['train_seconds'] / 3600:.2f} h of training wall time, "
+        f"({checkpoint['poses_seen']:,} poses seen, {duration(checkpoint['train_seconds'])} of training wall time, "
         f"{train['epoch_size']:,} random windows per epoch; the schedule assumes all {train['epochs']} epochs).",
         *history(checkpoint.get("started_from")),
         f"AdamW, weight decay {train['weight_decay']:g}, learning rate {train['lr']:g} decayed x{train['lr_decay']:g} "
         "per epoch; virtual cameras with the augmentation of `pose_lifting/generators.py`.",
+        *notes,
         "",
         "## Data",
         "Real mocap from registry packages, prepared by `python -m pose_lifting.data.prepare`. Held-out sequences "
@@ -159,8 +165,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run", type=Path, help="training run folder holding model.pt, or a checkpoint of one")
     parser.add_argument("--name", required=True, help="shipped name, e.g. student or teacher")
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--note", action="append", default=[], help="a line for the card's training section")
     args = parser.parse_args(argv)
-    print(f"model card written to {export(args.run, args.name, args.data_dir)}")
+    print(f"model card written to {export(args.run, args.name, args.data_dir, notes=tuple(args.note))}")
 
 
 if __name__ == "__main__":

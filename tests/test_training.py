@@ -124,7 +124,9 @@ def test_a_run_can_start_from_trained_weights(tmp_path, mocap, tiny_teacher) -> 
     with pytest.raises(SystemExit, match="another architecture"):
         run(tmp_path / "other", mocap, f"--model teacher --epochs 1 --init {tiny_teacher}")
 
-    card = export.export(tmp_path / "same" / "model.pt", "tiny", mocap, weights_dir=tmp_path / "weights").read_text()
+    note = "Trained on a test machine."
+    card = export.export(tmp_path / "same" / "model.pt", "tiny", mocap, tmp_path / "weights", notes=(note,)).read_text()
+    assert note in card and " min of training wall time" in card
     assert f"--init {tiny_teacher}" in card and f"It started from the weights then at `{tiny_teacher}`" in card
     assert card.count("python -m pose_lifting.train --model teacher") == 2  # both runs' commands
     metrics = json.loads((tmp_path / "weights" / "tiny.json").read_text())
