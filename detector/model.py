@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from detector.cache import cache_dir
 from detector.config import PACKAGED_MODEL, DetectorConfig
@@ -86,6 +87,7 @@ class PoseModel:
     """A YOLO pose model: `predict` takes a batch of BGR frames and returns each frame's people."""
 
     def __init__(self, config: DetectorConfig) -> None:
+        threads = torch.get_num_threads()  # before Ultralytics changes it (below)
         from ultralytics import YOLO
 
         self.config = config
@@ -102,6 +104,8 @@ class PoseModel:
             )
         self.name = Path(self.weights).name
         self.predict([np.zeros((STRIDE, STRIDE, 3), np.uint8)], STRIDE)  # Ultralytics sets itself up on first use
+        # its CPU setup leaves PyTorch, process-wide, on cpu_count - 1 threads (one on a 2-core laptop): undo that
+        torch.set_num_threads(threads)
 
     def inference_size(self, width: int, height: int) -> int:
         """The model's input size: the frame's longest side, capped at `config.imgsz`, rounded up to the stride."""

@@ -102,3 +102,18 @@ def test_real_result_round_trips_through_a_file(example_result, tmp_path):
     loaded = DetectionResult.load(result.save(tmp_path / "detections.npz"))
     np.testing.assert_allclose(loaded.main_track().keypoints, result.main_track().keypoints)
     assert loaded.keypoints_coco.shape == (len(loaded.track_id), 17, 2)
+
+
+def test_loading_the_detector_leaves_pytorchs_thread_count_alone():
+    import torch
+    from ultralytics.utils import NUM_THREADS  # what Ultralytics' CPU setup would pin PyTorch to
+
+    from detector.model import PoseModel
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(NUM_THREADS + 1)
+    try:
+        PoseModel(DetectorConfig(device="cpu"))
+        assert torch.get_num_threads() == NUM_THREADS + 1
+    finally:
+        torch.set_num_threads(before)
