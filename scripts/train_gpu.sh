@@ -12,10 +12,12 @@
 #
 #   MINUTES=9 bash scripts/train_gpu.sh runs
 #
-# Settings (environment): MINUTES (whole budget), TEACHER_SHARE (its part of it), DISTILLED (default "student";
-# "student student_no_emb student_no_attn student_no_temp" for all of Table V), COMPILE (1: torch.compile, the
-# default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON. Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps,
-# and per pose seen 256 learnt far faster (README, "Batch size at a small budget").
+# Settings (environment): MINUTES (whole budget), TEACHER_SHARE (its part of it), TEACHER (a trained teacher's
+# inference checkpoint, e.g. weights/teacher.pt: no phase 1, the whole budget for the students), DISTILLED
+# (default "student"; "student student_no_emb student_no_attn student_no_temp" for all of Table V), COMPILE
+# (1: torch.compile, the default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON.
+# Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps, and per
+# pose seen 256 learnt far faster (README, "Batch size at a small budget").
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 RUNS=${1:-runs}
@@ -40,8 +42,14 @@ run() {
         >>"$RUNS/$name.out" 2>&1
 }
 
-echo "phase 1: teacher, $(minutes_left "$MINUTES * (1 - $TEACHER_SHARE)") min"
-run teacher "$MINUTES * (1 - $TEACHER_SHARE)" --model teacher --workers 8 "${common[@]}"
+if [[ -n "${TEACHER:-}" ]]; then
+    echo "phase 1: none, the teacher is $TEACHER"
+    mkdir -p "$RUNS/teacher"
+    cp "$TEACHER" "$RUNS/teacher/model.pt"
+else
+    echo "phase 1: teacher, $(minutes_left "$MINUTES * (1 - $TEACHER_SHARE)") min"
+    run teacher "$MINUTES * (1 - $TEACHER_SHARE)" --model teacher --workers 8 "${common[@]}"
+fi
 
 read -r -a distilled <<<"${DISTILLED:-student}"
 echo "phase 2: ${distilled[*]}, plain and dense-27 students, $(minutes_left 0.3) min"
