@@ -30,7 +30,8 @@ class SCJDObjective(nn.Module):
         self.register_buffer("mask", torch.from_numpy(adjacent_joint_mask()), persistent=False)
         s, t = student.config, teacher.config if teacher else None
         self.student_frames = sparse_slice(s.receptive_field, s.stride)  # slices: views of the windows, no copies
-        self.student_features, self.teacher_features = student.forward_features, teacher and teacher.forward_features
+        self.student_features = student.forward_features  # compile_features() swaps in compiled versions
+        self.teacher_features = teacher.forward_features if teacher is not None else None
         if teacher is not None:
             if t.receptive_field != s.receptive_field or s.stride % t.stride or s.stride == t.stride:
                 raise ValueError("the teacher must see the student's receptive field, denser by a whole factor")
