@@ -149,9 +149,12 @@ def run_pipeline(
 
     labels = [weights_path(name).stem for name in config.models]
     share = 0.1 / len(lifters)
+    devices = [lifter.device.type for lifter in lifters]
     runs = [_lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
             for i, (label, lifter) in enumerate(zip(labels, lifters))]  # fmt: skip
     timings["lift"] = sum(run.lift_s for run in runs)
+    warnings += [f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
+                 for run, device in zip(runs, devices) if device == "cuda" and run.device == "cpu"]  # fmt: skip
 
     tick = time.perf_counter()
     stem = input_path.stem

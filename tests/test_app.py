@@ -7,6 +7,7 @@ import json
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import numpy as np
@@ -184,6 +185,38 @@ def test_a_video_without_a_person_says_so(checkpoints, tmp_path):
             out.write(np.full((240, 320, 3), shade, np.uint8))
     with pytest.raises(DetectorError, match="no person was found"):
         run_pipeline(path, tmp_path / "out", PipelineConfig(models=(str(checkpoints["student"]),)))
+
+
+def test_a_gpu_out_of_memory_in_the_detector_reruns_it_on_the_cpu_with_a_warning(monkeypatch, tmp_path):
+    devices = []
+
+    def detect(path, config, progress):
+        devices.append(config.device)
+        if config.device != "cpu":
+            raise torch.cuda.OutOfMemoryError("simulated")
+        return SimpleNamespace(warnings=[])  # run_detector only adds to the result's warnings
+
+    monkeypatch.setattr(pipeline, "detect", detect)
+    result = pipeline.run_detector(tmp_path / "clip.mp4", PipelineConfig(device="cuda"), lambda *_: None)
+    assert devices == ["cuda:0", "cpu"]
+    assert result.warnings == ["the GPU ran out of memory; the detector ran on the CPU instead"]
+
+
+def test_a_lifter_that_runs_out_of_gpu_memory_finishes_on_the_cpu_with_a_warning(checkpoints, monkeypatch, tmp_path):
+    lifter = pipeline.load_lifter(str(checkpoints["student"]), "cpu")  # the instance run_pipeline gets from the cache
+    predict = lifter.predict_windows
+
+    def gpu_without_room(windows: torch.Tensor, flip_test: bool = False) -> torch.Tensor:
+        if lifter.device.type == "cuda":
+            raise torch.cuda.OutOfMemoryError("simulated")
+        return predict(windows, flip_test)
+
+    monkeypatch.setattr(lifter, "device", torch.device("cuda"))
+    monkeypatch.setattr(lifter, "predict_windows", gpu_without_room)
+    config = PipelineConfig(models=(str(checkpoints["student"]),), device="cpu")
+    result = run_pipeline(keypoints_file(tmp_path / "k.npz"), tmp_path / "out", config)
+    assert result.models[0].device == "cpu" and result.models[0].poses[0].poses.shape == (50, 17, 3)
+    assert "the GPU ran out of memory; student lifted on the CPU instead" in result.warnings
 
 
 def test_missing_weights_name_the_file_and_the_training_command(tmp_path):

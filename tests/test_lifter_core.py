@@ -259,6 +259,41 @@ def test_checkpoint_round_trip_and_lifting_a_short_sequence(tmp_path):
         Lifter.from_pretrained(tmp_path / "missing.pt")
 
 
+@pytest.mark.parametrize("capacity", [16, 0])
+def test_a_gpu_out_of_memory_halves_the_batch_and_at_the_end_falls_back_to_the_cpu(tmp_path, monkeypatch, capacity):
+    torch.manual_seed(0)
+    lifter = Lifter.from_pretrained(
+        save_checkpoint(tmp_path / "tiny.pt", PoseLifter(TINY_STUDENT), InputConfig(fps=30.0), "tiny"), device="cpu"
+    )
+    seq = Pose2DSequence(
+        np.random.rand(40, NUM_JOINTS, 2) * 500, np.ones((40, NUM_JOINTS)), fps=30.0, width=640, height=480
+    )
+    expected = lifter.lift(seq).poses
+    predict, calls = lifter.predict_windows, []
+
+    def gpu_with_room_for(windows: torch.Tensor, flip_test: bool = False) -> torch.Tensor:
+        """A stand-in GPU that holds `capacity` windows; it computes on the CPU."""
+        device = lifter.device
+        calls.append((device.type, len(windows)))
+        if device.type == "cuda" and len(windows) > capacity:
+            raise torch.cuda.OutOfMemoryError("simulated")
+        lifter.device = torch.device("cpu")
+        try:
+            return predict(windows, flip_test)
+        finally:
+            lifter.device = device
+
+    lifter.device = torch.device("cuda")
+    monkeypatch.setattr(lifter, "predict_windows", gpu_with_room_for)
+    np.testing.assert_allclose(lifter.lift(seq, batch_size=64).poses, expected, atol=1e-5)
+    if capacity:  # halved twice, then every batch of 16 fits
+        assert calls == [("cuda", 40), ("cuda", 32), ("cuda", 16), ("cuda", 16), ("cuda", 8)]
+        assert lifter.device.type == "cuda"
+    else:  # nothing fits: down to 16 windows, then the CPU
+        assert calls == [("cuda", 40), ("cuda", 32), ("cuda", 16), ("cpu", 16), ("cpu", 16), ("cpu", 8)]
+        assert lifter.device.type == "cpu"
+
+
 def test_csv_has_one_row_per_video_frame_with_empty_cells_where_the_person_is_absent(tmp_path):
     import csv
 
