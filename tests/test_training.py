@@ -15,6 +15,7 @@ import pytest
 from pose_lifting import evaluate, export, train
 from pose_lifting.generators import WindowSampler
 from pose_lifting.lifter import Lifter
+from scripts import loss_balance
 from tests.synthetic_data import write_h36m_files, write_mocap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,6 +105,26 @@ def test_a_distillation_loss_can_be_left_out_as_in_table_v(tmp_path, mocap, tiny
     )
     config = train.parse_args(["--model", "student", "--alpha", "0", "--gamma", "0.5"])
     assert (config.distill.alpha, config.distill.beta, config.distill.gamma) == (0.0, 1.0, 0.5)
+
+
+def test_loss_balance_reports_each_terms_gradient_on_a_run_and_its_inference_checkpoint(
+    tmp_path, mocap, tiny_teacher, capsys
+) -> None:
+    out = tmp_path / "no_attn"
+    run(out, mocap, f"--model student --teacher {tiny_teacher} --epochs 1 --beta 0")
+    for state in ("last.pt", "model.pt"):  # model.pt has no FC of Eq. (1): it is fitted
+        loss_balance.main([str(out / state), "--teacher", str(tiny_teacher), "--batches", "2", "--batch-size", "8"])
+        rows = {
+            line.split("|")[1].strip(): line.split("|")[2:-1]
+            for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| L_")
+        }
+        assert list(rows) == ["L_reg", "L_emb", "L_attn", "L_temp"]
+        assert [float(x) for x in rows["L_reg"][3:6:2]] == [1.0, 1.0]  # cosines with itself
+        assert float(rows["L_attn"][0]) == 0 and float(rows["L_attn"][2]) == 0  # --beta 0: no weight, no pull
+        assert float(rows["L_emb"][2]) > 0 and float(rows["L_emb"][4]) > 0  # L_emb reaches the spatial encoder
+        for term in ("L_reg", "L_emb", "L_temp"):  # the spatial encoder's entries are a part of the whole gradient
+            assert 0 < float(rows[term][4]) < float(rows[term][2])
 
 
 def test_a_time_budget_ends_a_run_at_an_epoch_boundary_and_epochs_can_be_kept(tmp_path, mocap) -> None:
