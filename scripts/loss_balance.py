@@ -53,7 +53,8 @@ def load_objective(state_path: str, teacher_path: str) -> tuple[SCJDObjective, d
     else:
         student.load_state_dict({k: v.float() for k, v in state["state_dict"].items()})
     objective.train()
-    return objective, {"data": data, "inputs": inputs, "epoch": state["epoch"], "fit_fc": "objective" not in state}
+    run = {"data": data, "inputs": inputs, "epoch": state["epoch"], "poses_seen": state["poses_seen"]}
+    return objective, run | {"fit_fc": "objective" not in state}
 
 
 @torch.no_grad()
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
                     torch.nn.functional.cosine_similarity(grad[spatial], reg[spatial], dim=0),
                 ]
             )
-    print(f"{args.state} at epoch {run['epoch']}, {args.batches} batches of {args.batch_size}\n")
+    print(f"{args.state} after {run['poses_seen']:,} poses, {args.batches} batches of {args.batch_size}\n")
     print("| term | weight | weighted value | gradient norm | cosine with L_reg's | spatial encoder: norm | cosine |")
     print("|---|---|---|---|---|---|---|")
     for term in TERMS:

@@ -4,7 +4,8 @@
 #   phase 1: the teacher (f81, C32), alone: sharing the GPU with two students made it 3x slower (H200).
 #   phase 2: the SCJD student (f27 stride 3, C16, Eq. 8) distilled from that teacher, beside the plain sparse
 #            student and the dense-27 student (Table IV); DISTILLED adds SCJD students with one distillation
-#            loss left out (Table V: student_no_emb, student_no_attn, student_no_temp: alpha, beta or gamma = 0).
+#            loss left out (Table V: student_no_emb, student_no_attn, student_no_temp: alpha, beta or gamma = 0),
+#            or student_low_attn: beta = 0.01, which brings L_attn's gradient to L_reg's order (scripts/loss_balance).
 #
 # Each run stops at the last epoch end that fits its share of the budget (train.py --max-minutes). The students
 # keep every epoch's checkpoint, and <runs>/table/ gets all of them after the same number of epochs (the fewest
@@ -56,10 +57,11 @@ echo "phase 2: ${distilled[*]}, plain and dense-27 students, $(minutes_left 0.3)
 students=(--keep-epochs "${common[@]}")
 run plain 0.3 --model plain --workers 3 "${students[@]}" &
 run dense27 0.3 --model dense27 --workers 2 "${students[@]}" &
-declare -A left_out=([student]="" [student_no_emb]="--alpha 0" [student_no_attn]="--beta 0" [student_no_temp]="--gamma 0")
+declare -A loss_weights=([student]="" [student_no_emb]="--alpha 0" [student_no_attn]="--beta 0" [student_no_temp]="--gamma 0"
+    [student_low_attn]="--beta 0.01")
 for name in "${distilled[@]}"; do
     # shellcheck disable=SC2086  # the weight flags are two words
-    run "$name" 0.3 --model student --teacher "$RUNS/teacher/model.pt" --switch-epoch 5 ${left_out[$name]} \
+    run "$name" 0.3 --model student --teacher "$RUNS/teacher/model.pt" --switch-epoch 5 ${loss_weights[$name]} \
         --workers $((${#distilled[@]} > 1 ? 2 : 6)) "${students[@]}" &
 done
 wait
