@@ -57,8 +57,8 @@ echo "phase 2: ${distilled[*]}, plain and dense-27 students, $(minutes_left 0.3)
 students=(--keep-epochs "${common[@]}")
 run plain 0.3 --model plain --workers 3 "${students[@]}" &
 run dense27 0.3 --model dense27 --workers 2 "${students[@]}" &
-declare -A loss_weights=([student]="" [student_no_emb]="--alpha 0" [student_no_attn]="--beta 0" [student_no_temp]="--gamma 0"
-    [student_low_attn]="--beta 0.01")
+declare -A loss_weights=([student]="" [student_no_emb]="--alpha 0" [student_no_attn]="--beta 0"
+    [student_no_temp]="--gamma 0" [student_low_attn]="--beta 0.01")
 for name in "${distilled[@]}"; do
     # shellcheck disable=SC2086  # the weight flags are two words
     run "$name" 0.3 --model student --teacher "$RUNS/teacher/model.pt" --switch-epoch 5 ${loss_weights[$name]} \
