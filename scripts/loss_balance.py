@@ -6,9 +6,9 @@ on the student's parameters, and that gradient's cosine with L_reg's.
 STATE is a distillation run's `last.pt` (its student, the FC of Eq. (1) and its training configuration: data,
 loss weights, epoch) or its inference checkpoint `model.pt`, which lacks the FC of Eq. (1): that FC is then fitted
 by least squares to the teacher's aligned frames on the first batch. The batches are drawn as training draws
-them, with a fixed seed. The paper sets the
-weights so that the terms are "of the same order of magnitude" (Sec. IV-D); this shows whether they are, in
-the quantity the optimiser sees. A cosine below zero means that the term pulls against the pose error.
+them, with a fixed seed. The paper sets the weights so that the terms are "of the same order of magnitude"
+(Sec. IV, Table VII); this shows whether they are, in the quantity the optimiser sees. A cosine below zero
+means that the term pulls against the pose error.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pose_lifting.normalization import InputConfig
 from pose_lifting.train import load_teacher, to_tensors
 
 TERMS = ("reg", "emb", "attn", "temp")
+SPATIAL = ("student.joint_embed.", "student.spatial_")  # the spatial encoder and the embedding before it
 
 
 def dataclass_from(cls: type, values: dict):
@@ -41,20 +42,22 @@ def dataclass_from(cls: type, values: dict):
 
 def load_objective(state_path: str, teacher_path: str) -> tuple[SCJDObjective, dict]:
     state = torch.load(state_path, map_location="cpu", weights_only=False)
-    config = state["config"] if "objective" in state else state["train"]  # last.pt or model.pt
+    has_fc = "objective" in state  # last.pt has the FC of Eq. (1), model.pt only the student
+    config = state["config"] if has_fc else state["train"]
     data = load_data(dataclass_from(DataConfig, config["data"]))
     inputs = dataclass_from(InputConfig, config["inputs"] | {"fps": data.fps})
     teacher = load_teacher(teacher_path, inputs, torch.device("cpu"))
     architecture = dataclass_from(LifterConfig, config["architecture"])
     student = PoseLifter(replace(architecture, teacher_embed_dim=teacher.config.embed_dim))  # as train.py builds it
     objective = SCJDObjective(student, teacher, dataclass_from(DistillConfig, config["distill"]))
-    if "objective" in state:
+    if has_fc:
         objective.load_state_dict(state["objective"], strict=False)
     else:
         student.load_state_dict({k: v.float() for k, v in state["state_dict"].items()})
     objective.train()
-    run = {"data": data, "inputs": inputs, "epoch": state["epoch"], "poses_seen": state["poses_seen"]}
-    return objective, run | {"fit_fc": "objective" not in state}
+    return objective, {"data": data, "inputs": inputs, "has_fc": has_fc} | {
+        k: state[k] for k in ("epoch", "poses_seen")
+    }
 
 
 @torch.no_grad()
@@ -72,9 +75,6 @@ def fit_embed_fc(objective: SCJDObjective, windows: torch.Tensor) -> None:
 def term_weights(config: DistillConfig) -> dict[str, float]:
     """Each term's weight in Eq. (8)."""
     return {"reg": 1.0, "emb": config.alpha, "attn": config.beta, "temp": config.gamma}
-
-
-SPATIAL = ("student.joint_embed.", "student.spatial_")  # the spatial encoder and the embedding before it
 
 
 def term_gradients(
@@ -109,10 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     sampler = run["data"].sampler(objective.student.config.receptive_field, args.seed)
     # per term: weighted value; gradient norm and cosine with L_reg's, on all parameters and on the spatial encoder
     sums = {term: torch.zeros(5) for term in TERMS}
-    for _ in range(args.batches):
-        windows, target = to_tensors(sampler.sample(args.batch_size), run["inputs"], torch.device("cpu"))
-        if run.pop("fit_fc", False):
-            fit_embed_fc(objective, windows)
+    batches = [
+        to_tensors(sampler.sample(args.batch_size), run["inputs"], torch.device("cpu")) for _ in range(args.batches)
+    ]
+    if not run["has_fc"]:
+        fit_embed_fc(objective, batches[0][0])
+    for windows, target in batches:
         losses = objective(windows, target, run["epoch"])
         gradients, spatial = term_gradients(objective, losses, weights)
         reg = gradients["reg"]
