@@ -112,6 +112,7 @@ def test_loss_balance_reports_each_terms_gradient_on_a_run_and_its_inference_che
 ) -> None:
     out = tmp_path / "no_attn"
     run(out, mocap, f"--model student --teacher {tiny_teacher} --epochs 1 --beta 0")
+    emb = {}
     for state in ("last.pt", "model.pt"):  # model.pt has no FC of Eq. (1): it is fitted
         loss_balance.main([str(out / state), "--teacher", str(tiny_teacher), "--batches", "2", "--batch-size", "8"])
         rows = {
@@ -125,6 +126,8 @@ def test_loss_balance_reports_each_terms_gradient_on_a_run_and_its_inference_che
         assert float(rows["L_emb"][2]) > 0 and float(rows["L_emb"][4]) > 0  # L_emb reaches the spatial encoder
         for term in ("L_reg", "L_emb", "L_temp"):  # the spatial encoder's entries are a part of the whole gradient
             assert 0 < float(rows[term][4]) < float(rows[term][2])
+        emb[state] = float(rows["L_emb"][1])
+    assert emb["model.pt"] < emb["last.pt"]  # the least-squares FC fits better than two training steps did
 
 
 def test_a_time_budget_ends_a_run_at_an_epoch_boundary_and_epochs_can_be_kept(tmp_path, mocap) -> None:
