@@ -34,13 +34,12 @@ mkdir -p "$RUNS"
 run() {
     local name=$1 reserve=$2
     shift 2
+    local train=($PYTHON -m pose_lifting.train --out "$RUNS/$name" "$@")
     if [[ "${COMPILE:-1}" == 1 ]]; then
-        $PYTHON -m pose_lifting.train --out "$RUNS/$name" --max-minutes "$(minutes_left "$reserve")" --compile "$@" \
-            >"$RUNS/$name.out" 2>&1 && return
+        "${train[@]}" --max-minutes "$(minutes_left "$reserve")" --compile >"$RUNS/$name.out" 2>&1 && return
         echo "$name: the compiled run failed (see $RUNS/$name.out), going on eagerly" | tee -a "$RUNS/$name.out"
     fi
-    $PYTHON -m pose_lifting.train --out "$RUNS/$name" --max-minutes "$(minutes_left "$reserve")" "$@" \
-        >>"$RUNS/$name.out" 2>&1
+    "${train[@]}" --max-minutes "$(minutes_left "$reserve")" >>"$RUNS/$name.out" 2>&1
 }
 
 if [[ -n "${TEACHER:-}" ]]; then
