@@ -2,11 +2,14 @@
 
     result = run_pipeline("clip.mp4", "outputs", PipelineConfig(models=("student", "teacher")))
 
-video -> `detector.detect` (decode, YOLO pose, tracking, COCO -> H36M 2D) -> `Lifter.lift` per model (sparse
-windows, flip test) -> `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py) -> `<stem>_3d.csv`
-(one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`), `<stem>_pose.npz` and
-`<stem>_pose.json`. A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`,
-`height`, `layout` "coco" or "h36m") or a detection file saved by `python -m detector` skips the detector.
+It runs in two steps, so that the page can lift another person without detecting again:
+`detect_people` (video -> `detector.detect`: decode, YOLO pose, tracking, COCO -> H36M 2D) returns a
+`DetectedPeople` with every tracked person; `lift_people` lifts the chosen ones (`Lifter.lift` per model: sparse
+windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py),
+`<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
+`<stem>_pose.npz` and `<stem>_pose.json`. `run_pipeline` runs both, for the main subject (or everyone).
+A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout`
+"coco" or "h36m") or a detection file saved by `python -m detector` skips the detector.
 
 Coordinate frame of every 3D output: the lifter's camera axes, x to the right of the image, y down, z away
 from the camera, in metres, with the pelvis of each person at the origin in every frame.
@@ -14,6 +17,7 @@ from the camera, in metres, with the pelvis of each person at the origin in ever
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -40,6 +44,7 @@ TRAIN_COMMANDS = {
     "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
     "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
 }
+OUT_OF_VIEW = "chosen person out of view"
 KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
 
 
@@ -61,10 +66,12 @@ class PipelineConfig:
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
+    keypoints: str = "yolo"  # the 2D keypoint model: yolo (fast), full or heavy (BlazePose, more accurate)
     imgsz: int = 640  # the detector's inference resolution (longest side)
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
+    overlay_video: bool = False  # also write <stem>_2d.mp4, the video with the 2D skeleton alone (for the page)
     view: render.View = field(default_factory=render.View)  # the 3D panel's virtual camera
 
     def __post_init__(self) -> None:
@@ -130,27 +137,74 @@ class PipelineResult:
         return self.num_frames / self.timings["total"]
 
 
+@dataclass
+class DetectedPeople:
+    """What the detection step hands the lift step: every person found, the frame times and the warnings."""
+
+    source: Path
+    people: list[Pose2DSequence]  # every tracked person (H36M 2D), main subject first; one for a keypoints file
+    timestamps: np.ndarray  # (T,) seconds of each processed frame
+    warnings: list[str]
+    detect_s: float
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.timestamps)
+
+    def choose(self, track_ids: list[int]) -> list[Pose2DSequence]:
+        """The people with these track ids, main subject first; unknown ids are an InputError."""
+        known = {p.track_id for p in self.people}
+        unknown = sorted(set(track_ids) - known)
+        if unknown or not track_ids:
+            raise InputError(f"choose at least one of the people found ({sorted(known)}), not {unknown or 'none'}")
+        return [p for p in self.people if p.track_id in track_ids]
+
+
 def run_pipeline(
     input_path: str | Path, out_dir: str | Path, config: PipelineConfig | None = None, progress: Progress | None = None
 ) -> PipelineResult:
     """Process one input file and write every output into `out_dir`; `progress(fraction, message)` as it goes."""
     config = config or PipelineConfig()
     report = progress or (lambda fraction, message: None)
-    input_path, out_dir = Path(input_path), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    lifters = [load_lifter(name, config.device) for name in config.models]  # fail early on missing weights
+    load_lifters(config)  # fail early on missing weights, before the long detection
+    detected = detect_people(input_path, config, _span(report, 0.0, 0.6))
+    return lift_people(detected, out_dir, config, progress=_span(report, 0.6, 1.0))
 
+
+def detect_people(input_path: str | Path, config: PipelineConfig, progress: Progress | None = None) -> DetectedPeople:
+    """The detection step: every tracked person in the input, main subject first."""
     tick = time.perf_counter()
-    people, timestamps, warnings = read_people(input_path, config, _span(report, 0.0, 0.6))
-    num_frames = len(timestamps)
-    timings["detect"] = time.perf_counter() - tick
+    input_path = Path(input_path)
+    people, timestamps, warnings = read_people(input_path, config, progress or (lambda fraction, message: None))
+    return DetectedPeople(input_path, people, timestamps, warnings, time.perf_counter() - tick)
+
+
+def lift_people(
+    detected: DetectedPeople,
+    out_dir: str | Path,
+    config: PipelineConfig,
+    track_ids: list[int] | None = None,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """The lift step: lift the people with `track_ids` (None: the main subject, or everyone with all_tracks),
+    render them and write every output into `out_dir`."""
+    report = progress or (lambda fraction, message: None)
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if track_ids is None:
+        people = detected.people if config.all_tracks else detected.people[:1]
+    else:
+        people = detected.choose(track_ids)
+    num_frames, timestamps, input_path = detected.num_frames, detected.timestamps, detected.source
+    timings = {"detect": detected.detect_s}
+    warnings = list(detected.warnings)
+    lifters = load_lifters(config)
 
     labels = [weights_path(name).stem for name in config.models]
-    share = 0.1 / len(lifters)
+    share = 0.25 / len(lifters)
     devices = [lifter.device.type for lifter in lifters]
-    runs = [_lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
+    runs = [_lift(label, lifter, people, config, _span(report, share * i, share * (i + 1)))
             for i, (label, lifter) in enumerate(zip(labels, lifters))]  # fmt: skip
     timings["lift"] = sum(run.lift_s for run in runs)
     warnings += [f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
@@ -159,22 +213,24 @@ def run_pipeline(
     tick = time.perf_counter()
     stem = input_path.stem
     files = {"mp4": out_dir / f"{stem}_side_by_side.mp4", "gif": out_dir / f"{stem}_3d.gif"}
+    if config.overlay_video:
+        files["mp4:2d"] = out_dir / f"{stem}_2d.mp4"
     first = people[0]
     is_video = input_path.suffix.lower() not in (".npz", ".json")
     frames = _video_frames(input_path, num_frames, config) if is_video else _blank_frames(first, num_frames, config)
-    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.7, 0.97))
+    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.25, 0.93))
     timings["render"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    report(0.97, "writing the files")
+    report(0.93, "writing the files")
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
         files[f"csv:{run.label}"] = write_pose_csv(
-            out_dir / name, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames]
+            out_dir / name, run.poses, config.all_tracks or len(people) > 1, video_times=timestamps[:num_frames]
         )
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
-    timings["total"] = time.perf_counter() - started
+    timings["total"] = detected.detect_s + time.perf_counter() - started
     result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, runs,
                             timings, files, warnings, comparison)  # fmt: skip
     arrays, meta = result_arrays(result, timestamps)
@@ -206,6 +262,11 @@ def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
     return _cached_lifter(str(path.resolve()), path.stat().st_mtime, device)
 
 
+def load_lifters(config: PipelineConfig) -> list[Lifter]:
+    """The lifters of `config.models`, in order (cached: cheap to call again)."""
+    return [load_lifter(name, config.device) for name in config.models]
+
+
 @functools.lru_cache(maxsize=4)
 def _cached_lifter(path: str, mtime: float, device: str) -> Lifter:
     try:
@@ -229,7 +290,7 @@ def run_detector(path: Path, config: PipelineConfig, progress: Progress) -> Dete
 def read_people(
     path: Path, config: PipelineConfig, progress: Progress
 ) -> tuple[list[Pose2DSequence], np.ndarray, list[str]]:
-    """The 2D people (main subject first), the timestamps of all processed frames, and warnings for the user.
+    """Every 2D person (main subject first), the timestamps of all processed frames, and warnings for the user.
 
     A video goes through the detector; a detection file (`python -m detector --out x.npz/.json`) is read back;
     any other `.npz` is a keypoints file (see the module doc).
@@ -241,8 +302,8 @@ def read_people(
     else:
         person, warnings = read_keypoints(path, config)
         return [person], person.times(), warnings
-    people = detections.tracks() if config.all_tracks else [detections.main_track()]
-    return people, detections.timestamps, list(detections.warnings)
+    others = [detections.track(i) for i in detections.track_ids() if i != detections.main_track_id]
+    return [detections.main_track()] + others, detections.timestamps, list(detections.warnings)
 
 
 def _is_detection_file(path: Path) -> bool:
@@ -327,17 +388,24 @@ def render_videos(
     config: PipelineConfig,
     progress: Progress,
 ) -> None:
-    """Write the side-by-side mp4 (2D overlay | 3D panel) and the 3D GIF in one pass over the frames.
+    """Write the side-by-side mp4 (2D overlay | 3D panel), the 3D GIF and, if `files` names one, the 2D-overlay
+    mp4 ("mp4:2d") in one pass over the frames.
 
-    The first model's skeletons are drawn in colour, the second model's (if any) in white beneath them. With
-    several people, each 3D skeleton is shifted sideways by its pelvis' place in the image (about 2 m per frame
-    height), so that they stand apart; with one person the pelvis stays at the centre of the panel.
+    The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
+    beneath them. With several people, each 3D skeleton is shifted sideways by its pelvis' place in the image
+    (`spread`), so that they stand apart; with one person the pelvis stays at the centre of the panel.
     """
     gif_step = int(np.ceil(num_frames / config.gif_max_frames))
     gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
-    legend = " / ".join(f"{run.label}{' (white)' if i else ''}" for i, run in enumerate(runs))
+    models = render.model_legend([run.label for run in runs])
+    shifts = [spread(p) if len(people) > 1 else np.zeros((len(p), 3), np.float32) for p in people]
     panel = None
-    with export.Mp4Writer(files["mp4"], fps) as mp4, export.GifWriter(files["gif"], fps / gif_step) as gif:
+    overlay_path = files.get("mp4:2d")
+    with (
+        export.Mp4Writer(files["mp4"], fps) as mp4,
+        export.GifWriter(files["gif"], fps / gif_step) as gif,
+        export.Mp4Writer(overlay_path, fps) if overlay_path else contextlib.nullcontext() as overlay,
+    ):
         for index, image in enumerate(frames):
             if panel is None:
                 panel = render.Panel3D(replace(config.view, size=image.shape[0]))
@@ -348,19 +416,25 @@ def render_videos(
                 if not 0 <= t < len(p):
                     continue
                 render.draw_2d(image, p.keypoints[t] * scale, p.scores[t])
-                shift = np.zeros(3, np.float32)
-                if len(people) > 1:
-                    shift[0] = 2.0 * (p.keypoints[t, JOINT_INDEX["pelvis"], 0] - p.width / 2) / p.height
                 for model, run in enumerate(runs):
-                    skeletons[model].append(run.poses[person].poses[t] + shift)
+                    skeletons[model].append(run.poses[person].poses[t] + shifts[person][t])
+            render.legend(image, render.SIDE_LEGEND)
             main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
-            panel_image = panel.draw(main, second)
-            render.label(panel_image, legend)
-            mp4.write(render.side_by_side(image, panel_image))
+            key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
+            mp4.write(render.side_by_side(image, render.legend(panel.draw(main, second), key)))
             if index % gif_step == 0:
-                gif.write(gif_panel.draw(main, second))
+                gif.write(render.legend(gif_panel.draw(main, second), key))
+            if overlay is not None:
+                overlay.write(image[:, : image.shape[1] // 2 * 2])
             if index % 10 == 0:
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def spread(person: Pose2DSequence) -> np.ndarray:
+    """(T, 3) sideways shifts that stand several people apart in 3D: about 2 m per frame height of image x."""
+    shift = np.zeros((len(person), 3), np.float32)
+    shift[:, 0] = 2.0 * (person.keypoints[:, JOINT_INDEX["pelvis"], 0] - person.width / 2) / person.height
+    return shift
 
 
 def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:

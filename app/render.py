@@ -2,9 +2,10 @@
 
 The 3D panel projects the skeleton through a fixed virtual camera that orbits the pelvis (`View`: azimuth,
 elevation, distance), over a ground grid drawn once per panel, so a frame costs a few dozen line draws
-(well over 30 frames per second on a laptop CPU; matplotlib is used only for the one comparison plot).
+(well over 30 frames per second on a laptop CPU).
 Poses come in camera axes (x right, y down, z away from the camera, metres); y down is drawn down the
-screen, so people stand upright. Left limbs are blue, right limbs orange, the spine and head grey.
+screen, so people stand upright. Left limbs are blue, right limbs orange, the spine and head grey; a second
+model (the teacher) is magenta. `legend` writes these colours' key into a frame.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pose_lifting.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS
 LEFT_COLOUR = (66, 133, 244)
 RIGHT_COLOUR = (255, 140, 0)
 CENTRE_COLOUR = (200, 200, 200)
-SECOND_COLOUR = (235, 235, 235)  # the second model's skeleton (the teacher) when two are overlaid
+SECOND_COLOUR = (236, 72, 190)  # the second model's skeleton (the teacher) when two are overlaid: magenta
+TEXT_COLOUR = (255, 255, 255)
 BACKGROUND = (24, 26, 32)
 GRID_COLOUR = (60, 64, 74)
 
@@ -35,6 +37,7 @@ def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
 
 
 BONE_COLOURS = [bone_colour(p, c) for p, c in BONES]
+SIDE_LEGEND = [("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)]  # the person's own left and right
 
 
 @dataclass
@@ -126,27 +129,19 @@ def side_by_side(frame: np.ndarray, panel: np.ndarray) -> np.ndarray:
     return image if image.shape[1] % 2 == 0 else image[:, :-1]
 
 
-def label(image: np.ndarray, text: str, row: int = 0) -> None:
-    """Write a line of small text in the top-left corner, in place."""
-    y = 18 + 18 * row
-    cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+def model_legend(labels: list[str]) -> list[tuple[str, tuple[int, int, int]]]:
+    """The 3D panel's key: the first model's left and right colours, then each further model's colour."""
+    first = [(f"{labels[0]} left", LEFT_COLOUR), ("right", RIGHT_COLOUR)]
+    return first + [(label, SECOND_COLOUR) for label in labels[1:]]
 
 
-def distance_figure(labels: tuple[str, str], times: np.ndarray, distance_mm: np.ndarray):
-    """Matplotlib figure: each joint's distance between two models' poses over time, and their mean."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(8, 3.2), layout="constrained")
-    for joint in range(distance_mm.shape[1]):
-        side = LEFT_COLOUR if joint in LEFT_JOINTS else RIGHT_COLOUR if joint in RIGHT_JOINTS else CENTRE_COLOUR
-        axes.plot(times, distance_mm[:, joint], color=np.array(side) / 255, linewidth=0.7, alpha=0.7)
-    axes.plot(times, distance_mm.mean(axis=1), color="black", linewidth=2, label="mean over joints")
-    axes.set(xlabel="time (s)", ylabel="distance (mm)", title=f"{labels[0]} vs {labels[1]}: per-joint distance")
-    axes.legend(loc="upper right")
-    axes.grid(alpha=0.3)
-    plt.close(figure)
-    return figure
+def legend(image: np.ndarray, entries: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
+    """Write a colour key (a swatch and a word per entry) along the top-left corner, in place; returns `image`."""
+    x, y, font, scale = 8, 18, cv2.FONT_HERSHEY_SIMPLEX, 0.45
+    for text, colour in entries:
+        cv2.rectangle(image, (x, y - 10), (x + 10, y), colour, -1)
+        x += 14
+        cv2.putText(image, text, (x, y), font, scale, (0, 0, 0), 3, cv2.LINE_AA)
+        cv2.putText(image, text, (x, y), font, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
+        x += cv2.getTextSize(text, font, scale, 1)[0][0] + 12
+    return image
