@@ -129,7 +129,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             gr.Markdown("### People\nEveryone the detector tracked; click a picture to lift that person, or tick "
                         "several and press *Lift the chosen people*.")  # fmt: skip
             gallery = gr.Gallery(
-                label="People found", columns=8, height=230, allow_preview=False, object_fit="contain",
+                label="People found", columns=6, height=250, allow_preview=False, object_fit="contain", fit_columns=False,
                 elem_id="people_gallery",
             )  # fmt: skip
             with gr.Row():

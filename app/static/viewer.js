@@ -9,7 +9,7 @@
 
 function mountViewer(element, props, watch) {
   const VIDEO = "#video video";
-  const DEFAULT_VIEW = { yaw: 0.6, pitch: 0.21, distance: 4.5 };
+  const DEFAULT_VIEW = { yaw: 0.6, pitch: 0.21, distance: 3.8 };
   const CHART_COLOURS = ["#ffd54f", "#4dd0e1", "#aed581"];
   const root = element.querySelector(".scjd-viewer") || element;
   root.innerHTML = `
@@ -82,7 +82,7 @@ function mountViewer(element, props, watch) {
   function resize() {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(root.clientWidth, 200);
-    const height = Math.round(Math.min(Math.max(width * 0.72, 380), 720));
+    const height = Math.round(Math.min(Math.max(width * 0.85, 400), 760));
     for (const [target, h] of [[canvas, height], [chart, 190]]) {
       target.style.width = `${width}px`;
       target.style.height = `${h}px`;
