@@ -172,7 +172,7 @@ def test_the_comparison_and_the_downloads_appear(example_page):
 
 
 def test_picking_another_person_lifts_them_from_the_cached_detections(example_page, detections):
-    first, second = example_page.locator("#people_choice label").filter(has_text=re.compile("^#")).all()[:2]
+    first, second = example_page.locator("#people_choice label").filter(has_text=re.compile(r"#\d+")).all()[:2]
     second_id = re.match(r"#(\d+)", second.inner_text()).group(1)
     first.click()  # untick the main subject
     second.click()
