@@ -57,10 +57,10 @@ def person_cards(detected: DetectedPeople) -> list[PersonCard]:
 
 def _best_frame(person: Pose2DSequence) -> int:
     """The frame (in the sequence) where the person's confident joints span the tallest box."""
-    confident = person.scores >= MIN_SCORE
-    y = np.where(confident, person.keypoints[..., 1], np.nan)
-    with np.errstate(all="ignore"):
-        height = np.nan_to_num(np.nanmax(y, axis=1) - np.nanmin(y, axis=1))
+    confident = (person.scores >= MIN_SCORE) & np.isfinite(person.keypoints).all(axis=-1)
+    y = person.keypoints[..., 1]
+    top, bottom = np.where(confident, y, np.inf).min(axis=1), np.where(confident, y, -np.inf).max(axis=1)
+    height = np.where(confident.any(axis=1), bottom - top, 0.0)
     return int(np.argmax(height * confident.mean(axis=1)))
 
 

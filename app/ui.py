@@ -45,8 +45,8 @@ class Detection:
 
     source: str
     keypoints: str
-    people: DetectedPeople
-    cards: list[PersonCard]
+    detected: DetectedPeople
+    cards: list[PersonCard]  # one per detected person, in the same order
 
 
 def missing_weights(models: dict[str, tuple[str, ...]]) -> list[Path]:
@@ -69,7 +69,7 @@ def model_table(result: PipelineResult) -> str:
 
 
 def people_status(detected: DetectedPeople, track_ids: list[int]) -> str:
-    """"N people found, lifting #k" (or "lifted", once done)."""
+    """The status line: how many people were found and which are lifted, e.g. '2 people found, lifting #1'."""
     found = len(detected.people)
     return f"{found} {'person' if found == 1 else 'people'} found, lifting {', '.join(f'#{i}' for i in track_ids)}"
 
@@ -90,7 +90,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
     """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
     config = config or PipelineConfig()
     models = models or model_choices()
-    with gr.Blocks(title="SCJD: video to 3D skeleton") as demo:
+    with gr.Blocks(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
         gr.Markdown(
             "# Video to 3D skeleton\nUpload a short video, record one with the webcam, or use the example clip; "
             "the page finds everyone in it, lifts the main subject to 3D, and plays the video beside a 3D view that "
@@ -125,13 +125,20 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
                 run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run")
                 status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
-        with gr.Column(elem_id="people"):
-            gr.Markdown("### People\nEveryone the detector tracked; click a picture to lift that person, or tick "
-                        "several and press *Lift the chosen people*.")  # fmt: skip
+        with gr.Column(elem_id="people", visible=False) as people_box:  # shown once people are found
+            gr.Markdown(
+                "### People\nEveryone the detector tracked; click a picture to lift that person, or tick several "
+                "and press *Lift the chosen people*."
+            )
             gallery = gr.Gallery(
-                label="People found", columns=6, height=250, allow_preview=False, object_fit="contain", fit_columns=False,
+                label="People found",
+                columns=6,
+                height=250,
+                allow_preview=False,
+                object_fit="contain",
+                fit_columns=False,
                 elem_id="people_gallery",
-            )  # fmt: skip
+            )
             with gr.Row():
                 chosen = gr.CheckboxGroup(label="Lift", show_select_all=True, elem_id="people_choice", scale=4)
                 lift = gr.Button("Lift the chosen people", elem_id="lift_people", scale=1)
@@ -165,7 +172,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
 
         def on_detect(path, npz, lifter, keypoint_words, cached, progress=gr.Progress()) -> tuple:  # noqa: B008
             source = npz or path
-            empty = (None, gr.update(choices=[], value=[]))
+            empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
             if not source:
                 return ("**Upload a video or a keypoints .npz first** (or press *Use the example clip*).", *empty, None)
             run_config = settings(lifter, keypoint_words)
@@ -178,10 +185,11 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                     found = Detection(source, run_config.keypoints, people, person_cards(people))
                 except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
                     return (error_message(error, source), *empty, None)
-            main = found.people.people[0].track_id
+            main = found.detected.people[0].track_id
             choices = [(card.label, card.track_id) for card in found.cards]
             return (
-                f"**{people_status(found.people, [main])}** ...",
+                f"**{people_status(found.detected, [main])}** ...",
+                gr.Column(visible=True),
                 [(card.image, card.label) for card in found.cards],
                 gr.update(choices=choices, value=[main]),
                 found,
@@ -192,19 +200,21 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 return (gr.skip(), *(None for _ in lifted[1:]))
             if not track_ids:
                 return ("**Tick at least one person** to lift.", *(gr.skip() for _ in lifted[1:]))
-            people = cached.people
+            people = cached.detected
             try:
                 result = lift_people(
-                    people, tempfile.mkdtemp(prefix="scjd-app-"), settings(lifter, keypoint_words), list(track_ids),
+                    people,
+                    tempfile.mkdtemp(prefix="scjd-app-"),
+                    settings(lifter, keypoint_words),
+                    list(track_ids),
                     lambda f, message: progress(f, desc=message),
-                )  # fmt: skip
+                )
             except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
                 return (error_message(error, cached.source), *(gr.skip() for _ in lifted[1:]))
             done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
-            status_text = (f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
-                           f"{warnings_text(result.warnings)}")  # fmt: skip
+            summary = f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
             return (
-                status_text,
+                summary + warnings_text(result.warnings),
                 str(result.files["mp4:2d"]),
                 str(result.files["gif"]),
                 [str(path) for path in result.files.values()],
@@ -213,18 +223,17 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             )
 
         def on_pick(cached, evt: gr.SelectData) -> list[int]:
-            return [cached.people.people[evt.index].track_id]
+            return [cached.detected.people[evt.index].track_id]
 
         private = {"api_visibility": "private"}
         example.click(on_example, None, source_video, **private)
-        run.click(
-            on_detect, [source_video, keypoints_file, choice, keypoints, detection],
-            [status, gallery, chosen, detection], **private,
-        ).then(on_lift, [detection, chosen, choice, keypoints], lifted, **private)  # fmt: skip
-        lift.click(on_lift, [detection, chosen, choice, keypoints], lifted, **private)
-        gallery.select(on_pick, detection, chosen, **private).then(
-            on_lift, [detection, chosen, choice, keypoints], lifted, **private
+        lift_inputs = [detection, chosen, choice, keypoints]
+        detect_inputs = [source_video, keypoints_file, choice, keypoints, detection]
+        run.click(on_detect, detect_inputs, [status, people_box, gallery, chosen, detection], **private).then(
+            on_lift, lift_inputs, lifted, **private
         )
+        lift.click(on_lift, lift_inputs, lifted, **private)
+        gallery.select(on_pick, detection, chosen, **private).then(on_lift, lift_inputs, lifted, **private)
         # API endpoints (api_name=...) for programs, as opposed to the page's own events, are registered here.
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo

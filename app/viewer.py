@@ -53,8 +53,12 @@ def viewer_payload(result: PipelineResult) -> dict:
         "joint_names": list(JOINT_NAMES),
         "bones": [list(bone) for bone in BONES],
         "sides": [_side(child) for _, child in BONES],
-        "colours": {"left": _hex(LEFT_COLOUR), "right": _hex(RIGHT_COLOUR), "centre": _hex(CENTRE_COLOUR),
-                    "second": _hex(SECOND_COLOUR)},  # fmt: skip
+        "colours": {
+            "left": _hex(LEFT_COLOUR),
+            "right": _hex(RIGHT_COLOUR),
+            "centre": _hex(CENTRE_COLOUR),
+            "second": _hex(SECOND_COLOUR),
+        },
         "floor_y": floor,
         "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
         "target": [float(centre[0]), floor + 0.9, 0.0],
@@ -73,8 +77,12 @@ def payload_json(result: PipelineResult) -> str:
 
 def _person(person, shown: DisplayPoses) -> dict:
     trajectory = None if shown.trajectory is None else np.round(shown.trajectory, 3).tolist()
-    return {"track_id": person.track_id, "first_frame": person.first_frame,
-            "poses": np.round(shown.poses, 3).tolist(), "trajectory": trajectory}  # fmt: skip
+    return {
+        "track_id": person.track_id,
+        "first_frame": person.first_frame,
+        "poses": np.round(shown.poses, 3).tolist(),
+        "trajectory": trajectory,
+    }
 
 
 def _comparison(result: PipelineResult) -> dict | None:

@@ -40,6 +40,7 @@ function mountViewer(element, props, watch) {
   let ownClock = { playing: false, start: 0, startFrame: 0 };
   let dirty = true;
   let drag = null;
+  let frameLabel = "";
 
   function video() {
     const element = document.querySelector(VIDEO);
@@ -220,7 +221,7 @@ function mountViewer(element, props, watch) {
     } else if (missing.length) {
       text(`out of view in this frame: ${missing.join(", ")}`, 10 * ratio, height - 12 * ratio, 13 * ratio);
     }
-    text(`${data.frame_label}`, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
+    text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
   }
 
   function drawChart() {
@@ -230,26 +231,36 @@ function mountViewer(element, props, watch) {
     const width = chart.width;
     const height = chart.height;
     const c = chartContext;
-    const left = 48 * ratio, right = width - 12 * ratio, top = 40 * ratio, bottom = height - 26 * ratio;
-    const series = [{ name: "mean over joints", mm: comparison.mean_mm, colour: "#ffffff", width: 2.5 }]
-      .concat(comparison.worst.map((joint, i) => ({ name: joint.joint, mm: joint.mm, colour: CHART_COLOURS[i], width: 1.3 })));
+    const left = 48 * ratio, right = width - 12 * ratio, bottom = height - 26 * ratio;
+    const series = [{ name: "mean over joints", mm: comparison.mean_mm, colour: "#ffffff", width: 2.5 }].concat(
+      comparison.worst.map((joint, i) => ({ name: joint.joint, mm: joint.mm, colour: CHART_COLOURS[i], width: 1.3 })));
+    c.font = `${12 * ratio}px sans-serif`;
+    const keys = [];  // the key: a swatch and a label per series, wrapped onto more lines when narrow
+    let keyX = left, keyY = 30 * ratio;
+    for (const s of series) {
+      const label = `${s.name} (mean ${average(s.mm).toFixed(0)} mm)`;
+      const keyWidth = 14 * ratio + c.measureText(label).width;
+      if (keyX > left && keyX + keyWidth > right) {
+        keyX = left;
+        keyY += 15 * ratio;
+      }
+      keys.push({ s, label, x: keyX, y: keyY });
+      keyX += keyWidth + 14 * ratio;
+    }
+    const top = keyY + 12 * ratio;
     const peak = Math.max(1, ...series.flatMap((s) => s.mm));
     const x = (f) => left + ((right - left) * f) / Math.max(1, data.num_frames - 1);
     const y = (mm) => bottom - ((bottom - top) * mm) / peak;
     c.fillStyle = "#181a20";
     c.fillRect(0, 0, width, height);
-    c.font = `${12 * ratio}px sans-serif`;
     c.textAlign = "left";
     c.fillStyle = "#ffffff";
     c.fillText(comparison.title, left, 15 * ratio);
-    let keyX = left;
-    for (const s of series) {
-      const label = `${s.name} (mean ${average(s.mm).toFixed(0)} mm)`;
-      c.fillStyle = s.colour;
-      c.fillRect(keyX, 24 * ratio, 10 * ratio, 4 * ratio);
+    for (const key of keys) {
+      c.fillStyle = key.s.colour;
+      c.fillRect(key.x, key.y - 6 * ratio, 10 * ratio, 4 * ratio);
       c.fillStyle = "#d0d0d0";
-      c.fillText(label, keyX + 14 * ratio, 30 * ratio);
-      keyX += c.measureText(label).width + 28 * ratio;
+      c.fillText(key.label, key.x + 14 * ratio, key.y);
     }
     c.strokeStyle = "#3a3f4a";
     c.lineWidth = 1;
@@ -262,8 +273,9 @@ function mountViewer(element, props, watch) {
       c.stroke();
       c.fillText(`${mm.toFixed(0)} mm`, left - 4 * ratio, y(mm) + 4 * ratio);
     }
-    c.textAlign = "center";
-    for (const f of [0, Math.floor((data.num_frames - 1) / 2), data.num_frames - 1]) {
+    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
+    for (const [f, align] of ticks) {
+      c.textAlign = align;
       c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
     }
     for (const s of series.slice().reverse()) {
@@ -319,8 +331,8 @@ function mountViewer(element, props, watch) {
       const playing = v ? !v.paused : ownClock.playing;
       playButton.innerHTML = playing ? "&#10074;&#10074; pause" : "&#9654; play";
       if (document.activeElement !== scrub) scrub.value = String(frame);
-      data.frame_label = `frame ${frame + 1} / ${data.num_frames} \u00b7 ${(frame / data.fps).toFixed(2)} s`;
-      timeLabel.textContent = data.frame_label;
+      frameLabel = `frame ${frame + 1} / ${data.num_frames} \u00b7 ${(frame / data.fps).toFixed(2)} s`;
+      timeLabel.textContent = frameLabel;
       root.dataset.frame = String(frame);
     }
     if (dirty) {
