@@ -136,12 +136,15 @@ def model_legend(labels: list[str]) -> list[tuple[str, tuple[int, int, int]]]:
 
 
 def legend(image: np.ndarray, entries: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
-    """Write a colour key (a swatch and a word per entry) along the top-left corner, in place; returns `image`."""
-    x, y, font, scale = 8, 18, cv2.FONT_HERSHEY_SIMPLEX, 0.45
-    for text, colour in entries:
+    """Write a colour key (a swatch and a word per entry) on a dark strip along the top-left corner, in place;
+    returns `image`."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.45
+    widths = [cv2.getTextSize(text, font, scale, 1)[0][0] for text, _ in entries]
+    strip = image[:26, : min(image.shape[1], 8 + sum(widths) + 26 * len(entries))]
+    strip[:] = strip // 3  # darken what is behind the key, so that it reads over sky or snow
+    x, y = 8, 18
+    for (text, colour), width in zip(entries, widths):
         cv2.rectangle(image, (x, y - 10), (x + 10, y), colour, -1)
-        x += 14
-        cv2.putText(image, text, (x, y), font, scale, (0, 0, 0), 3, cv2.LINE_AA)
-        cv2.putText(image, text, (x, y), font, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
-        x += cv2.getTextSize(text, font, scale, 1)[0][0] + 12
+        cv2.putText(image, text, (x + 14, y), font, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
+        x += width + 26
     return image
