@@ -181,7 +181,8 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             else:
                 try:
                     load_lifters(run_config)  # missing weights fail before the long detection
-                    people = detect_people(source, run_config, lambda f, message: progress(f, desc=message))
+                    everyone = replace(run_config, all_tracks=True)  # the picker offers every person
+                    people = detect_people(source, everyone, lambda f, message: progress(f, desc=message))
                     found = Detection(source, run_config.keypoints, people, person_cards(people))
                 except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
                     return (error_message(error, source), *empty, None)

@@ -28,6 +28,7 @@ class DisplayPoses:
     """One person's poses as the viewer shows them."""
 
     poses: np.ndarray  # (T, 17, 3) metres, Y up
+    floor_y: float  # the height of the ground under them
     trajectory: np.ndarray | None  # (T, 3) the pelvis' path, drawn on the floor; None when it is not known
 
 
@@ -36,7 +37,8 @@ def display_poses(result: PipelineResult, model: int, person: int) -> DisplayPos
     poses = result.models[model].poses[person].poses
     if len(result.people) > 1:
         poses = poses + spread(result.people[person])[:, None]
-    return DisplayPoses(poses * UPRIGHT, None)
+    upright = poses * UPRIGHT
+    return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
 
 
 def viewer_payload(result: PipelineResult) -> dict:
@@ -44,7 +46,7 @@ def viewer_payload(result: PipelineResult) -> dict:
     (track id, first frame, poses, trajectory), the floor and its grid, and the teacher-student comparison."""
     shown = [[display_poses(result, m, p) for p in range(len(result.people))] for m in range(len(result.models))]
     everyone = np.concatenate([person.poses for person in shown[0]])
-    floor = float(np.median(everyone[..., 1].min(axis=1)))
+    floor = min(person.floor_y for person in shown[0])
     centre = everyone.reshape(-1, 3).mean(axis=0)
     half = GRID_STEP_M * np.ceil((np.abs(everyone[..., [0, 2]]).max() + 1.0) / GRID_STEP_M)
     return {
