@@ -162,8 +162,8 @@ def test_the_comparison_and_the_downloads_appear(example_page):
     assert example_page.locator("#viewer .sv-chart").is_visible()
     names = [a.get_attribute("download") for a in example_page.locator("#files a[download]").all()]
     stem = "sports2d_demo"
-    expected = {f"{stem}_{suffix}" for suffix in ("side_by_side.mp4", "2d.mp4", "3d.gif", "student_3d.csv",
-                                                  "teacher_3d.csv", "pose.npz", "pose.json")}  # fmt: skip
+    suffixes = ("side_by_side.mp4", "2d.mp4", "3d.gif", "student_3d.csv", "teacher_3d.csv", "pose.npz", "pose.json")
+    expected = {f"{stem}_{suffix}" for suffix in suffixes}
     assert expected <= set(names), names
     with example_page.expect_download() as download:
         example_page.locator(f'#files a[download="{stem}_student_3d.csv"]').click()

@@ -25,15 +25,23 @@ STATIC = Path(__file__).parents[1] / "app" / "static"
 @pytest.fixture
 def two_people(tmp_path) -> Path:
     """A detection file: person 1 standing left all along, person 2 on the right from frame LATE."""
-    rows = [(frame, track, STANDING[:, :2] * 150 + np.array([x, 240]))
-            for frame in range(FRAMES) for track, x in ((1, 200), (2, 440)) if track == 1 or frame >= LATE]  # fmt: skip
-    frames, tracks, keypoints = zip(*rows)
-    boxes = [[100, 100, 300, 400] if track == 1 else [340, 100, 540, 400] for track in tracks]
+    places = {1: 200, 2: 440}
+    rows = [(frame, track) for frame in range(FRAMES) for track in places if track == 1 or frame >= LATE]
+    frames, tracks = (np.array(column) for column in zip(*rows))
     detections = DetectionResult.from_detections(
-        frame_index=np.array(frames), track_id=np.array(tracks), keypoints_coco=np.stack(keypoints),
-        scores_coco=np.full((len(rows), 17), 0.9), boxes=np.array(boxes), box_scores=np.full(len(rows), 0.9),
-        timestamps=np.arange(FRAMES) / 30.0, fps=30.0, width=640, height=480, main_track_id=1, keypoint_threshold=0.3,
-    )  # fmt: skip
+        frame_index=frames,
+        track_id=tracks,
+        keypoints_coco=np.stack([STANDING[:, :2] * 150 + np.array([places[track], 240]) for track in tracks]),
+        scores_coco=np.full((len(rows), 17), 0.9),
+        boxes=np.array([[places[track] - 100, 100, places[track] + 100, 400] for track in tracks]),
+        box_scores=np.full(len(rows), 0.9),
+        timestamps=np.arange(FRAMES) / 30.0,
+        fps=30.0,
+        width=640,
+        height=480,
+        main_track_id=1,
+        keypoint_threshold=0.3,
+    )
     return detections.save(tmp_path / "two.npz")
 
 
@@ -86,8 +94,8 @@ def test_the_payload_names_the_joints_where_teacher_and_student_differ_most(two_
     per_joint = dict(zip(viewer_payload(result)["joint_names"], result.comparison.distance_mm.mean(axis=0)))
     assert len(worst) == 3 and min(worst.values()) >= max(v for k, v in per_joint.items() if k not in worst)
     assert max(worst.values()) >= np.mean(comparison["mean_mm"])
-    single = lift_people(detect_people(two_people, both(checkpoints)), tmp_path / "one",
-                         PipelineConfig(models=(str(checkpoints["student"]),)))  # fmt: skip
+    student = PipelineConfig(models=(str(checkpoints["student"]),))
+    single = lift_people(detect_people(two_people, student), tmp_path / "one", student)
     assert viewer_payload(single)["comparison"] is None
 
 
