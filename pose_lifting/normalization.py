@@ -14,20 +14,22 @@ teacher and its student see identical coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import torch
 
 from pose_lifting.skeleton import JOINT_INDEX
 
-NORMALIZATIONS = ("screen", "subject")
+Normalization = Literal["screen", "subject"]
+NORMALIZATIONS = get_args(Normalization)
 
 
 @dataclass
 class InputConfig:
     """How 2D input is prepared for a lifter; stored in every checkpoint."""
 
-    normalization: str = "subject"
+    normalization: Normalization = "subject"  # screen: the image's width is [-1, 1]; subject: centred on the pelvis
     fps: float = 30.0  # the frame rate the lifter was trained at; other videos are resampled to it
 
     def __post_init__(self) -> None:

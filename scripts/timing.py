@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 import torch
 
+from pose_lifting.devices import resolve_device
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.lifter import resolve_device
 
 
 def add_device_flags(parser: argparse.ArgumentParser) -> None:
