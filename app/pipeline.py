@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,11 +29,11 @@ from detector import DetectionResult, DetectorConfig, DetectorError, detect, rea
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
+from pose_lifting.devices import DEVICES, Device, detector_device
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
+from pose_lifting.progress import Progress
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
-
-Progress = Callable[[float, str], None]
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
 TRAIN_COMMANDS = {
@@ -56,7 +56,7 @@ class PipelineConfig:
     """Everything a run can change, with defaults for a laptop CPU."""
 
     models: tuple[str, ...] = ("student",)  # lifter names (weights/<name>.pt) or checkpoint paths; first is main
-    device: str = "auto"  # auto (GPU when present), cpu or cuda, for the detector and the lifters
+    device: Device = "auto"  # auto (GPU when present), cpu or cuda, for the detector and the lifters
     all_tracks: bool = False  # lift every person (CSV gets a person_id column); default: the main subject only
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
@@ -65,18 +65,20 @@ class PipelineConfig:
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
-    view: render.View = field(default_factory=render.View)  # the 3D panel's virtual camera
+    view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera
 
     def __post_init__(self) -> None:
         if not self.models:
             raise InputError("choose at least one lifter model")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InputError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.device not in DEVICES:
+            raise InputError(f"device must be {', '.join(DEVICES)}, got {self.device!r}")
 
     def detector_config(self) -> DetectorConfig:
-        device = {"auto": None, "cpu": "cpu", "cuda": "cuda:0"}[self.device]
         return DetectorConfig(
-            device=device, imgsz=self.imgsz, max_frames=self.max_frames, max_duration_s=self.max_duration_s
+            device=detector_device(self.device),
+            imgsz=self.imgsz,
+            max_frames=self.max_frames,
+            max_duration_s=self.max_duration_s,
         )
 
 
@@ -200,10 +202,15 @@ def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
     """A lifter from weights/ or a checkpoint path, loaded once per file version and device."""
     path = weights_path(name_or_path)
     if not path.is_file():
-        how = TRAIN_COMMANDS.get(path.stem)
-        hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
-        raise InputError(f"the lifter weights {path} do not exist yet: {hint} (see README, 'Training').")
+        raise InputError(missing_weights_message(path))
     return _cached_lifter(str(path.resolve()), path.stat().st_mtime, device)
+
+
+def missing_weights_message(path: Path) -> str:
+    """What to do about lifter weights that do not exist: the command that trains them, or check the path."""
+    how = TRAIN_COMMANDS.get(path.stem)
+    hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
+    return f"the lifter weights {path} do not exist yet: {hint} (see README, 'Training')."
 
 
 @functools.lru_cache(maxsize=4)

@@ -19,6 +19,7 @@ from app.pipeline import (
     USER_ERRORS,
     PipelineConfig,
     PipelineResult,
+    missing_weights_message,
     model_choices,
     run_pipeline,
     weights_path,
@@ -97,11 +98,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         )
         missing = missing_weights(models)
         if missing:
-            gr.Markdown(
-                f"**Lifter weights missing:** {', '.join(str(p) for p in missing)}. Train them with "
-                "`python -m pose_lifting.train` (see README, 'Training'); until then those models fail with this "
-                "message."
-            )
+            gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
         with gr.Row():
             with gr.Column():
                 upload = gr.File(label="Video or keypoints .npz", file_types=None, elem_id="upload")
