@@ -16,8 +16,8 @@ from pose_lifting.data.convert import (
     sanity_problems,
 )
 from pose_lifting.data.mocap import HELD_OUT, MocapSequence, load_mocap, split
-from pose_lifting.data.sources import CLIMB_JOINTS, HEAD_TOP_RATIO, SOURCES, Source
-from pose_lifting.skeleton import JOINT_INDEX, complete_torso
+from pose_lifting.data.sources import CLIMB_JOINTS, SOURCES, Source
+from pose_lifting.skeleton import HEAD_TOP_EXTENSION, JOINT_INDEX, complete_torso
 
 J = JOINT_INDEX
 
@@ -191,7 +191,7 @@ def test_climbing_arrays_turn_z_up_to_y_up_and_get_a_head_top(tmp_path) -> None:
     assert fps == 120.0 and poses.shape == (4, 17, 3)  # 0.1 s at 30 fps
     np.testing.assert_allclose(poses[0, J["left_hip"]], [0.1, 0.95, 0.0], atol=1e-6)
     np.testing.assert_allclose(poses[0, J["left_knee"]], [0.1, 0.5, 0.05], atol=1e-6)  # -y forward -> +z
-    head_top = 1.65 + HEAD_TOP_RATIO * (1.65 - 1.45)  # neck_nose + ratio x (neck_nose - thorax)
+    head_top = 1.65 + HEAD_TOP_EXTENSION * (1.65 - 1.45)  # neck_nose + ratio x (neck_nose - thorax)
     np.testing.assert_allclose(poses[0, J["head"]], [0.0, head_top, 0.0], atol=1e-6)
     assert knee_forwardness(poses) > 0
 
