@@ -152,11 +152,16 @@ def run_pipeline(
     labels = [weights_path(name).stem for name in config.models]
     share = 0.1 / len(lifters)
     devices = [lifter.device.type for lifter in lifters]
-    runs = [_lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
-            for i, (label, lifter) in enumerate(zip(labels, lifters))]  # fmt: skip
+    runs = [
+        _lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
+        for i, (label, lifter) in enumerate(zip(labels, lifters))
+    ]
     timings["lift"] = sum(run.lift_s for run in runs)
-    warnings += [f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
-                 for run, device in zip(runs, devices) if device == "cuda" and run.device == "cpu"]  # fmt: skip
+    warnings += [
+        f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
+        for run, device in zip(runs, devices)
+        if device == "cuda" and run.device == "cpu"
+    ]
 
     tick = time.perf_counter()
     stem = input_path.stem
@@ -177,8 +182,9 @@ def run_pipeline(
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
-    result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, runs,
-                            timings, files, warnings, comparison)  # fmt: skip
+    result = PipelineResult(
+        input_path, num_frames, first.fps, first.width, first.height, people, runs, timings, files, warnings, comparison
+    )
     arrays, meta = result_arrays(result, timestamps)
     files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
@@ -289,8 +295,10 @@ def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, 
         limit = min(limit, int(np.searchsorted(person.times(), config.max_duration_s)))
     if limit >= len(person):
         return person, []
-    warning = (f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
-               f"max_duration_s={config.max_duration_s}); raise the limit to process all of them")  # fmt: skip
+    warning = (
+        f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
+        f"max_duration_s={config.max_duration_s}); raise the limit to process all of them"
+    )
     return replace(person, keypoints=person.keypoints[:limit], scores=person.scores[:limit]), [warning]
 
 
@@ -298,8 +306,10 @@ def _lift(
     label: str, lifter: Lifter, people: list[Pose2DSequence], config: PipelineConfig, progress: Progress
 ) -> ModelRun:
     tick = time.perf_counter()
-    poses = [lifter.lift(p, flip_test=config.flip_test, progress=lambda f, m, i=i: progress((i + f) / len(people), m))
-             for i, p in enumerate(people)]  # fmt: skip
+    poses = [
+        lifter.lift(p, flip_test=config.flip_test, progress=lambda f, m, i=i: progress((i + f) / len(people), m))
+        for i, p in enumerate(people)
+    ]
     lift_s = time.perf_counter() - tick
     return ModelRun(label, lifter.name, poses, lift_s, lifter.mflops, lifter.num_params, str(lifter.device))
 
@@ -395,13 +405,21 @@ def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[
         "joint_names": list(JOINT_NAMES),
         "coordinates_3d": COORDINATES,
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
-        "models": {run.label: {"lifter": run.lifter_name, "mflops": run.mflops, "num_params": run.num_params,
-                               "device": run.device, "ms_per_frame": run.ms_per_frame()} for run in result.models},
+        "models": {
+            run.label: {
+                "lifter": run.lifter_name,
+                "mflops": run.mflops,
+                "num_params": run.num_params,
+                "device": run.device,
+                "ms_per_frame": run.ms_per_frame(),
+            }
+            for run in result.models
+        },
         "timings_s": result.timings,
         "ms_per_frame": result.ms_per_frame(),
         "warnings": result.warnings,
         "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
-    }  # fmt: skip
+    }
     return arrays, json.loads(json.dumps(meta, default=float))
 
 

@@ -60,7 +60,7 @@ COCO_NAMES: tuple[str, ...] = (
 )
 COCO = {name: i for i, name in enumerate(COCO_NAMES)}
 DIRECT = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-          "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")  # fmt: skip
+          "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 FACE = [COCO[name] for name in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
 
 

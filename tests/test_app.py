@@ -28,7 +28,7 @@ from pose_lifting.normalization import InputConfig
 ISSUE_JOINTS = [
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "spine", "thorax",
     "neck_nose", "head", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
-]  # fmt: skip
+]
 ISSUE_HEADER = ["frame", "time_s"] + [f"{joint}_{axis}" for joint in ISSUE_JOINTS for axis in "xyz"]
 CLIP_FRAMES = 40
 
@@ -36,7 +36,7 @@ CLIP_FRAMES = 40
 STANDING = np.array([[0, 0, 0], [-0.12, 0, 0], [-0.12, 0.45, 0], [-0.12, 0.9, 0], [0.12, 0, 0], [0.12, 0.45, 0],
                      [0.12, 0.9, 0], [0, -0.25, 0], [0, -0.5, 0], [0, -0.6, -0.05], [0, -0.75, 0], [0.18, -0.5, 0],
                      [0.4, -0.3, 0], [0.45, -0.05, 0], [-0.18, -0.5, 0], [-0.4, -0.3, 0], [-0.45, -0.05, 0]],
-                    np.float32)  # fmt: skip
+                    np.float32)
 
 
 @pytest.fixture(scope="session")
@@ -72,8 +72,14 @@ def keypoints_file(path: Path, frames: int = 50, layout: str = "h36m", **overrid
     h36m = STANDING[:, :2] * 200 + np.array([320, 240])
     keypoints = h36m[None] + np.linspace(-80, 80, frames)[:, None, None] * np.array([1, 0])
     keypoints[:, 13, 1] -= 60 * np.abs(np.sin(np.arange(frames) / 4))
-    content = {"keypoints": keypoints.astype(np.float32), "scores": np.full((frames, 17), 0.9, np.float32),
-               "fps": 30.0, "width": 640, "height": 480, "layout": layout} | override  # fmt: skip
+    content = {
+        "keypoints": keypoints.astype(np.float32),
+        "scores": np.full((frames, 17), 0.9, np.float32),
+        "fps": 30.0,
+        "width": 640,
+        "height": 480,
+        "layout": layout,
+    } | override
     np.savez(path, **content)
     return path
 
@@ -135,11 +141,19 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     people = [STANDING[:, :2] * 150 + np.array([x, 240]) for x in (200, 440)]
     keypoints_coco = np.stack([p[:17] for _ in range(frames) for p in people])  # rows: (frame, person)
     detections = DetectionResult.from_detections(
-        frame_index=np.repeat(np.arange(frames), 2), track_id=np.tile([1, 2], frames),
-        keypoints_coco=keypoints_coco, scores_coco=np.full((2 * frames, 17), 0.9),
-        boxes=np.tile([[100, 100, 300, 400], [340, 100, 540, 400]], (frames, 1)), box_scores=np.full(2 * frames, 0.9),
-        timestamps=np.arange(frames) / 30.0, fps=30.0, width=640, height=480, main_track_id=1, keypoint_threshold=0.3,
-    )  # fmt: skip
+        frame_index=np.repeat(np.arange(frames), 2),
+        track_id=np.tile([1, 2], frames),
+        keypoints_coco=keypoints_coco,
+        scores_coco=np.full((2 * frames, 17), 0.9),
+        boxes=np.tile([[100, 100, 300, 400], [340, 100, 540, 400]], (frames, 1)),
+        box_scores=np.full(2 * frames, 0.9),
+        timestamps=np.arange(frames) / 30.0,
+        fps=30.0,
+        width=640,
+        height=480,
+        main_track_id=1,
+        keypoint_threshold=0.3,
+    )
     source = detections.save(tmp_path / "two.npz")
     config = PipelineConfig(models=(str(checkpoints["student"]),), all_tracks=True)
     result = run_pipeline(source, tmp_path / "out", config)

@@ -176,12 +176,22 @@ def test_rounded_bvh_frame_times_keep_every_frame(tmp_path) -> None:
 
 def test_climbing_arrays_turn_z_up_to_y_up_and_get_a_head_top(tmp_path) -> None:
     rest = {  # Z up, facing -y: the person's left is +x
-        "Hips": (0, 0, 1.0), "LeftUpLeg": (0.1, 0, 0.95), "RightUpLeg": (-0.1, 0, 0.95), "LeftLeg": (0.1, -0.05, 0.5),
-        "RightLeg": (-0.1, -0.05, 0.5), "LeftFoot": (0.1, 0, 0.08), "RightFoot": (-0.1, 0, 0.08),
-        "LeftArm": (0.18, 0, 1.45), "RightArm": (-0.18, 0, 1.45), "LeftForeArm": (0.18, 0, 1.17),
-        "RightForeArm": (-0.18, 0, 1.17), "LeftHand": (0.18, 0, 0.92), "RightHand": (-0.18, 0, 0.92),
-        "Neck": (0, 0, 1.5), "Head": (0, 0, 1.65),
-    }  # fmt: skip
+        "Hips": (0, 0, 1.0),
+        "LeftUpLeg": (0.1, 0, 0.95),
+        "RightUpLeg": (-0.1, 0, 0.95),
+        "LeftLeg": (0.1, -0.05, 0.5),
+        "RightLeg": (-0.1, -0.05, 0.5),
+        "LeftFoot": (0.1, 0, 0.08),
+        "RightFoot": (-0.1, 0, 0.08),
+        "LeftArm": (0.18, 0, 1.45),
+        "RightArm": (-0.18, 0, 1.45),
+        "LeftForeArm": (0.18, 0, 1.17),
+        "RightForeArm": (-0.18, 0, 1.17),
+        "LeftHand": (0.18, 0, 0.92),
+        "RightHand": (-0.18, 0, 0.92),
+        "Neck": (0, 0, 1.5),
+        "Head": (0, 0, 1.65),
+    }
     frames = np.zeros((13, len(CLIMB_JOINTS), 3), dtype=np.float32)
     for name, position in rest.items():
         frames[:, CLIMB_JOINTS.index(name)] = position

@@ -138,7 +138,7 @@ CLIMB_JOINTS: tuple[str, ...] = (
         *(f"Hand{finger}{k}" for finger in ("Thumb", "Index", "Middle", "Ring", "Pinky") for k in (1, 2, 3)))),
     *(f"{side}{part}" for side in ("Left", "Right") for part in ("UpLeg", "Leg", "Foot", "ToeBase")),
     "LeftFootMod", "RightFootMod",
-)  # fmt: skip
+)
 
 PACKAGES: dict[str, Package] = {
     "bvhtools": Package("bvhtools==1.6.0", "sdist", licence="MIT"),
@@ -173,7 +173,7 @@ PYBULLET_MOTIONS = "pybullet_data/data/motions/"
 DEEPMIMIC_CLIPS = (
     "backflip", "cartwheel", "crawl", "dance_a", "dance_b", "getup_facedown", "getup_faceup", "jump", "kick",
     "punch", "roll", "run", "spin", "spinkick", "walk",
-)  # fmt: skip
+)
 WALKER_CLIPS = ("0walk_forward", "turn_left0", "turn_left1", "turn_right0", "turn_right1")
 HUMANOID_URDF = ("pybullet", "pybullet_data/humanoid/humanoid.urdf")
 CLIMB_FILES = (
