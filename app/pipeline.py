@@ -216,7 +216,7 @@ def missing_weights_message(path: Path) -> str:
     """What to do about lifter weights that do not exist: the command that trains them, or check the path."""
     how = TRAIN_COMMANDS.get(path.stem)
     hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
-    return f"the lifter weights {path} do not exist yet: {hint} (see README, 'Training')."
+    return f"the lifter weights {path} do not exist yet: {hint} (see docs/training.md)."
 
 
 @functools.lru_cache(maxsize=4)

@@ -6,7 +6,7 @@ Two conventions, chosen per checkpoint and stored in it:
 - "subject": subtract the centre frame's pelvis and divide by half the window's mean 2D bounding-box
   long side, so the subject's size and position in the frame matter less (in-the-wild video arrives at
   scales the training cameras never covered). On held-out mocap this was the clearer choice
-  (see shared training notes), so it is the default.
+  (docs/training.md), so it is the default.
 Windows are normalised on the dense receptive field, then a sparse student samples them, so that a
 teacher and its student see identical coordinates.
 """

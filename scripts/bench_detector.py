@@ -6,8 +6,8 @@ The clip is the Sports2D example upscaled to 1920x1080 (H.264), written once int
 "decode only" decodes as `detect` does (BGR, scaled by FFmpeg to the inference size); "model only" runs the
 pose model on full-size frames already decoded in memory (after a warm-up batch), the model's own speed;
 "decode + detect" is `detect()` end to end (reading, model, tracking; loading the model is not counted).
-Each is run `--repeat` times, interleaved, and the best kept. The issue asks for decode + detect at no less
-than 80 % of the model-only speed.
+Each is run `--repeat` times, interleaved, and the best kept. The target: decode + detect at no less than
+80 % of the model-only speed.
 """
 
 from __future__ import annotations

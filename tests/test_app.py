@@ -24,12 +24,12 @@ from pose_lifting.lifter import save_checkpoint
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter
 from pose_lifting.normalization import InputConfig
 
-# the issue's CSV header, spelled out independently of pose_lifting.sequence.csv_header
-ISSUE_JOINTS = [
+# the CSV header of the README, spelled out independently of pose_lifting.sequence.csv_header
+CSV_JOINTS = [
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "spine", "thorax",
     "neck_nose", "head", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
 ]
-ISSUE_HEADER = ["frame", "time_s"] + [f"{joint}_{axis}" for joint in ISSUE_JOINTS for axis in "xyz"]
+CSV_HEADER = ["frame", "time_s"] + [f"{joint}_{axis}" for joint in CSV_JOINTS for axis in "xyz"]
 CLIP_FRAMES = 40
 
 # a standing person in camera axes (metres, y down), pelvis at the origin
@@ -100,7 +100,7 @@ def test_cli_on_the_example_clip_writes_all_outputs(short_clip, checkpoints, tmp
     assert cli.main([str(short_clip), "--out", str(out), "--checkpoint", str(checkpoints["student"])]) == 0
     stem = short_clip.stem
     header, rows = read_csv(out / f"{stem}_3d.csv")
-    assert header == ISSUE_HEADER
+    assert header == CSV_HEADER
     assert len(rows) == CLIP_FRAMES and [int(row[0]) for row in rows] == list(range(CLIP_FRAMES))
     assert np.isfinite(np.array(rows, float)).all()
     assert np.allclose(np.array(rows, float)[:, 1], np.arange(CLIP_FRAMES) / read_video(short_clip).fps, atol=1e-3)
@@ -129,7 +129,7 @@ def test_keypoints_file_with_both_models_needs_no_detector(checkpoints, tmp_path
     assert result.num_frames == 50 and [run.label for run in result.models] == ["student", "teacher"]
     for label in ("student", "teacher"):
         header, rows = read_csv(tmp_path / "out" / f"walk_{label}_3d.csv")
-        assert header == ISSUE_HEADER and len(rows) == 50
+        assert header == CSV_HEADER and len(rows) == 50
     assert result.comparison is not None and result.comparison.distance_mm.shape == (50, 17)
     assert result.comparison.mean_mm > 0  # two different random models disagree
     assert count_frames(result.files["mp4"]) == 50
@@ -158,7 +158,7 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     config = PipelineConfig(models=(str(checkpoints["student"]),), all_tracks=True)
     result = run_pipeline(source, tmp_path / "out", config)
     header, rows = read_csv(result.files["csv:student"])
-    assert header == ISSUE_HEADER[:2] + ["person_id"] + ISSUE_HEADER[2:]
+    assert header == CSV_HEADER[:2] + ["person_id"] + CSV_HEADER[2:]
     assert len(rows) == 2 * frames and sorted({row[2] for row in rows}) == ["1", "2"]
 
 
