@@ -113,8 +113,11 @@ class Comparison:
 
 @dataclass
 class PipelineResult:
+    """Everything one run produced: what was processed, its 2D and 3D people, the files, the costs and warnings."""
+
     source: Path
     num_frames: int  # frames of the input processed
+    timestamps: np.ndarray  # (num_frames,) seconds of each processed frame in the input
     fps: float
     width: int
     height: int
@@ -182,10 +185,9 @@ def run_pipeline(
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
-    result = PipelineResult(
-        input_path, num_frames, first.fps, first.width, first.height, people, runs, timings, files, warnings, comparison
-    )
-    arrays, meta = result_arrays(result, timestamps)
+    result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
+                            people, runs, timings, files, warnings, comparison)
+    arrays, meta = result_arrays(result)
     files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
     report(1.0, f"done: {num_frames} frames at {result.end_to_end_fps():.1f} fps")
@@ -380,11 +382,11 @@ def render_videos(
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
 
 
-def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
     """Frame-aligned arrays (person, frame, ...) with NaN where a person is absent, and the metadata."""
     shape = (len(result.people), result.num_frames, NUM_JOINTS)
     arrays = {
-        "timestamps": np.asarray(timestamps[: result.num_frames], np.float64),
+        "timestamps": np.asarray(result.timestamps, np.float64),
         "person_id": np.array([p.track_id for p in result.people], np.int64),
         "keypoints_2d": np.full(shape + (2,), np.nan, np.float32),
         "scores_2d": np.full(shape, np.nan, np.float32),
