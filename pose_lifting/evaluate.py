@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pose_lifting.datasets import CAMERA_SETS, DataConfig, View, add_data_arguments, data_config, load_data
+from pose_lifting.devices import DEVICES
 from pose_lifting.lifter import Lifter
 from pose_lifting.metrics import all_metrics
 from pose_lifting.sequence import Pose2DSequence
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--noise", action="store_true", help="mocap: detector-like 2D noise (fixed seed)")
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     config = data_config(parser, args, mocap_cameras=tuple(args.cameras), mocap_noise=args.noise)
