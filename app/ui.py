@@ -27,6 +27,7 @@ from app.pipeline import (
     detect_people,
     lift_people,
     load_lifters,
+    missing_weights_message,
     model_choices,
     weights_path,
 )
@@ -58,8 +59,11 @@ def missing_weights(models: dict[str, tuple[str, ...]]) -> list[Path]:
 def model_table(result: PipelineResult) -> str:
     """Markdown: each model's cost, then each stage's ms/frame."""
     rows = ["| model | checkpoint | MFLOPs / pose | parameters | lift ms/frame | device |", "|---|---|---|---|---|---|"]
-    rows += [f"| {run.label} | {run.lifter_name} | {run.mflops:.1f} | {run.num_params:,} | {run.ms_per_frame():.2f} "
-             f"| {run.device} |" for run in result.models]  # fmt: skip
+    rows += [
+        f"| {run.label} | {run.lifter_name} | {run.mflops:.1f} | {run.num_params:,} | {run.ms_per_frame():.2f} "
+        f"| {run.device} |"
+        for run in result.models
+    ]
     stages = " / ".join(f"{stage} {ms:.1f}" for stage, ms in result.ms_per_frame().items())
     rows += ["", f"ms/frame by stage: {stages}; {result.end_to_end_fps():.1f} fps end to end"]
     if result.comparison:
@@ -99,11 +103,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         )
         missing = missing_weights(models)
         if missing:
-            gr.Markdown(
-                f"**Lifter weights missing:** {', '.join(str(p) for p in missing)}. Train them with "
-                "`python -m pose_lifting.train` (see README, 'Training'); until then those models fail with this "
-                "message."
-            )
+            gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
         detection = gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):

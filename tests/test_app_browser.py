@@ -27,8 +27,14 @@ from app.ui import build_ui
 pytest_plugins = ["tests.test_app"]  # its fixtures: the tiny checkpoints and the short example clip
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 EXAMPLE_FRAMES = 60  # the man on the box is in view from the start, the walking woman from frame 39
 RUN_TIMEOUT_MS = 400_000  # the example's detection on a busy 2-core machine
 VIEWPORT = {"width": 1400, "height": 1000}
