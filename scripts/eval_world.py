@@ -62,10 +62,9 @@ def cases(sequences, noise: bool) -> list[Case]:
         travel = np.linalg.norm(pelvis[:, [0, 2]] - pelvis[:, [0, 2]].mean(axis=0), axis=1).max()
         yaw, pitch, roll = (np.radians(np.array(values)) for values in zip(*CAMERAS))
         n = len(CAMERAS)
-        cameras = cameras_looking_at(
-            np.repeat(pelvis.mean(axis=0, keepdims=True), n, axis=0), yaw, pitch, roll,
-            np.full(n, DISTANCE_M + travel), np.full(n, FOCAL * WIDTH), np.full(n, WIDTH), np.full(n, HEIGHT),
-        )  # fmt: skip
+        target = np.repeat(pelvis.mean(axis=0, keepdims=True), n, axis=0)
+        distance, focal = np.full(n, DISTANCE_M + travel), np.full(n, FOCAL * WIDTH)
+        cameras = cameras_looking_at(target, yaw, pitch, roll, distance, focal, np.full(n, WIDTH), np.full(n, HEIGHT))
         points = cameras.to_camera(np.repeat(seq.poses[None].astype(np.float64), n, axis=0))
         pixels = cameras.project(points).astype(np.float32)
         if noise:
@@ -139,8 +138,9 @@ def main() -> None:
             result = measure(case, lifted, replace(base, method=method), fps)
             rows[method].append(result)
             print(f"{case.name:22s} {method:8s} " + " ".join(f"{k} {v:6.2f}" for k, v in result.items()), flush=True)
-    print(f"\nmodel {args.model}, {'noisy' if args.noise else 'exact'} 2D, assumed FOV {base.fov_deg:.1f} deg "
-          f"(true {true_fov:.1f}), foot lock {base.foot_lock}, {len(all_cases)} views")  # fmt: skip
+    noise = "noisy" if args.noise else "exact"
+    print(f"\nmodel {args.model}, {noise} 2D, assumed FOV {base.fov_deg:.1f} deg (true {true_fov:.1f}), ", end="")
+    print(f"foot lock {base.foot_lock}, {len(all_cases)} views")
     keys = list(rows[METHODS[0]][0])
     print("| method | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
