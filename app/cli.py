@@ -15,7 +15,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from app.pipeline import COORDINATES, USER_ERRORS, PipelineConfig, PipelineResult, model_choices, run_pipeline
+from app.pipeline import (
+    COORDINATES,
+    USER_ERRORS,
+    WORLD_COORDINATES,
+    PipelineConfig,
+    PipelineResult,
+    model_choices,
+    run_pipeline,
+)
 from detector import TerminalProgress, example_video_path
 
 
@@ -40,6 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="detector inference size")
     parser.add_argument("--azimuth", type=float, default=defaults.view.azimuth_deg, help="3D view: turn, degrees")
     parser.add_argument("--elevation", type=float, default=defaults.view.elevation_deg, help="3D view: look down")
+    parser.add_argument(
+        "--fov", type=float, default=None, help="the camera's horizontal field of view, degrees (default: a phone's)"
+    )
     args = parser.parse_args(argv)
     if not args.inputs and not args.example:
         parser.error("give at least one INPUT, or --example")
@@ -77,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             max_duration_s=args.max_duration or None,
             imgsz=args.imgsz,
             view=replace(defaults.view, azimuth_deg=args.azimuth, elevation_deg=args.elevation),
+            world=replace(defaults.world, fov_deg=args.fov),
         )
         inputs = list(args.inputs) + ([example_video_path()] if args.example else [])
-    except USER_ERRORS as error:
+    except (*USER_ERRORS, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     for path in inputs:
@@ -94,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(summary(result))
     print(f"3D coordinates: {COORDINATES}")
+    print(f"world outputs (_3d_world.csv, .bvh, .glb): {WORLD_COORDINATES}")
     return int(failed > 0)
 
 

@@ -7,9 +7,12 @@ assumed focal length; nothing here is learnt.
    keypoints (linear least squares, weighted by the keypoint scores) with the focal length of a horizontal field
    of view. Depth comes from the skeleton's metric size against its size in pixels, so a wrong field of view
    scales the depth (not the lateral position). Smoothed over time, depth more than the image-plane position.
-2. Sole points: each foot's lowest point. The detector's heels and foot tips (`Pose2DSequence.feet`, when it has
-   them) are placed on their pixel rays at the ankle's depth; without them the sole is `ankle_height_m` below
-   the ankle.
+2. Sole points: each foot's lowest point. The detector's heels (`Pose2DSequence.feet`, when it has them) are
+   placed on their pixel rays at the ankle's horizontal distance from the camera (in the upright plane through
+   the ankle that faces the camera), so the heel's drop below the ankle costs nothing; without them the sole is
+   `ankle_height_m` below the ankle. Foot tips are not used: a foot tip is up to a foot's length nearer or
+   farther than the ankle, which under a camera that looks down would put it up to ~7 cm too low or high; a
+   heel is within a few centimetres of the ankle's distance.
 3. Up direction and ground, by one of `METHODS`:
    - "ground": RANSAC plane through the sole points of the feet that are still and low, its normal kept within
      `max_tilt_deg` of the body prior, refined by a least-squares fit that falls back on the body prior in the
@@ -38,8 +41,8 @@ from pose_lifting.skeleton import JOINT_INDEX
 METHODS = ("ground", "body", "upright")
 FEET = ("left", "right")  # the order of the contact columns
 ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
-# columns of Pose2DSequence.feet for each foot: (heel, foot tip), order left_heel, right_heel, left/right_foot_index
-FOOT_POINT_COLUMNS = ((0, 2), (1, 3))
+# the heels' columns of Pose2DSequence.feet (left_heel, right_heel, left_foot_index, right_foot_index) per foot
+HEEL_COLUMNS = (0, 1)
 DEFAULT_LONG_SIDE_FOV_DEG = 65.0  # a phone's main camera (26 mm equivalent) across the picture's longer side
 
 
@@ -51,8 +54,8 @@ class WorldConfig:
     method: str = "ground"  # one of METHODS
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
-    ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel or foot tip
-    min_foot_score: float = 0.3  # heels and foot tips scored lower are not used
+    ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel
+    min_foot_score: float = 0.3  # heels scored lower are not used
     contact_height_m: float = 0.06  # a foot touches the ground when its sole is at most this high
     contact_speed_m_s: float = 0.6  # ... and its ankle moves slower than this
     ransac_iterations: int = 300
@@ -151,40 +154,34 @@ def smooth_trajectory(root: np.ndarray, fps: float, config: WorldConfig) -> np.n
     return out
 
 
-def sole_candidates(
-    absolute: np.ndarray, pose2d: Pose2DSequence, focal: float, principal: np.ndarray, config: WorldConfig
+def sole_points(
+    absolute: np.ndarray,
+    pose2d: Pose2DSequence,
+    up: np.ndarray,
+    focal: float,
+    principal: np.ndarray,
+    config: WorldConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate sole points per foot: (T, 2, K, 3) camera-axes points and (K,) their height above the sole.
+    """Each foot's lowest sole point along `up`: heights (T, 2) (from the camera) and points (T, 2, 3).
 
-    K = 1 (the ankle, `ankle_height_m` above the sole) or 3 (ankle, heel and foot tip; the last two at the
-    ankle's depth on their pixel rays, at the sole; NaN where the detector scored them low).
+    Candidates: the ankle, `ankle_height_m` above the sole, and, where the detector gives it with a score of at
+    least `min_foot_score`, the heel on its pixel ray at the ankle's horizontal distance, at the sole.
     """
     ankles = absolute[:, list(ANKLES)]  # (T, 2, 3)
+    soles = ankles - config.ankle_height_m * up
+    heights = soles @ up
     feet = getattr(pose2d, "feet", None)
     if feet is None:
-        return ankles[:, :, None], np.array([config.ankle_height_m])
+        return heights, soles
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the camera's viewing direction along the ground
+    rays = np.concatenate([(feet[:, list(HEEL_COLUMNS)] - principal) / focal, np.ones(ankles.shape[:2] + (1,))], -1)
+    heels = rays * ((ankles @ forward) / (rays @ forward))[..., None]
+    heel_heights = heels @ up
+    usable = np.isfinite(heel_heights) & (heel_heights < heights)
     feet_scores = getattr(pose2d, "feet_scores", None)
-    points = [ankles]
-    for column in range(2):  # heel, then foot tip
-        pixels = np.stack([feet[:, FOOT_POINT_COLUMNS[foot][column]] for foot in range(2)], axis=1)  # (T, 2, 2)
-        depth = ankles[..., 2:3]
-        ray = np.concatenate([(pixels - principal) / focal, np.ones_like(depth)], axis=-1)
-        point = ray * depth
-        if feet_scores is not None:
-            score = np.stack([feet_scores[:, FOOT_POINT_COLUMNS[foot][column]] for foot in range(2)], axis=1)
-            point[score < config.min_foot_score] = np.nan
-        points.append(point)
-    return np.stack(points, axis=2), np.array([config.ankle_height_m, 0.0, 0.0])
-
-
-def sole_heights(candidates: np.ndarray, offsets: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each foot's lowest sole point along `up`: heights (T, 2) (relative to the camera) and points (T, 2, 3)."""
-    heights = candidates @ up - offsets  # (T, 2, K)
-    heights = np.where(np.isfinite(heights), heights, np.inf)
-    lowest = np.argmin(heights, axis=2)
-    pick = np.take_along_axis(candidates, lowest[..., None, None], axis=2)[:, :, 0]
-    height = np.take_along_axis(heights, lowest[..., None], axis=2)[..., 0]
-    return height, pick - offsets[lowest][..., None] * up
+    if feet_scores is not None:
+        usable &= feet_scores[:, list(HEEL_COLUMNS)] >= config.min_foot_score
+    return np.where(usable, heel_heights, heights), np.where(usable[..., None], heels, soles)
 
 
 def foot_speeds(points: np.ndarray, up: np.ndarray, fps: float) -> np.ndarray:
@@ -226,11 +223,11 @@ def fit_plane(points: np.ndarray, prior: np.ndarray, prior_spread_m: float) -> t
 
 def ransac_ground(
     points: np.ndarray, prior: np.ndarray, config: WorldConfig, rng: np.random.Generator
-) -> tuple[np.ndarray, float, np.ndarray]:
-    """Robust ground plane through sole points (N, 3): (normal, offset, inlier mask)."""
+) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Robust ground plane through sole points (N, 3): (normal, offset, inlier mask); None when no three points
+    span a triangle (feet that never leave two spots: there is no plane to fit)."""
     min_cos = np.cos(np.radians(config.max_tilt_deg))
-    best = np.ones(len(points), bool)
-    best_count = 0
+    best, best_count = np.ones(len(points), bool), 0
     for _ in range(config.ransac_iterations):
         a, b, c = points[rng.choice(len(points), 3, replace=False)]
         normal = np.cross(b - a, c - a)
@@ -244,6 +241,8 @@ def ransac_ground(
         inliers = np.abs(points @ normal - normal @ a) < config.ransac_inlier_m
         if inliers.sum() > best_count:
             best, best_count = inliers, int(inliers.sum())
+    if not best_count:
+        return None
     normal, offset = fit_plane(points[best], prior, config.prior_spread_m)
     return normal, offset, best
 
@@ -303,12 +302,11 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
     poses = pose3d.poses.astype(np.float64)
     root = smooth_trajectory(root_translation(poses, pose2d.keypoints, pose2d.scores, focal, principal), fps, config)
     absolute = poses + root[:, None]
-    candidates, offsets = sole_candidates(absolute, pose2d, focal, principal, config)
     ankles = absolute[:, list(ANKLES)]
 
     prior = body_up(poses)
     up = {"upright": np.array([0.0, -1.0, 0.0]), "body": prior, "ground": prior}[config.method]
-    heights, soles = sole_heights(candidates, offsets, up)
+    heights, soles = sole_points(absolute, pose2d, up, focal, principal, config)
     ground = float(np.percentile(heights.min(axis=1), 10))
     method, spread, supporting = config.method, float("nan"), 0
     if config.method == "ground":
@@ -318,10 +316,12 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
             points = soles[contacts]
             if len(points) < config.min_contacts:
                 break
-            normal, offset, inliers = ransac_ground(points, prior, config, rng)
-            up, ground = normal, offset
+            plane = ransac_ground(points, prior, config, rng)
+            if plane is None:
+                break
+            up, ground, inliers = plane
             spread, supporting = float(np.sqrt(np.mean((points[inliers] @ up - ground) ** 2))), int(inliers.sum())
-            heights, soles = sole_heights(candidates, offsets, up)
+            heights, soles = sole_points(absolute, pose2d, up, focal, principal, config)
         if not supporting:
             method = "body"
     rotation = world_rotation(up)
