@@ -1,16 +1,19 @@
 """How well the world frame is recovered: held-out mocap filmed by virtual cameras of known pitch, roll and height.
 
-    python -m scripts.eval_world [--data-dir data] [--model student] [--noise] [--fov-known | --fov DEG]
+    python -m scripts.eval_world [--data-dir data] [--model student]
 
-Each held-out sequence (pose_lifting.data.mocap.HELD_OUT) is projected through tilted static cameras, lifted by
-the shipped lifter from the exact (or detector-like noisy) 2D, and placed in the world by every method of
-pose_lifting.world. Per method, averaged over sequences and cameras:
+Each held-out sequence (pose_lifting.data.mocap.HELD_OUT) is projected through four tilted static cameras (pitch
+5-25 degrees, roll up to 25), lifted by the shipped lifter from the exact and from detector-like noisy 2D, and
+placed in the world by every method of pose_lifting.world, with the true field of view, without the foot lock,
+and with the default (phone) field of view. Per method, averaged over the views of each sequence and over all:
 
-- up error: angle between the recovered and the true up direction (degrees);
-- camera height error (cm), and the error of the pelvis' height above the ground (cm);
-- trajectory error: mean horizontal distance between the recovered and the true pelvis path, both in the world
-  frame built from the true ground, divided by the true path's length (%), and the ratio of the path lengths;
-- foot sliding: horizontal travel of an ankle during one detected contact (cm), beside the mocap's own.
+- up_deg: angle between the recovered and the true up direction (the person's lean error, degrees);
+- camera_height_cm and pelvis_height_cm: errors of the camera's and of the pelvis' height above the ground;
+- trajectory_pct: mean horizontal distance between the recovered and the true pelvis path, both in the world
+  frame built from the true ground, over the true path's length; path_ratio: recovered / true path length;
+- sliding_cm: horizontal travel of an ankle during one of the mocap's own planted spans (ankle within 5 cm of
+  its lowest and under 0.3 m/s), beside the mocap's own (mocap_sliding_cm); contact_agreement: fraction of
+  (frame, foot) where the detected contacts agree with those spans.
 """
 
 from __future__ import annotations
@@ -89,6 +92,14 @@ def path_length(xz: np.ndarray, fps: float) -> float:
     return float(np.linalg.norm(np.diff(smooth, axis=0), axis=1).sum())
 
 
+def true_contacts(case: Case, fps: float) -> np.ndarray:
+    """(T, 2) the mocap's own planted feet: ankle within 5 cm of its lowest (5th percentile) and under 0.3 m/s."""
+    ankles = true_world(case)[:, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
+    low = np.percentile(ankles[..., 1], 5, axis=0)
+    config = WorldConfig(contact_height_m=0.05, contact_speed_m_s=0.3)
+    return detect_contacts(ankles[..., 1] - low, foot_speeds(ankles, np.array([0.0, 1.0, 0.0]), fps), config)
+
+
 def measure(case: Case, lifted, config: WorldConfig, fps: float) -> dict[str, float]:
     sequence = Pose2DSequence(case.pixels, np.ones(case.pixels.shape[:2]), fps, int(WIDTH), int(HEIGHT))
     motion = world_motion(lifted, sequence, config)
@@ -96,57 +107,61 @@ def measure(case: Case, lifted, config: WorldConfig, fps: float) -> dict[str, fl
     pelvis = JOINT_INDEX["pelvis"]
     est_xz, true_xz = motion.root[:, [0, 2]], truth[:, pelvis, [0, 2]]
     true_path = path_length(true_xz, fps)
+    contacts = true_contacts(case, fps)
     return {
         "up_deg": float(np.degrees(np.arccos(np.clip(motion.up_camera @ case.up, -1, 1)))),
         "camera_height_cm": 100 * abs(motion.camera_height_m - case.camera_height),
         "pelvis_height_cm": 100 * float(np.mean(np.abs(motion.root[:, 1] - truth[:, pelvis, 1]))),
         "trajectory_pct": 100 * float(np.linalg.norm(est_xz - true_xz, axis=1).mean()) / max(true_path, 1e-6),
         "path_ratio": path_length(est_xz, fps) / max(true_path, 1e-6),
-        "sliding_cm": 100 * foot_sliding(motion.poses, motion.contacts),
+        "sliding_cm": 100 * foot_sliding(motion.poses, contacts),
+        "mocap_sliding_cm": 100 * foot_sliding(truth, contacts),
+        "contact_agreement": float((motion.contacts == contacts).mean()),
         "used_ground": float(motion.method == "ground"),
     }
 
 
-def truth_sliding(case: Case, fps: float, config: WorldConfig) -> float:
-    """The mocap's own ankle travel per contact, contacts detected on the truth with the same thresholds."""
-    truth = true_world(case)
-    ankles = truth[:, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
-    up = np.array([0.0, 1.0, 0.0])
-    contacts = detect_contacts(ankles[..., 1] - config.ankle_height_m, foot_speeds(ankles, up, fps), config)
-    return 100 * foot_sliding(truth, contacts)
+def table(title: str, rows: dict[str, list[dict[str, float]]], groups: dict[str, list[bool]]) -> None:
+    """Means per group of views and method, as a Markdown table."""
+    print(f"\n{title}")
+    keys = list(rows[METHODS[0]][0])
+    print("| sequence | method | " + " | ".join(keys) + " |")
+    print("|---" * (len(keys) + 2) + "|")
+    for group, members in groups.items():
+        for method, results in rows.items():
+            chosen = [r for r, member in zip(results, members) if member]
+            means = [np.nanmean([r[k] for r in chosen]) for k in keys]
+            print(f"| {group} | {method} | " + " | ".join(f"{v:.2f}" for v in means) + " |", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--model", default="student")
-    parser.add_argument("--noise", action="store_true", help="detector-like noise on the 2D")
-    parser.add_argument("--fov", type=float, default=None, help="assumed horizontal FOV (default: the true one)")
-    parser.add_argument("--no-foot-lock", action="store_true")
     args = parser.parse_args()
     true_fov = float(np.degrees(2 * np.arctan(0.5 / FOCAL)))
-    base = WorldConfig(fov_deg=args.fov or true_fov, foot_lock=not args.no_foot_lock)
+    # (title, detector-like noise, world config) of each table; the default FOV is the phone assumption
+    variants = [
+        ("exact 2D, true FOV", False, WorldConfig(fov_deg=true_fov)),
+        ("exact 2D, true FOV, no foot lock", False, WorldConfig(fov_deg=true_fov, foot_lock=False)),
+        (f"exact 2D, default FOV ({WorldConfig().fov_deg or 'phone'})", False, WorldConfig()),
+        ("noisy 2D, true FOV", True, WorldConfig(fov_deg=true_fov)),
+    ]
     _, heldout = split(load_mocap(args.data_dir))
     lifter = Lifter.from_pretrained(args.model, "cpu")
-    all_cases = cases(heldout, args.noise)
     fps = heldout[0].fps
-    rows: dict[str, list[dict[str, float]]] = {method: [] for method in METHODS}
-    for case in all_cases:
-        sequence = Pose2DSequence(case.pixels, np.ones(case.pixels.shape[:2]), fps, int(WIDTH), int(HEIGHT))
-        lifted = lifter.lift(sequence, flip_test=True)
-        for method in METHODS:
-            result = measure(case, lifted, replace(base, method=method), fps)
-            rows[method].append(result)
-            print(f"{case.name:22s} {method:8s} " + " ".join(f"{k} {v:6.2f}" for k, v in result.items()), flush=True)
-    noise = "noisy" if args.noise else "exact"
-    print(f"\nmodel {args.model}, {noise} 2D, assumed FOV {base.fov_deg:.1f} deg (true {true_fov:.1f}), ", end="")
-    print(f"foot lock {base.foot_lock}, {len(all_cases)} views")
-    keys = list(rows[METHODS[0]][0])
-    print("| method | " + " | ".join(keys) + " |")
-    print("|---" * (len(keys) + 1) + "|")
-    for method, results in rows.items():
-        print(f"| {method} | " + " | ".join(f"{np.nanmean([r[k] for r in results]):.2f}" for k in keys) + " |")
-    print(f"mocap's own sliding: {np.nanmean([truth_sliding(c, fps, base) for c in all_cases]):.2f} cm per contact")
+    for noise in (False, True):
+        views = cases(heldout, noise)
+        groups = {"all": [True] * len(views)} | {
+            seq.name: [case.name.startswith(seq.name + " ") for case in views] for seq in heldout
+        }
+        sequences = [Pose2DSequence(c.pixels, np.ones(c.pixels.shape[:2]), fps, int(WIDTH), int(HEIGHT)) for c in views]
+        lifted = [lifter.lift(sequence) for sequence in sequences]
+        for title, variant_noise, base in variants:
+            if variant_noise != noise:
+                continue
+            rows = {m: [measure(c, p, replace(base, method=m), fps) for c, p in zip(views, lifted)] for m in METHODS}
+            table(f"model {args.model}, {title} (true {true_fov:.1f} deg), {len(views)} views", rows, groups)
 
 
 if __name__ == "__main__":
