@@ -31,6 +31,7 @@ assumed focal length; nothing here is learnt.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -38,7 +39,8 @@ from scipy.ndimage import gaussian_filter1d
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
 from pose_lifting.skeleton import JOINT_INDEX
 
-METHODS = ("ground", "body", "upright")
+WorldMethod = Literal["ground", "body", "upright"]
+METHODS: tuple[str, ...] = get_args(WorldMethod)
 FEET = ("left", "right")  # the order of the contact columns
 ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
 # the heels' columns of Pose2DSequence.feet (left_heel, right_heel, left_foot_index, right_foot_index) per foot
@@ -51,7 +53,7 @@ class WorldConfig:
     """How the world frame is estimated; the defaults suit a person walking in a phone video."""
 
     fov_deg: float | None = None  # horizontal field of view; None: 65 degrees across the longer side of the image
-    method: str = "ground"  # one of METHODS
+    method: WorldMethod = "ground"  # up and ground from the foot contacts' plane, the body's mean up, or the camera's
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
     ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel
