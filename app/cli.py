@@ -31,7 +31,7 @@ from pose_lifting.world import WorldConfig
 
 # PipelineConfig and PanelView fields under shorter option names
 OPTION_NAMES = {"flip_test": "flip", "max_duration_s": "max_duration", "azimuth_deg": "azimuth",
-                "elevation_deg": "elevation", "fov_deg": "fov"}
+                "elevation_deg": "elevation", "fov_deg": "fov", "method": "world_method"}
 # WorldConfig's tuning constants stay off the command line; the field of view and the method are options
 WORLD_FIXED = tuple(f.name for f in fields(WorldConfig) if f.name not in ("fov_deg", "method"))
 OPTION_HELP = {"max_duration_s": "process at most this many seconds of video; 0: no cap"}

@@ -52,7 +52,7 @@ DEFAULT_LONG_SIDE_FOV_DEG = 65.0  # a phone's main camera (26 mm equivalent) acr
 class WorldConfig:
     """How the world frame is estimated; the defaults suit a person walking in a phone video."""
 
-    fov_deg: float | None = None  # horizontal field of view; None: 65 degrees across the longer side of the image
+    fov_deg: float | None = None  # horizontal field of view, degrees (none: a phone's, 65 across the longer side)
     method: WorldMethod = "ground"  # up and ground from the foot contacts' plane, the body's mean up, or the camera's
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
