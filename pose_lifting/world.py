@@ -99,19 +99,20 @@ class WorldMotion:
         return len(self.poses)
 
     def summary(self) -> dict:
-        """The scalars and the rotation, for the JSON metadata."""
+        """The scalars and the rotation, for the JSON metadata (None where a value is undefined, e.g. no contacts)."""
+        sliding = foot_sliding(self.poses, self.contacts)
         return {
             "method": self.method,
             "fov_deg": self.fov_deg,
             "focal_px": self.focal_px,
             "camera_height_m": self.camera_height_m,
-            "ground_spread_m": self.spread_m,
+            "ground_spread_m": None if np.isnan(self.spread_m) else self.spread_m,
             "ground_contacts": self.num_contacts,
             "up_camera": self.up_camera.tolist(),
             "rotation": self.rotation.tolist(),
             "origin_camera": self.origin.tolist(),
             "contact_fraction": self.contacts.mean(axis=0).tolist(),
-            "foot_sliding_cm": 100 * foot_sliding(self.poses, self.contacts),
+            "foot_sliding_cm": None if np.isnan(sliding) else 100 * sliding,
         }
 
 

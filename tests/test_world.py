@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,12 @@ def test_the_default_field_of_view_is_a_phone_s_across_the_longer_side():
 def test_world_rotation_maps_up_to_y():
     up = np.array([0.1, -0.95, 0.3]) / np.linalg.norm([0.1, -0.95, 0.3])
     assert np.allclose(world_rotation(up) @ up, [0.0, 1.0, 0.0])
+
+
+def test_the_summary_is_strict_json_even_without_contacts():
+    world = np.repeat(STANDING_POSE[None].astype(np.float64), 5, axis=0)
+    world[..., 0] += 0.1 * np.arange(5)[:, None]  # 3 m/s sideways: no foot is ever still
+    lifted, pose2d, _, _ = sequences(world)
+    summary = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0)).summary()
+    assert summary["foot_sliding_cm"] is None and summary["ground_spread_m"] is None and summary["method"] == "body"
+    json.loads(json.dumps(summary, allow_nan=False))
