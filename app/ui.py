@@ -21,6 +21,7 @@ from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
     USER_ERRORS,
+    WORLD_COORDINATES,
     DetectedPeople,
     PipelineConfig,
     PipelineResult,
@@ -153,7 +154,10 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                     apply_default_css=False,
                     elem_id="viewer",
                 )
-                gr.Markdown(f"3D view: {COORDINATES}, turned upright (y up) with the floor at the feet.")
+                gr.Markdown(
+                    f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
+                    f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
+                )
         table = gr.Markdown(elem_id="models")
         with gr.Row():
             gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)

@@ -1,10 +1,11 @@
 """The live 3D viewer's data: one JSON-ready dict with every lifted pose per frame (`viewer_payload`).
 
 The page's viewer (app/static/viewer.js) draws it in a Y-up frame, metres. `display_poses` is the one place that
-chooses those poses: today the lifter's camera axes turned upright (a half turn about x: x right, y up, z
-towards the camera), each pelvis at the origin and several people spread sideways as in the video's 3D panel,
-with the floor at the feet (the median over frames of the lowest joint) and no trajectory. Once the world frame
-(ground at y = 0, root trajectory) exists, `display_poses` returns those poses and the pelvis path instead.
+chooses those poses: each person's world motion (pose_lifting.world: ground at y = 0, x right, z towards the
+camera) with its pelvis path as the trajectory; where a person could not be placed in the world, the lifter's
+camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at their feet (the median over
+frames of the lowest joint), without a trajectory. Several people are spread sideways by their place in the
+image, as in the video's 3D panel.
 """
 
 from __future__ import annotations
@@ -34,11 +35,14 @@ class DisplayPoses:
 
 def display_poses(result: PipelineResult, model: int, person: int) -> DisplayPoses:
     """The poses the viewer draws for one model's lift of one person (see the module doc)."""
-    poses = result.models[model].poses[person].poses
-    if len(result.people) > 1:
-        poses = poses + spread(result.people[person])[:, None]
-    upright = poses * UPRIGHT
-    return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
+    run = result.models[model]
+    motion = run.world[person] if run.world else None
+    apart = spread(result.people[person]) if len(result.people) > 1 else np.zeros((len(result.people[person]), 3))
+    if motion is None:
+        upright = (run.poses[person].poses + apart[:, None]) * UPRIGHT
+        return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
+    start = apart[0]  # a world path starts above the origin: keep each person where they started in the image
+    return DisplayPoses(motion.poses + start, 0.0, motion.root + start)
 
 
 def viewer_payload(result: PipelineResult) -> dict:
@@ -63,7 +67,7 @@ def viewer_payload(result: PipelineResult) -> dict:
         },
         "floor_y": floor,
         "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
-        "target": [float(centre[0]), floor + 0.9, 0.0],
+        "target": [float(centre[0]), floor + 0.9, float(centre[2])],
         "models": [
             {"label": run.label, "people": [_person(p, shown[m][i]) for i, p in enumerate(result.people)]}
             for m, run in enumerate(result.models)

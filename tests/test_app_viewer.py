@@ -68,6 +68,7 @@ def test_the_payload_stands_people_upright_on_a_floor_at_their_feet(two_people, 
     result = lift_people(detect_people(two_people, both(checkpoints)), tmp_path, both(checkpoints), [1, 2])
     for run in result.models:  # the tiny models are untrained: give them a known pose, standing (camera axes)
         run.poses = [replace(seq, poses=np.repeat(STANDING[None], len(seq), axis=0)) for seq in run.poses]
+        run.world = []  # and no world motion: the viewer's camera-axes fallback
     payload = json.loads(payload_json(result))
     assert payload["num_frames"] == FRAMES and payload["fps"] == 30.0
     assert [model["label"] for model in payload["models"]] == ["student", "teacher"]
@@ -83,6 +84,17 @@ def test_the_payload_stands_people_upright_on_a_floor_at_their_feet(two_people, 
     assert poses[1][:, pelvis, 0].mean() > poses[0][:, pelvis, 0].mean() + 0.9  # 240 px to the right: 1 m
     assert payload["sides"].count("left") == payload["sides"].count("right") == 6
     assert set(payload["colours"]) == {"left", "right", "centre", "second"}
+
+
+def test_the_payload_shows_world_motion_on_the_ground_with_its_path(two_people, checkpoints, tmp_path):
+    result = lift_people(detect_people(two_people, both(checkpoints)), tmp_path, both(checkpoints), [2])
+    motion = result.models[0].world[0]
+    assert motion is not None
+    payload = viewer_payload(result)
+    person = payload["models"][0]["people"][0]
+    assert payload["floor_y"] == 0.0
+    assert np.allclose(person["poses"], motion.poses, atol=1e-3)
+    assert np.allclose(person["trajectory"], motion.root, atol=1e-3)
 
 
 def test_the_payload_names_the_joints_where_teacher_and_student_differ_most(two_people, checkpoints, tmp_path):
