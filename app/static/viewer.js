@@ -1,5 +1,6 @@
 // The page's live 3D viewer: our own small canvas renderer (no libraries, nothing loaded from the internet).
-// It draws the poses of app/viewer.py's payload (Y up, metres) with a perspective camera that orbits a target:
+// It draws the poses of app/viewer.py's payload (Y up, metres) with a perspective camera that orbits a target
+// (the chosen person's pelvis path, when the payload has one, so that the view follows a walk):
 // drag turns, shift-drag or right-drag moves, the wheel zooms, a double click resets. Its clock is the page's
 // video (#video video) when one is loaded, so that video and skeleton show the same frame; the play button and
 // the slider drive that video. Without a video it plays on its own clock. A distance chart (teacher against
@@ -35,7 +36,7 @@ function mountViewer(element, props, watch) {
   const chartContext = chart.getContext("2d");
 
   let data = null;
-  let camera = { ...DEFAULT_VIEW, target: [0, 0, 0] };
+  let camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
   let frame = 0;
   let ownClock = { playing: false, start: 0, startFrame: 0 };
   let dirty = true;
@@ -63,7 +64,7 @@ function mountViewer(element, props, watch) {
   }
 
   function resetView() {
-    camera = { ...DEFAULT_VIEW, target: data ? data.target.slice() : [0, 0, 0] };
+    camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
     dirty = true;
   }
 
@@ -93,9 +94,19 @@ function mountViewer(element, props, watch) {
     dirty = true;
   }
 
+  // what the camera looks at: the first chosen person's pelvis path at this frame where there is one (so that
+  // the view follows a walk through the world), else the middle of all poses; plus the user's own move (pan)
+  function lookAt() {
+    const person = data.models[0].people.find(
+      (p) => p.trajectory && frame >= p.first_frame && frame < p.first_frame + p.trajectory.length);
+    const base = person ? person.trajectory[frame - person.first_frame] : data.target;
+    return [base[0] + camera.pan[0], data.target[1] + camera.pan[1], base[2] + camera.pan[2]];
+  }
+
   // camera basis: the eye orbits the target; returns a function from a world point to [x, y, depth] on screen
   function projector(width, height) {
-    const { yaw, pitch, distance, target } = camera;
+    const { yaw, pitch, distance } = camera;
+    const target = lookAt();
     const eye = [
       target[0] + distance * Math.sin(yaw) * Math.cos(pitch),
       target[1] + distance * Math.sin(pitch),
@@ -378,7 +389,7 @@ function mountViewer(element, props, watch) {
       const view = projector(canvas.width, canvas.height);
       const metresPerPixel = (camera.distance / view.focal) * ratio;
       for (let i = 0; i < 3; i++) {
-        camera.target[i] += metresPerPixel * (-dx * view.right[i] + dy * view.up[i]);
+        camera.pan[i] += metresPerPixel * (-dx * view.right[i] + dy * view.up[i]);
       }
     } else {
       camera.yaw -= dx * 0.01;
