@@ -10,7 +10,9 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --upgrade-strategy only-if-needed -r requirements.txt
 	touch $@
 
+# the BlazePose landmark models, from npm by name and version, sha256-checked, into the cache folder (once)
 setup: $(VENV)/.installed
+	$(PY) -m detector.landmark_assets
 
 app: setup
 	$(PY) -m app

@@ -8,6 +8,7 @@ from typing import Any
 from detector.errors import DetectorError
 
 PACKAGED_MODEL = "yolo11n-pose.pt"
+KEYPOINT_MODELS = ("yolo", "lite", "full", "heavy")  # "yolo": YOLO's own keypoints; else a BlazePose model
 
 
 @dataclass
@@ -32,11 +33,22 @@ class DetectorConfig:
     stitch_gap_s: float = 0.0
     track_id: int | None = None  # the subject; None picks the person present longest and largest
     keypoint_threshold: float = 0.3  # joints scored below this are interpolated over time
+    # the 2D keypoints: YOLO's, or a top-down BlazePose landmark model on the lifted people (see topdown.py)
+    keypoints: str = "heavy"
+    all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
+    keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
+    landmark_threads: int = 2  # CPU threads of the landmark model
+    seed_side: float = 3.2  # a crop seeded from YOLO's torso is this many hips-shoulders distances wide
+    min_pose_score: float = 0.5  # a crop whose pose score is lower holds no person: YOLO's keypoints are kept
+    max_disagreement: float = 0.2  # box heights; landmarks further from YOLO's keypoints re-seed the crop
+    smooth_keypoints: bool = True  # one-euro filter on the landmarks
     min_frames: int = 2  # fewer frames are a still image, not motion
     max_frames: int | None = None  # process at most this many frames (None: all)
     max_duration_s: float | None = None  # process at most this many seconds (None: all)
 
     def __post_init__(self) -> None:
+        if self.keypoints not in KEYPOINT_MODELS:
+            raise DetectorError(f"keypoints must be one of {', '.join(KEYPOINT_MODELS)}, got {self.keypoints!r}")
         checks = {
             "imgsz": self.imgsz >= 32,
             "batch_size": self.batch_size >= 1,
@@ -47,6 +59,10 @@ class DetectorConfig:
             "track_buffer_s": self.track_buffer_s >= 0,
             "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
+            "landmark_threads": self.landmark_threads >= 1,
+            "seed_side": self.seed_side > 0,
+            "min_pose_score": 0.0 <= self.min_pose_score <= 1.0,
+            "max_disagreement": self.max_disagreement > 0,
             "min_frames": self.min_frames >= 1,
             "max_frames": self.max_frames is None or self.max_frames >= 1,
             "max_duration_s": self.max_duration_s is None or self.max_duration_s > 0,

@@ -135,7 +135,7 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     frames = 30
     people = [STANDING[:, :2] * 150 + np.array([x, 240]) for x in (200, 440)]
     keypoints_coco = np.stack([p[:17] for _ in range(frames) for p in people])  # rows: (frame, person)
-    detections = DetectionResult.from_detections(
+    detections = DetectionResult(
         frame_index=np.repeat(np.arange(frames), 2), track_id=np.tile([1, 2], frames),
         keypoints_coco=keypoints_coco, scores_coco=np.full((2 * frames, 17), 0.9),
         boxes=np.tile([[100, 100, 300, 400], [340, 100, 540, 400]], (frames, 1)), box_scores=np.full(2 * frames, 0.9),

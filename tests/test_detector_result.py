@@ -30,7 +30,7 @@ def constructed_result(**overrides) -> DetectionResult:
                       np.full(len(rows), 400)], axis=1)  # fmt: skip
     info = dict(timestamps=np.arange(10) / 25, fps=25.0, width=640, height=480, main_track_id=7,
                 keypoint_threshold=0.3, source="made.mp4", model="test", timings={"total_s": 1.0})  # fmt: skip
-    return DetectionResult.from_detections(
+    return DetectionResult(
         frame_index, track_id, keypoints, scores, boxes, np.full(len(rows), 0.8), **(info | overrides)
     )
 
@@ -69,8 +69,7 @@ def test_unknown_track_id_names_the_tracks_found():
 def test_save_and_load_round_trip(tmp_path, suffix):
     result = constructed_result(warnings=["only the first 10 frames"])
     loaded = DetectionResult.load(result.save(tmp_path / f"detections{suffix}"))
-    for name in ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
-                 "boxes", "box_scores", "timestamps"):  # fmt: skip
+    for name in ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores", "timestamps"):
         np.testing.assert_allclose(getattr(loaded, name), getattr(result, name), err_msg=name)
     for name in ("fps", "width", "height", "main_track_id", "keypoint_threshold", "source", "model", "timings",
                  "warnings"):  # fmt: skip
@@ -87,7 +86,7 @@ def test_bad_result_files_give_clear_errors(tmp_path):
         DetectionResult.load(garbage)
     other = tmp_path / "other.json"
     other.write_text('{"format": "something-else"}')
-    with pytest.raises(ResultFileError, match="not a scjd-detections v1 file"):
+    with pytest.raises(ResultFileError, match="not a scjd-detections file"):
         DetectionResult.load(other)
 
 
