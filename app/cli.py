@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.pipeline import COORDINATES, USER_ERRORS, PipelineConfig, PipelineResult, model_choices, run_pipeline
 from detector import TerminalProgress, example_video_path
+from detector.config import KEYPOINT_MODELS
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -37,7 +38,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--max-duration", type=float, default=defaults.max_duration_s, help="seconds of video at most (0: no cap)"
     )
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="detector inference size")
+    parser.add_argument(
+        "--keypoints",
+        choices=KEYPOINT_MODELS,
+        default=defaults.keypoints,
+        help="2D keypoints: yolo (fast) or BlazePose lite / full (balanced) / heavy (accurate)",
+    )
+    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="YOLO's inference size (default: auto)")
     parser.add_argument("--azimuth", type=float, default=defaults.view.azimuth_deg, help="3D view: turn, degrees")
     parser.add_argument("--elevation", type=float, default=defaults.view.elevation_deg, help="3D view: look down")
     args = parser.parse_args(argv)
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             flip_test=not args.no_flip,
             max_frames=args.max_frames,
             max_duration_s=args.max_duration or None,
+            keypoints=args.keypoints,
             imgsz=args.imgsz,
             view=replace(defaults.view, azimuth_deg=args.azimuth, elevation_deg=args.elevation),
         )

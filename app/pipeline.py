@@ -2,7 +2,7 @@
 
     result = run_pipeline("clip.mp4", "outputs", PipelineConfig(models=("student", "teacher")))
 
-video -> `detector.detect` (decode, YOLO pose, tracking, COCO -> H36M 2D) -> `Lifter.lift` per model (sparse
+video -> `detector.detect` (decode, YOLO pose, tracking, BlazePose 2D, COCO -> H36M) -> `Lifter.lift` per model (sparse
 windows, flip test) -> `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py) -> `<stem>_3d.csv`
 (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`), `<stem>_pose.npz` and
 `<stem>_pose.json`. A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`,
@@ -61,7 +61,8 @@ class PipelineConfig:
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
-    imgsz: int = 640  # the detector's inference resolution (longest side)
+    keypoints: str = DetectorConfig.keypoints  # 2D keypoints: "yolo", or BlazePose "lite", "full", "heavy"
+    imgsz: int | None = None  # YOLO's inference resolution (longest side); None: the detector's choice
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
@@ -76,7 +77,12 @@ class PipelineConfig:
     def detector_config(self) -> DetectorConfig:
         device = {"auto": None, "cpu": "cpu", "cuda": "cuda:0"}[self.device]
         return DetectorConfig(
-            device=device, imgsz=self.imgsz, max_frames=self.max_frames, max_duration_s=self.max_duration_s
+            device=device,
+            imgsz=self.imgsz,
+            max_frames=self.max_frames,
+            max_duration_s=self.max_duration_s,
+            keypoints=self.keypoints,
+            all_tracks=self.all_tracks,
         )
 
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m detector VIDEO [--out detections.npz] [--imgsz 640] ...` with a progress bar."""
+"""Command line: `python -m detector VIDEO [--out detections.npz] [--keypoints heavy] ...` with a progress bar."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from detector.config import DetectorConfig
+from detector.config import KEYPOINT_MODELS, DetectorConfig
 from detector.detect import detect
 from detector.errors import DetectorError
 from detector.examples import ExampleUnavailableError, example_video_path
@@ -21,7 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=defaults.model, help="pose model name or .pt path")
     parser.add_argument("--allow-download", action="store_true", help="let Ultralytics download a named model")
     parser.add_argument("--device", default=None, help="cpu, cuda:0, ... (default: GPU if present)")
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="cap on the inference resolution")
+    keypoints_help = "2D keypoints: YOLO's own, or BlazePose lite / full / heavy on the chosen people"
+    parser.add_argument("--keypoints", choices=KEYPOINT_MODELS, default=defaults.keypoints, help=keypoints_help)
+    parser.add_argument("--all-tracks", action="store_true", help="run --keypoints on every person, not the main one")
+    imgsz_help = "cap on YOLO's inference resolution (default: 640 with --keypoints yolo, else 384)"
+    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help=imgsz_help)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--tracker", default=defaults.tracker, help="bytetrack.yaml or botsort.yaml")
     parser.add_argument(
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         config = DetectorConfig(
             model=args.model, allow_download=args.allow_download, device=args.device, imgsz=args.imgsz,
             batch_size=args.batch_size, tracker=args.tracker, track_id=args.track_id, stitch_gap_s=args.stitch_gap,
-            max_duration_s=args.max_duration,
+            max_duration_s=args.max_duration, keypoints=args.keypoints, all_tracks=args.all_tracks,
         )  # fmt: skip
         video = args.video or example_video_path()
         with TerminalProgress() as bar:
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     main_track = result.main_track()
     print(
         f"{result.source}: {result.num_frames} frames at {result.fps:.2f} fps, {result.width}x{result.height}; "
-        f"{len(result.track_ids())} people, main track {result.main_track_id} ({len(main_track)} frames); "
+        f"{len(result.track_ids())} people, main track {result.main_track_id} ({len(main_track)} frames), "
+        f"keypoints: {result.keypoint_model}; "
         f"{result.timings['ms_per_frame']:.1f} ms/frame; saved {args.out}"
     )
     return 0
