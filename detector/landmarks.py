@@ -23,14 +23,52 @@ INPUT_SIZE = 256
 NUM_OUTPUTS = 39
 HEATMAP_KERNEL = 7
 HEATMAP_MIN_PEAK = 0.5
+BLAZEPOSE_NAMES: tuple[str, ...] = (  # MediaPipe's names of the 33 body landmarks, in order
+    "nose",
+    "left_eye_inner",
+    "left_eye",
+    "left_eye_outer",
+    "right_eye_inner",
+    "right_eye",
+    "right_eye_outer",
+    "left_ear",
+    "right_ear",
+    "mouth_left",
+    "mouth_right",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_pinky",
+    "right_pinky",
+    "left_index",
+    "right_index",
+    "left_thumb",
+    "right_thumb",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+    "left_heel",
+    "right_heel",
+    "left_foot_index",
+    "right_foot_index",
+)
 CENTRE, SCALE = 33, 34  # alignment points: the next crop's centre and scale
 # COCO-17 order (detector.remap.COCO_NAMES): nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles
 TO_COCO = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 FEET = (29, 30, 31, 32)  # left_heel, right_heel, left_foot_index, right_foot_index
 FEET_NAMES = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")
-# left/right pairs among the 33 body landmarks: eyes (inner, centre, outer), ears, mouth, then the limbs
-MIRROR_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18), (19, 20),
-                (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))  # fmt: skip
+# left/right pairs among the 33 body landmarks, by name (mouth_left / mouth_right included)
+MIRROR_PAIRS = tuple(
+    (i, BLAZEPOSE_NAMES.index(name.replace("left", "right")))
+    for i, name in enumerate(BLAZEPOSE_NAMES)
+    if "left" in name
+)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

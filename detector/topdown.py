@@ -2,8 +2,8 @@
 
 For each person and frame: the crop (seeded from YOLO's torso, later placed by the previous frame's filtered
 alignment points), the landmark model, then the guard rails, in this order:
-1. the landmarks must agree with the person's own YOLO detection (their median distance to YOLO's confident
-   keypoints within `max_disagreement` box heights, the hips' midpoint inside the box); a followed crop that
+1. the landmarks must agree with the person's own YOLO detection (most of them inside its box, their median
+   distance to YOLO's confident keypoints within `max_disagreement` box heights); a followed crop that
    disagrees (it slid onto someone passing in front, or lost the person) is re-seeded from YOLO at once;
 2. a crop that still fails (no person in it, or still disagreeing) gives YOLO's keypoints for that frame
    (counted: the result's warnings say how many);
@@ -31,6 +31,8 @@ TORSO = [COCO[name] for name in ("left_hip", "right_hip", "left_shoulder", "righ
 LIMBS = np.arange(COCO["left_shoulder"], COCO["right_ankle"] + 1)  # left/right pairs alternate from here
 MIRROR_COCO = np.array([0, 2, 1, 4, 3] + [j + 1 if j % 2 else j - 1 for j in LIMBS])
 CLEAR_VOTE = 0.5  # a labelling is clear when the other one fits at most half as well
+SEED_HIP_SCORE = 0.1  # YOLO hips scored at least this may place the first crop
+INSIDE_SHARE = 0.8  # of the confident landmarks, at least this share must lie in the person's box
 NUM_BODY = 33
 
 
@@ -99,35 +101,40 @@ class TrackState:
 
 
 def seed_crop(person: Person, config: DetectorConfig) -> Crop:
-    """The first crop from YOLO: its torso when the four torso keypoints are confident, else its box."""
-    if (person.scores[TORSO] >= config.keypoint_threshold).all():
-        hips = person.keypoints[TORSO[:2]].mean(0)
-        shoulders = person.keypoints[TORSO[2:]].mean(0)
-        crop = crop_from_torso(hips, shoulders, config.seed_side)
-        longest = float(max(person.box[2] - person.box[0], person.box[3] - person.box[1]))
-        if crop.side >= longest:
-            return crop
-        return Crop(crop.centre, longest, crop.angle)  # a foreshortened torso: the box sets the size
-    return crop_from_box(person.box, 1.25)
-
-
-def disagreement(landmarks: Landmarks, person: Person, threshold: float) -> float:
-    """How far the landmarks are from the YOLO detection, in box heights (inf: the hips lie outside the box).
-
-    The median, over YOLO's confident keypoints, of the distance to the nearer of the same-named landmark and
-    its mirror, so that a left/right swap (handled separately) does not count as disagreement."""
-    margin = 0.1 * person.height
-    x, y = landmarks.points[CENTRE]
+    """The first crop from YOLO: centred at the hips, hips -> shoulders up, `seed_side` torso lengths wide and at
+    least wide enough to hold the person's box, when the shoulders are confident and the hips at least guessed
+    (hips cut by the frame's edge score low but are placed well enough); else around the box."""
+    hips, shoulders = person.keypoints[TORSO[:2]].mean(0), person.keypoints[TORSO[2:]].mean(0)
+    hip_scores, shoulder_scores = person.scores[TORSO[:2]], person.scores[TORSO[2:]]
+    if not ((shoulder_scores >= config.keypoint_threshold).all() and (hip_scores >= SEED_HIP_SCORE).all()):
+        return crop_from_box(person.box, 1.25)
+    crop = crop_from_torso(hips, shoulders, config.seed_side)
     x1, y1, x2, y2 = person.box
-    if not (x1 - margin <= x <= x2 + margin and y1 - margin <= y <= y2 + margin):
-        return float("inf")
-    confident = person.scores >= threshold
-    if confident.sum() < 3:
-        return 0.0
-    coco, _ = landmarks.coco()
+    corners = crop.to_crop(np.array([[x1, y1], [x2, y1], [x1, y2], [x2, y2]]), 2)  # crop side 2: offsets -1..1
+    reach = float(np.abs(corners - 1).max())  # how far the box reaches from the hips, in crop half-sides
+    # a foreshortened torso or an outstretched limb: grow the crop until it holds the whole box
+    return Crop(crop.centre, crop.side * max(1.0, reach), crop.angle)
+
+
+def agrees(landmarks: Landmarks, person: Person, config: DetectorConfig) -> bool:
+    """Whether the landmarks describe the person YOLO detected: a person in the crop, most (`INSIDE_SHARE`) of the
+    confident landmarks within the box (grown by a tenth of its size), and their median distance to YOLO's
+    confident keypoints at most `max_disagreement` box heights. The distance is to the nearer of the same-named
+    landmark and its mirror, so that a left/right swap (handled separately) does not count as disagreement."""
+    if landmarks.pose_score < config.min_pose_score:
+        return False
+    coco, scores = landmarks.coco()
+    margin = 0.1 * max(person.box[2] - person.box[0], person.height)
+    inside = ((coco >= person.box[:2] - margin) & (coco <= person.box[2:] + margin)).all(-1)
+    confident = scores >= config.keypoint_threshold
+    if not confident.any() or inside[confident].mean() < INSIDE_SHARE:
+        return False
+    trusted = person.scores >= config.keypoint_threshold
+    if trusted.sum() < 3:
+        return True
     direct = np.linalg.norm(coco - person.keypoints, axis=-1)
     mirrored = np.linalg.norm(coco[MIRROR_COCO] - person.keypoints, axis=-1)
-    return float(np.median(np.minimum(direct, mirrored)[confident])) / person.height
+    return float(np.median(np.minimum(direct, mirrored)[trusted])) <= config.max_disagreement * person.height
 
 
 def side_vote(coco: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> int:
@@ -160,12 +167,9 @@ def run_model(
     model: LandmarkModel, image: np.ndarray, person: Person, state: TrackState, frame: int, config: DetectorConfig
 ) -> tuple[Landmarks, Crop, bool]:
     """The landmarks from the followed crop, re-seeded from YOLO when they disagree; whether it was re-seeded."""
-    threshold = config.keypoint_threshold
     if state.crop is not None and state.frame == frame - 1:
         landmarks = model(image, state.crop)
-        if landmarks.pose_score >= config.min_pose_score and disagreement(landmarks, person, threshold) <= (
-            config.max_disagreement
-        ):
+        if agrees(landmarks, person, config):
             return landmarks, state.crop, False
         reseeded = True
     else:
@@ -188,8 +192,7 @@ def refine_person(
     landmarks, crop, reseeded = run_model(model, frame.image, person, state, frame.index, config)
     counts.reseeded += reseeded
     state.frame = frame.index
-    ok = landmarks.pose_score >= config.min_pose_score
-    if not ok or disagreement(landmarks, person, config.keypoint_threshold) > config.max_disagreement:
+    if not agrees(landmarks, person, config):
         counts.fallbacks += 1
         state.reset()
         no_feet = np.full((len(FEET), 2), np.nan, np.float32)
