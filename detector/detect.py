@@ -39,40 +39,47 @@ class Tracked:
     rows: dict[str, np.ndarray]
     times: np.ndarray
     model: str
+    ranking: list[int]  # track ids, the main subject's rank first (tracks stitched first, if asked)
+    main: int
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def detect(path: str | Path, config: DetectorConfig | None = None, progress: Progress | None = None) -> DetectionResult:
-    """Detect and track the people in a video; `progress(fraction, message)` is called as frames are done."""
+def detect(
+    path: str | Path | Video, config: DetectorConfig | None = None, progress: Progress | None = None
+) -> DetectionResult:
+    """Detect and track the people in a video (a path, or a `Video` already opened, whose metadata is then not read
+    again); `progress(fraction, message)` is called as frames are done."""
     config = config or DetectorConfig()
     report = progress or (lambda fraction, message: None)
     started = perf_counter()
     report(0.0, "opening the video")
-    video = read_video(path)
+    video = path if isinstance(path, Video) else read_video(path)
     limit, warnings = frame_limit(video, config)
     if limit < config.min_frames:
         raise _too_short(video, limit, config)
     split = 1.0 if config.keypoints == "yolo" else 0.4
     tracked = track_people(video, limit, config, lambda f, m: report(split * f, m))
-    rows = tracked.rows
-    if config.stitch_gap_s > 0:
-        rows["track_id"] = stitch_tracks(
-            rows["frame_index"], rows["track_id"], rows["boxes"], video.fps, config.stitch_gap_s
-        )
-    ranking = rank_tracks(rows["track_id"], rows["boxes"])
-    main = choose_track(ranking, config.track_id)
-    timings = dict(tracked.timings)
-    extra: dict = {}
+    stage = None
     if config.keypoints != "yolo":
-        chosen = people_to_refine(ranking, main, config)
+        chosen = people_to_refine(tracked, config)
         stage = refine_keypoints(video, tracked, chosen, config, lambda f, m: report(split + (1 - split) * f, m))
+    result = build_result(video, tracked, stage, config, warnings)
+    result.timings["total_s"] = perf_counter() - started
+    result.timings["ms_per_frame"] = 1000 * (result.timings["total_s"] - result.timings["load_s"]) / len(tracked.times)
+    report(1.0, f"found {len(tracked.ranking)} people in {len(tracked.times)} frames")
+    return result
+
+
+def build_result(
+    video: Video, tracked: Tracked, stage: StageOutput | None, config: DetectorConfig, warnings: list[str]
+) -> DetectionResult:
+    """The detection result from pass 1's rows, with pass 2's keypoints, feet and counts where it ran."""
+    rows, timings, extra = dict(tracked.rows), dict(tracked.timings), {}
+    if stage is not None:
         rows["keypoints_coco"], rows["scores_coco"] = stage.keypoints, stage.scores
         extra = dict(feet=stage.feet, feet_scores=stage.feet_scores, from_landmarks=stage.from_landmarks)
-        warnings += stage.counts.warnings(config.keypoints)
+        warnings = warnings + stage.counts.warnings(config.keypoints)
         timings |= stage_timings(stage)
-    timings["total_s"] = perf_counter() - started
-    timings["ms_per_frame"] = 1000 * (timings["total_s"] - timings["load_s"]) / len(tracked.times)
-    report(1.0, f"found {len(ranking)} people in {len(tracked.times)} frames")
     return DetectionResult(
         **rows,
         **extra,
@@ -80,19 +87,20 @@ def detect(path: str | Path, config: DetectorConfig | None = None, progress: Pro
         fps=video.fps,
         width=video.width,
         height=video.height,
-        main_track_id=main,
+        main_track_id=tracked.main,
         keypoint_threshold=config.keypoint_threshold,
         source=video.path.name,
         model=tracked.model,
-        keypoint_model=config.keypoints,
-        ranking=ranking,
+        keypoint_model=config.keypoints if stage is not None else "yolo",
+        ranking=tracked.ranking,
         timings=timings,
         warnings=warnings,
     )
 
 
 def track_people(video: Video, limit: int, config: DetectorConfig, report: Progress) -> Tracked:
-    """Pass 1: YOLO pose and the tracker on the first `limit` frames, decoded at the inference size."""
+    """Pass 1: YOLO pose and the tracker on the first `limit` frames, decoded at the inference size; tracks
+    stitched (if asked) and ranked."""
     started = perf_counter()
     report(0.0, "loading the pose model")
     model = PoseModel(config)
@@ -129,20 +137,26 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
             f"no person was found in '{video.path.name}' ({len(times)} frames). The detector needs a person whose "
             "body is clearly visible; try a brighter or closer shot"
         )
-    return Tracked(rows, np.asarray(times), model.name, timings)
+    if config.stitch_gap_s > 0:
+        rows["track_id"] = stitch_tracks(
+            rows["frame_index"], rows["track_id"], rows["boxes"], video.fps, config.stitch_gap_s
+        )
+    ranking = rank_tracks(rows["track_id"], rows["boxes"])
+    return Tracked(rows, np.asarray(times), model.name, ranking, choose_track(ranking, config.track_id), timings)
 
 
-def people_to_refine(ranking: list[int], main: int, config: DetectorConfig) -> list[int]:
+def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:
     """The track ids the keypoint model runs on: every track, or the main subject and any requested ones."""
     if config.all_tracks:
-        return list(ranking)
-    return [main] + [choose_track(ranking, int(i)) for i in config.keypoint_tracks or () if i != main]
+        return list(tracked.ranking)
+    others = [choose_track(tracked.ranking, int(i)) for i in config.keypoint_tracks or () if i != tracked.main]
+    return [tracked.main] + others
 
 
 def refine_keypoints(
     video: Video, tracked: Tracked, track_ids: list[int], config: DetectorConfig, report: Progress
 ) -> StageOutput:
-    """Pass 2: the BlazePose stage on the rows of `track_ids`, in frames decoded at full resolution."""
+    """Pass 2: the BlazePose stage (model `config.keypoints`) on the rows of `track_ids`, in full-resolution frames."""
     tick = perf_counter()
     report(0.0, f"loading the BlazePose {config.keypoints} landmark model")
     model = LandmarkModel(config.keypoints, config.landmark_threads)
