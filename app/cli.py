@@ -44,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=defaults.keypoints,
         help="2D keypoints: yolo (fast) or BlazePose lite / full (balanced) / heavy (accurate)",
     )
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="YOLO's inference size (default: auto)")
+    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="detector inference size")
     parser.add_argument("--azimuth", type=float, default=defaults.view.azimuth_deg, help="3D view: turn, degrees")
     parser.add_argument("--elevation", type=float, default=defaults.view.elevation_deg, help="3D view: look down")
     args = parser.parse_args(argv)

@@ -24,8 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     keypoints_help = "2D keypoints: YOLO's own, or BlazePose lite / full / heavy on the chosen people"
     parser.add_argument("--keypoints", choices=KEYPOINT_MODELS, default=defaults.keypoints, help=keypoints_help)
     parser.add_argument("--all-tracks", action="store_true", help="run --keypoints on every person, not the main one")
-    imgsz_help = "cap on YOLO's inference resolution (default: 640 with --keypoints yolo, else 384)"
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help=imgsz_help)
+    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="cap on YOLO's inference resolution")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--tracker", default=defaults.tracker, help="bytetrack.yaml or botsort.yaml")
     parser.add_argument(

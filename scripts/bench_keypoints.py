@@ -1,6 +1,7 @@
 """Benchmark the 2D keypoint models (YOLO's own, BlazePose lite / full / heavy) on every real clip we have.
 
     python -m scripts.bench_keypoints [--max-frames 300] [--models yolo lite full heavy] [--render outputs/bench]
+    python -m scripts.bench_keypoints --end-to-end [--imgsz 384 640]   # the whole app on a 1080p clip
 
 Clips: the Sports2D example (main subject), Debian opencv-doc's vtest.avi (pedestrians; the main track), and
 Ultralytics' bus.jpg / zidane.jpg as 2-frame clips (every person). YOLO tracks each clip once; each model then
@@ -12,6 +13,9 @@ runs on the same tracks. Per clip and model, on the refined tracks:
 - the 3D side: the main track lifted by the shipped `student`; the standard deviation over time of each of
   its 16 bone lengths, averaged, in mm (a rigid skeleton has none);
 - the stage's fallbacks and left/right corrections.
+With `--end-to-end`: `run_pipeline` (as `python -m app.cli`) on scripts.bench_detector's 1080p clip per model and
+YOLO size: end-to-end fps, each stage's ms/frame, and the process's CPU seconds per frame (a figure that load
+from other processes changes less than wall time).
 """
 
 from __future__ import annotations
@@ -164,6 +168,23 @@ def bench_clip(name: str, video_path: Path, every_person: bool, args: argparse.N
     return table
 
 
+def end_to_end(models: list[str], sizes: list[int], frames: int, work: Path) -> None:
+    from app.pipeline import PipelineConfig, run_pipeline
+    from scripts.bench_detector import make_1080p_clip
+
+    clip = make_1080p_clip(frames)
+    print("| keypoints | YOLO imgsz | fps end to end | detect ms/frame | lift | render | CPU s / frame |")
+    print("|---|---|---|---|---|---|---|")
+    for model in models:
+        for imgsz in sizes:
+            cpu = time.process_time()
+            result = run_pipeline(clip, work / "end_to_end", PipelineConfig(keypoints=model, imgsz=imgsz))
+            cpu_per_frame = (time.process_time() - cpu) / result.num_frames
+            ms = result.ms_per_frame()
+            cells = [model, imgsz, f"{result.end_to_end_fps():.1f}", f"{ms['detect']:.0f}", f"{ms['lift']:.0f}"]
+            print("| " + " | ".join(map(str, cells + [f"{ms['render']:.0f}", f"{cpu_per_frame:.3f}"])) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_keypoints", description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["yolo", "lite", "full", "heavy"])
@@ -171,8 +192,14 @@ def main() -> None:
     parser.add_argument("--imgsz", type=int, default=None, help="YOLO's inference size (default: the detector's)")
     parser.add_argument("--render", type=Path, default=None, help="write a PNG per clip and model into this folder")
     parser.add_argument("--work", type=Path, default=Path("outputs/bench_keypoints"))
+    parser.add_argument("--end-to-end", action="store_true", help="time the whole app on a 1080p clip instead")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[384, 640], help="YOLO sizes for --end-to-end")
+    parser.add_argument("--clip-frames", type=int, default=90, help="length of the 1080p clip for --end-to-end")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.end_to_end:
+        end_to_end(args.models, args.sizes, args.clip_frames, args.work)
+        return
     if args.render:
         args.render.mkdir(parents=True, exist_ok=True)
     lifter = Lifter.from_pretrained("student", "cpu")
