@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from detector.errors import DetectorError
 
 PACKAGED_MODEL = "yolo11n-pose.pt"
-KEYPOINT_MODELS = ("yolo", "lite", "full", "heavy")  # "yolo": YOLO's own keypoints; else a BlazePose model
+KeypointModel = Literal["yolo", "lite", "full", "heavy"]  # "yolo": YOLO's own keypoints; else a BlazePose model
+KEYPOINT_MODELS: tuple[str, ...] = get_args(KeypointModel)
 
 
 @dataclass
@@ -35,8 +36,7 @@ class DetectorConfig:
     stitch_gap_s: float = 0.0
     track_id: int | None = None  # the subject; None picks the person present longest and largest
     keypoint_threshold: float = 0.3  # joints scored below this are interpolated over time
-    # the 2D keypoints: YOLO's, or a top-down BlazePose landmark model on the lifted people (see topdown.py)
-    keypoints: str = "heavy"
+    keypoints: KeypointModel = "heavy"  # 2D keypoints: YOLO's own, or BlazePose lite / full / heavy (top-down)
     all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
     keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
     landmark_threads: int = 2  # CPU threads of the landmark model

@@ -27,8 +27,8 @@ from detector.result import DetectionResult
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
+from pose_lifting.progress import Progress
 
-Progress = Callable[[float, str], None]
 ROWS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores")
 
 
