@@ -63,7 +63,7 @@ class PipelineConfig:
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
     keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo (fast), BlazePose full / heavy (accurate)
-    imgsz: int = 640  # the detector's inference resolution (longest side)
+    imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)

@@ -21,9 +21,9 @@ class DetectorConfig:
     model: str = PACKAGED_MODEL
     allow_download: bool = False
     device: str | None = None  # None: "cuda:0" when a GPU is present, else "cpu"
-    # cap on YOLO's inference resolution (longest side, pixels); lower is faster, but loses small people more
-    # often, BlazePose or not (docs/detector.md)
-    imgsz: int = 640
+    # cap on YOLO's inference resolution (longest side, pixels); lower is faster but loses small people more often.
+    # None: 640 for YOLO's own keypoints, 512 beside BlazePose, where YOLO only finds and tracks the people
+    imgsz: int | None = None
     batch_size: int = 8  # frames per model call
     prefetch_batches: int = 2  # batches decoded ahead in a background thread while the model runs
     decode_threads: int | None = None  # FFmpeg threads; None: 1 beside a CPU model (it uses every core), else all
@@ -52,7 +52,7 @@ class DetectorConfig:
         if self.keypoints not in KEYPOINT_MODELS:
             raise DetectorError(f"keypoints must be one of {', '.join(KEYPOINT_MODELS)}, got {self.keypoints!r}")
         checks = {
-            "imgsz": self.imgsz >= 32,
+            "imgsz": self.imgsz is None or self.imgsz >= 32,
             "batch_size": self.batch_size >= 1,
             "prefetch_batches": self.prefetch_batches >= 1,
             "decode_threads": self.decode_threads is None or self.decode_threads >= 0,
@@ -73,6 +73,10 @@ class DetectorConfig:
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
             raise DetectorError(f"invalid detector setting: {values}")
+
+    @property
+    def yolo_imgsz(self) -> int:
+        return self.imgsz or (640 if self.keypoints == "yolo" else 512)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

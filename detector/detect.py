@@ -107,10 +107,10 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     tracker = PersonTracker(config.tracker, video.fps, config.track_buffer_s)
     imgsz = model.inference_size(video.width, video.height)
     # frames are decoded at the inference size; keypoints and boxes are scaled back to the video's pixels
-    scaled_width, scaled_height = video.scaled_size(config.imgsz)
+    scaled_width, scaled_height = video.scaled_size(config.yolo_imgsz)
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
-    frames = video.frames(limit, bgr=True, max_side=config.imgsz, threads=threads)
+    frames = video.frames(limit, bgr=True, max_side=config.yolo_imgsz, threads=threads)
     timings = {"load_s": perf_counter() - started, "decode_wait_s": 0.0, "inference_s": 0.0, "tracking_s": 0.0}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
     times: list[float] = []

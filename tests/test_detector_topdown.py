@@ -170,7 +170,7 @@ def test_blazepose_keypoints_lie_in_each_persons_box_and_agree_with_yolo(make_vi
     whose hips are cut by the frame's lower edge, one bent over (the hardest case: 3x the tolerance)."""
     clip = make_video(f"{image}.mp4", [package_image(image)] * 2)
     result = detect(clip, DetectorConfig(keypoints="heavy", all_tracks=True))
-    yolo = detect(clip, DetectorConfig(keypoints="yolo"))
+    yolo = detect(clip, DetectorConfig(keypoints="yolo", imgsz=512))  # the same YOLO pass as beside heavy
     assert np.array_equal(result.track_id, yolo.track_id) and result.keypoint_model == "heavy"
     refined = np.flatnonzero(result.from_landmarks & (result.frame_index == 0))
     assert len(refined) >= refined_people
