@@ -76,6 +76,11 @@ class StageCounts:
                 f"BlazePose {model} found no clear person in {self.fallbacks} of {self.person_frames} person-frames "
                 "(occluded or out of the crop); YOLO's keypoints were kept there"
             )
+        if self.reseeded:
+            notes.append(
+                f"BlazePose's crop was placed again from YOLO's detection {self.reseeded} times (it had slid off its "
+                "person, e.g. onto somebody passing in front)"
+            )
         if self.side_swaps:
             notes.append(
                 f"BlazePose's left/right labels were exchanged in {self.side_swaps} person-frames to agree with "
@@ -165,18 +170,19 @@ def consistent_sides(
 
 def run_model(
     model: LandmarkModel, image: np.ndarray, person: Person, state: TrackState, frame: int, config: DetectorConfig
-) -> tuple[Landmarks, Crop, bool]:
-    """The landmarks from the followed crop, re-seeded from YOLO when they disagree; whether it was re-seeded."""
+) -> tuple[Landmarks, bool, bool]:
+    """The landmarks from the followed crop, or from a crop re-seeded from YOLO when those disagree with it; whether
+    they agree with YOLO, and whether the crop was re-seeded."""
     if state.crop is not None and state.frame == frame - 1:
         landmarks = model(image, state.crop)
         if agrees(landmarks, person, config):
-            return landmarks, state.crop, False
+            return landmarks, True, False
         reseeded = True
     else:
         reseeded = False
     state.reset()
-    crop = seed_crop(person, config)
-    return model(image, crop), crop, reseeded
+    landmarks = model(image, seed_crop(person, config))
+    return landmarks, agrees(landmarks, person, config), reseeded
 
 
 def refine_person(
@@ -189,10 +195,10 @@ def refine_person(
 ) -> Refined:
     """One person in one frame through the stage (see the module docstring)."""
     counts.person_frames += 1
-    landmarks, crop, reseeded = run_model(model, frame.image, person, state, frame.index, config)
+    landmarks, ok, reseeded = run_model(model, frame.image, person, state, frame.index, config)
     counts.reseeded += reseeded
     state.frame = frame.index
-    if not agrees(landmarks, person, config):
+    if not ok:
         counts.fallbacks += 1
         state.reset()
         no_feet = np.full((len(FEET), 2), np.nan, np.float32)
