@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from pose_lifting.datasets import DEFAULT_NORMALIZATION, DataConfig, View, add_data_arguments, data_config, load_data
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.generators import Batch, Sampler
+from pose_lifting.generators import NOISE_MODELS, AugmentConfig, Batch, Sampler
 from pose_lifting.lifter import Lifter, resolve_device, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
@@ -409,6 +409,9 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         choices=NORMALIZATIONS,
         help="2D input normalisation (default: subject for mocap, screen for h36m as in the paper)",
     )
+    parser.add_argument(
+        "--train-noise", choices=NOISE_MODELS, default=AugmentConfig.noise, help="mocap: 2D error model of training"
+    )
     parser.add_argument("--switch-epoch", type=int, default=defaults.distill.switch_epoch, help="N of Eq. (1)")
     for name, term in (("alpha", "L_emb"), ("beta", "L_attn"), ("gamma", "L_temp")):
         default = getattr(defaults.distill, name)
@@ -433,7 +436,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
             normalization=args.normalization or DEFAULT_NORMALIZATION.get(args.source, defaults.inputs.normalization)
         ),
         distill=DistillConfig(switch_epoch=args.switch_epoch, alpha=args.alpha, beta=args.beta, gamma=args.gamma),
-        data=data_config(parser, args),
+        data=data_config(parser, args, augment=AugmentConfig(noise=args.train_noise)),
     )
 
 
