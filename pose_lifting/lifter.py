@@ -46,7 +46,7 @@ class SmoothingConfig:
     - "phase+savgol": the first, then the second; "none": the raw lifts.
     """
 
-    method: str = "savgol"
+    method: str = "phase+savgol"  # the best on held-out mocap with detector errors (docs/noise.md)
     seconds: float = 0.25
     polyorder: int = 2
 
