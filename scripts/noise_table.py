@@ -6,8 +6,8 @@ detector's structured errors at several strengths, each with every test-time smo
 Each (model, 2D setting) is lifted once without smoothing (flip test-time augmentation, `evaluate.lift_view`);
 every `lifter.SMOOTHING_METHODS` is then applied to those lifts, as `Lifter.lift` would (the held-out mocap is at
 the lifters' 30 fps, so no resampling comes between). "exact": exact 2D through the Human3.6M-like and phone
-cameras; "exact h36m" and the noisy settings through the Human3.6M-like ones (as the model cards). Prints a Markdown table; the JSON is
-rewritten after every model and setting, so an interrupted run keeps what it measured.
+cameras; "exact h36m" and the noisy settings through the Human3.6M-like ones (as the model cards). Prints a
+Markdown table; the JSON is rewritten after every model and setting, so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
