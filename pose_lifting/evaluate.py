@@ -25,7 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_lifting.datasets import CAMERA_SETS, HELDOUT_NOISE, View, add_data_arguments, data_config, load_data
+from pose_lifting.datasets import (
+    CAMERA_SETS,
+    HELDOUT_NOISE,
+    DataConfig,
+    View,
+    add_data_arguments,
+    data_config,
+    load_data,
+)
+from pose_lifting.devices import DEVICES
 from pose_lifting.lifter import SMOOTHING_METHODS, Lifter, SmoothingConfig
 from pose_lifting.metrics import all_metrics
 from pose_lifting.sequence import Pose2DSequence
@@ -70,6 +79,26 @@ def evaluate(
     return {"model": lifter.name, "params_m": lifter.num_params / 1e6, "mflops": lifter.mflops} | summarize(per_view)
 
 
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    lifter: Lifter,
+    config: DataConfig,
+    views: list[View],
+    flip_test: bool = True,
+    smoothing: SmoothingConfig | None = None,
+) -> dict:
+    """`evaluate` with what was measured: the checkpoint, the data, the smoothing (default: the lifter's) and, for
+    mocap, the cameras and the noise."""
+    smoothing = smoothing or lifter.smoothing
+    result = evaluate(lifter, views, flip_test=flip_test, smoothing=smoothing)
+    result |= {"checkpoint": str(checkpoint), "data": config.source, "flip": flip_test, "smoothing": smoothing.method}
+    if config.source == "mocap":
+        result |= {"cameras": list(config.mocap_cameras), "noise": config.mocap_noise}
+        if config.mocap_noise == "detector":
+            result["noise_strength"] = config.mocap_noise_strength
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="inference checkpoints (.pt) or shipped names")
@@ -92,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         "--smoothing", choices=SMOOTHING_METHODS, help="test-time smoothing of the 3D (default: the lifter's)"
     )
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     config = data_config(
@@ -106,18 +135,8 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for checkpoint in args.checkpoints:
         lifter = Lifter.from_pretrained(checkpoint, args.device)
-        smoothing = SmoothingConfig(args.smoothing) if args.smoothing else lifter.smoothing
-        result = evaluate(lifter, all_views, flip_test=not args.no_flip, smoothing=smoothing)
-        result |= {
-            "checkpoint": str(checkpoint),
-            "data": config.source,
-            "flip": not args.no_flip,
-            "smoothing": smoothing.method,
-        }
-        if config.source == "mocap":
-            result |= {"cameras": args.cameras, "noise": args.noise}
-            if args.noise == "detector":
-                result["noise_strength"] = args.noise_strength
+        smoothing = SmoothingConfig(args.smoothing) if args.smoothing else None
+        result = evaluate_checkpoint(checkpoint, lifter, config, all_views, not args.no_flip, smoothing)
         results.append(result)
         o = result["overall"]
         print(

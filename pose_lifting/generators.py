@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 
@@ -32,7 +32,8 @@ from pose_lifting.skeleton import (
     root_relative,
 )
 
-NOISE_MODELS = ("gaussian", "detector")
+NoiseModel = Literal["gaussian", "detector"]
+NOISE_MODELS = get_args(NoiseModel)
 TORSO_JOINTS = tuple(JOINT_INDEX[name] for name in ("pelvis", "spine", "thorax"))  # derived, as detector/remap.py
 MEAN_LENGTH_PER_SIGMA = float(np.sqrt(np.pi / 2))  # mean length of a 2D error vector with N(0, sigma^2) per axis
 
@@ -93,7 +94,7 @@ class AugmentConfig:
 
     speed: tuple[float, float] = (0.7, 1.4)  # time-warp factor
     limb_scale: tuple[float, float] = (0.85, 1.15)  # per bone pair, same factor left and right
-    noise: str = "gaussian"  # 2D errors: one of NOISE_MODELS; "detector" uses `detector`
+    noise: NoiseModel = "gaussian"  # 2D errors: independent "gaussian" noise or a "detector"'s (`detector`)
     noise_px: tuple[float, float] = (2.0, 4.0)  # gaussian: 2D noise, standard deviation in pixels
     outlier_fraction: float = 0.02  # gaussian: joints that get a large error
     outlier_scale: float = 0.05  # ... of the subject's 2D size

@@ -12,7 +12,6 @@ is then smoothed over time against the detector's frame-to-frame noise (`Smoothi
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,14 +19,15 @@ import numpy as np
 import torch
 from scipy.signal import savgol_filter
 
+from pose_lifting.devices import resolve_device
 from pose_lifting.model import LifterConfig, PoseLifter, count_flops
 from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
+from pose_lifting.progress import Progress
 from pose_lifting.sampling import sparse_indices, video_windows
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
 from pose_lifting.skeleton import FLIP_PERMUTATION
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-Progress = Callable[[float, str], None]
 SMOOTHING_METHODS = ("none", "phase", "savgol", "phase+savgol")
 
 
@@ -72,15 +72,6 @@ def smooth_poses(poses: np.ndarray, fps: float, stride: int, config: SmoothingCo
         if frames > config.polyorder:
             out = savgol_filter(out, frames, config.polyorder, axis=0, mode="interp")
     return out.astype(poses.dtype)
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU; 'cuda' without a GPU is an error that says so."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here; use auto or cpu")
-    return torch.device(device)
 
 
 def save_checkpoint(path: str | Path, model: PoseLifter, inputs: InputConfig, name: str, **extra) -> Path:
