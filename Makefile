@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BLENDER_VENV ?= .venv-blender
 
-.PHONY: setup app example test lint browser
+.PHONY: setup app example test lint browser blender
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +23,17 @@ example: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-test: setup browser
+# Blender (bpy) in a venv of its own: the Blender import tests run it as a separate program
+$(BLENDER_VENV)/.installed: requirements-blender.txt
+	$(PYTHON) -m venv $(BLENDER_VENV)
+	$(BLENDER_VENV)/bin/pip install -r requirements-blender.txt
+	touch $@
+
+blender: $(BLENDER_VENV)/.installed
+
+test: setup browser blender
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	BLENDER_PYTHON=$(BLENDER_VENV)/bin/python $(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .

@@ -5,11 +5,14 @@
 video -> `detector.detect` (decode, YOLO pose, tracking, COCO -> H36M 2D) -> `Lifter.lift` per model (sparse
 windows, flip test) -> `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py) -> `<stem>_3d.csv`
 (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`), `<stem>_pose.npz` and
-`<stem>_pose.json`. A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`,
-`height`, `layout` "coco" or "h36m") or a detection file saved by `python -m detector` skips the detector.
+`<stem>_pose.json`; in the world frame (pose_lifting.world: Y up, ground at y = 0, the root moving through the
+scene) `<stem>_3d_world.csv`, `<stem>.bvh` and `<stem>.glb` (one BVH and GLB per person). A keypoints file
+(`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m")
+or a detection file saved by `python -m detector` skips the detector.
 
-Coordinate frame of every 3D output: the lifter's camera axes, x to the right of the image, y down, z away
-from the camera, in metres, with the pelvis of each person at the origin in every frame.
+Coordinate frame of the camera-axes outputs (`<stem>_3d.csv`, `poses_3d_*`): the lifter's camera axes, x to the
+right of the image, y down, z away from the camera, in metres, with the pelvis of each person at the origin in
+every frame. The world outputs and the 3D panel use `WORLD_COORDINATES`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import numpy as np
 import torch
 
 from app import export, render
+from app.bvh import solve_rig, write_bvh
+from app.glb import write_glb
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
@@ -34,8 +39,13 @@ from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
 from pose_lifting.progress import Progress
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from pose_lifting.world import FEET, WorldConfig, WorldMotion, world_motion
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
+WORLD_COORDINATES = (
+    "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
+    "each person's pelvis starts above the origin and moves along the estimated trajectory"
+)
 TRAIN_COMMANDS = {
     "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
     "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
@@ -66,6 +76,7 @@ class PipelineConfig:
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
     view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera
+    world: WorldConfig = field(default_factory=WorldConfig)  # ground, up and trajectory (field of view: fov_deg)
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -93,6 +104,7 @@ class ModelRun:
     mflops: float  # per lifted pose, without flip test
     num_params: int
     device: str
+    world: list[WorldMotion | None] = field(default_factory=list)  # per person; None where it could not be placed
 
     def ms_per_frame(self) -> float:
         return 1000 * self.lift_s / max(1, sum(len(p) for p in self.poses))
@@ -165,6 +177,9 @@ def run_pipeline(
         for run, device in zip(runs, devices)
         if device == "cuda" and run.device == "cpu"
     ]
+    tick = time.perf_counter()
+    warnings += place_in_world(runs, people, config.world)
+    timings["world"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     stem = input_path.stem
@@ -182,6 +197,7 @@ def run_pipeline(
         files[f"csv:{run.label}"] = write_pose_csv(
             out_dir / name, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames]
         )
+    files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], config.all_tracks))
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
@@ -316,6 +332,44 @@ def _lift(
     return ModelRun(label, lifter.name, poses, lift_s, lifter.mflops, lifter.num_params, str(lifter.device))
 
 
+def place_in_world(runs: list[ModelRun], people: list[Pose2DSequence], config: WorldConfig) -> list[str]:
+    """Fill each run's `world` (one `WorldMotion` per person); returns warnings for people that could not be placed."""
+    warnings = []
+    for run in runs:
+        run.world = []
+        for person, pose in zip(people, run.poses):
+            try:
+                run.world.append(world_motion(pose, person, config))
+            except (ValueError, np.linalg.LinAlgError) as error:
+                run.world.append(None)
+                warnings.append(f"{run.label}: person {person.track_id} could not be placed in the world ({error})")
+    return warnings
+
+
+def write_world_files(
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool
+) -> dict[str, Path]:
+    """`<stem>_3d_world.csv` per model and `<stem>.bvh` / `<stem>.glb` per model and person (file keys
+    `world_csv:<label>`, `bvh:<label>:<person>`, `glb:<label>:<person>`); model and person names join the stem
+    only where there are several."""
+    files = {}
+    for run in runs:
+        name = stem if len(runs) == 1 else f"{stem}_{run.label}"
+        placed = [(pose, motion) for pose, motion in zip(run.poses, run.world) if motion is not None]
+        if not placed:
+            continue
+        sequences = [replace(pose, poses=motion.poses) for pose, motion in placed]
+        times = None if all_tracks else video_times
+        path = out_dir / f"{name}_3d_world.csv"
+        files[f"world_csv:{run.label}"] = write_pose_csv(path, sequences, with_person_id=all_tracks, video_times=times)
+        for pose, motion in placed:
+            person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
+            rig = solve_rig(motion.poses)
+            files[f"bvh:{run.label}:{pose.track_id}"] = write_bvh(out_dir / f"{person}.bvh", rig, motion.fps)
+            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps)
+    return files
+
+
 def compare(a: ModelRun, b: ModelRun) -> Comparison:
     """Per-joint distance between two models' main-subject poses, in millimetres."""
     distance = 1000 * np.linalg.norm(a.poses[0].poses - b.poses[0].poses, axis=-1)
@@ -348,10 +402,12 @@ def render_videos(
 ) -> None:
     """Write the side-by-side mp4 (2D overlay | 3D panel) and the 3D GIF in one pass over the frames.
 
-    The first model's skeletons are drawn in colour, the second model's (if any) in white beneath them. With
-    several people, each 3D skeleton is shifted sideways by its pelvis' place in the image (about 2 m per frame
-    height), so that they stand apart; with one person the pelvis stays at the centre of the panel.
+    The first model's skeletons are drawn in colour, the second model's (if any) in white beneath them, in the
+    world frame (`panel_skeleton`): on the ground, which slides beneath the main person as they move, with
+    their path over the last seconds. With several people, each 3D skeleton is shifted sideways by its pelvis'
+    place in the image (about 2 m per frame height), so that they stand apart.
     """
+    first = people[0]
     gif_step = int(np.ceil(num_frames / config.gif_max_frames))
     gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
     legend = " / ".join(f"{run.label}{' (white)' if i else ''}" for i, run in enumerate(runs))
@@ -370,16 +426,47 @@ def render_videos(
                 shift = np.zeros(3, np.float32)
                 if len(people) > 1:
                     shift[0] = 2.0 * (p.keypoints[t, JOINT_INDEX["pelvis"], 0] - p.width / 2) / p.height
-                for model, run in enumerate(runs):
-                    skeletons[model].append(run.poses[person].poses[t] + shift)
+                for model in range(len(runs)):
+                    skeletons[model].append(panel_skeleton(runs, model, person, t, config.view.floor_m) + shift)
             main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
-            panel_image = panel.draw(main, second)
+            ground = panel_ground(runs[0].world[0] if runs[0].world else None, index - first.first_frame, config.view)
+            panel_image = panel.draw(main, second, *ground)
             render.label(panel_image, legend)
             mp4.write(render.side_by_side(image, panel_image))
             if index % gif_step == 0:
-                gif.write(gif_panel.draw(main, second))
+                gif.write(gif_panel.draw(main, second, *ground))
             if index % 10 == 0:
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def world_to_panel(points: np.ndarray, centre: np.ndarray, floor_m: float) -> np.ndarray:
+    """World points (..., 3) in the 3D panel's camera-like axes (x right, y down, z away from the video camera),
+    with world (x, z) = `centre` in the middle and the ground `floor_m` below it."""
+    return np.stack([points[..., 0] - centre[0], floor_m - points[..., 1], centre[1] - points[..., 2]], axis=-1)
+
+
+def panel_skeleton(runs: list[ModelRun], model: int, person: int, t: int, floor_m: float) -> np.ndarray:
+    """What the panel draws for one model's person at frame t: the world pose, centred on the first model's
+    pelvis (so that models drift apart where their trajectories do); the camera-axes pose if not placed."""
+    motion = runs[model].world[person] if runs[model].world else None
+    if motion is None:
+        return runs[model].poses[person].poses[t]
+    reference = runs[0].world[person] or motion
+    return world_to_panel(motion.poses[t], reference.root[t, [0, 2]], floor_m)
+
+
+TRAIL_S = 4.0  # seconds of the main person's path drawn on the ground
+
+
+def panel_ground(motion: WorldMotion | None, t: int, view: render.PanelView) -> tuple:
+    """(ground shift, trail) for `Panel3D.draw`: the grid slides with the main person, whose last seconds of path
+    are drawn on it; () when the person is not placed or not in the picture."""
+    if motion is None or not 0 <= t < len(motion):
+        return ()
+    centre = motion.root[t, [0, 2]]
+    path = motion.root[max(0, t - int(TRAIL_S * motion.fps)) : t + 1].copy()
+    path[:, 1] = 0.0
+    return (float(centre[0]), -float(centre[1])), world_to_panel(path, centre, view.floor_m)
 
 
 def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
@@ -399,6 +486,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         arrays["scores_2d"][person, span] = p.scores
         for run in result.models:
             arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
+    for run in result.models:
+        arrays |= world_arrays(run, result.people, result.num_frames)
     meta = {
         "source": result.source.name,
         "fps": result.fps,
@@ -406,6 +495,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "height": result.height,
         "joint_names": list(JOINT_NAMES),
         "coordinates_3d": COORDINATES,
+        "coordinates_world": WORLD_COORDINATES,
+        "world": {run.label: [None if m is None else m.summary() for m in run.world] for run in result.models},
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
         "models": {
             run.label: {
@@ -423,6 +514,32 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
     }
     return arrays, json.loads(json.dumps(meta, default=float))
+
+
+def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -> dict[str, np.ndarray]:
+    """One model's world outputs, (person, frame, ...) with NaN where a person is absent or was not placed:
+    poses, root trajectory, foot contacts (1/0 for FEET), and per person the camera -> world rotation, the
+    camera's height above the ground and the spread of the contacts about it (metres)."""
+    label, count = run.label, len(people)
+    arrays = {
+        f"world_poses_3d_{label}": np.full((count, num_frames, NUM_JOINTS, 3), np.nan, np.float32),
+        f"world_root_{label}": np.full((count, num_frames, 3), np.nan, np.float32),
+        f"world_contacts_{label}": np.full((count, num_frames, len(FEET)), np.nan, np.float32),
+        f"world_rotation_{label}": np.full((count, 3, 3), np.nan, np.float32),
+        f"world_camera_height_{label}": np.full(count, np.nan, np.float32),
+        f"world_ground_spread_{label}": np.full(count, np.nan, np.float32),
+    }
+    for person, (p, motion) in enumerate(zip(people, run.world)):
+        if motion is None:
+            continue
+        span = slice(p.first_frame, p.first_frame + len(p))
+        arrays[f"world_poses_3d_{label}"][person, span] = motion.poses
+        arrays[f"world_root_{label}"][person, span] = motion.root
+        arrays[f"world_contacts_{label}"][person, span] = motion.contacts
+        arrays[f"world_rotation_{label}"][person] = motion.rotation
+        arrays[f"world_camera_height_{label}"][person] = motion.camera_height_m
+        arrays[f"world_ground_spread_{label}"][person] = motion.spread_m
+    return arrays
 
 
 def _span(progress: Progress, start: float, end: float) -> Progress:

@@ -23,6 +23,7 @@ CENTRE_COLOUR = (200, 200, 200)
 SECOND_COLOUR = (235, 235, 235)  # the second model's skeleton (the teacher) when two are overlaid
 BACKGROUND = (24, 26, 32)
 GRID_COLOUR = (60, 64, 74)
+TRAIL_COLOUR = (120, 200, 120)  # the pelvis' path over the ground
 
 
 def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
@@ -46,7 +47,7 @@ class PanelView:
     elevation_deg: float = 12.0  # look down from above the ground
     distance_m: float = 4.5
     focal: float = 1.9  # in panel widths; larger zooms in
-    floor_m: float = 0.95  # the ground plane this far below the pelvis (the skeleton's feet, roughly)
+    floor_m: float = 0.95  # the ground plane this far below the panel's centre (world poses stand on it)
     grid_half_m: float = 2.0  # the grid spans +-this in x and z, one line per half metre
 
 
@@ -70,20 +71,32 @@ class Panel3D:
         uv = np.stack([p[..., 0] / depth, p[..., 1] / depth], axis=-1) * f + np.array([0.5, 0.42]) * view.size
         return np.round(uv * 16).astype(np.int32)
 
-    def _draw_grid(self) -> np.ndarray:
+    def _draw_grid(self, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+        """The background; `shift` (x, z metres) slides the lines back, so that a ground that follows a walking
+        person still moves beneath them."""
         view = self.view
         image = np.full((view.size, view.size, 3), BACKGROUND, np.uint8)
         ticks = np.arange(-view.grid_half_m, view.grid_half_m + 1e-6, 0.5)
         edge = view.grid_half_m
+        dx, dz = (-value % 0.5 for value in shift)
         for t in ticks:
-            for (x0, z0), (x1, z1) in (((t, -edge), (t, edge)), ((-edge, t), (edge, t))):
+            for (x0, z0), (x1, z1) in (((t + dx, -edge), (t + dx, edge)), ((-edge, t + dz), (edge, t + dz))):
                 ends = self.project(np.array([[x0, view.floor_m, z0], [x1, view.floor_m, z1]]))
                 cv2.line(image, tuple(ends[0]), tuple(ends[1]), GRID_COLOUR, 1, cv2.LINE_AA, shift=4)
         return image
 
-    def draw(self, skeletons: list[np.ndarray], second: list[np.ndarray] | None = None) -> np.ndarray:
-        """A new RGB panel with each (17, 3) skeleton in colour and each `second` skeleton in white, thinner."""
-        image = self.background.copy()
+    def draw(
+        self,
+        skeletons: list[np.ndarray],
+        second: list[np.ndarray] | None = None,
+        ground_shift: tuple[float, float] | None = None,
+        trail: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """A new RGB panel with each (17, 3) skeleton in colour and each `second` skeleton in white, thinner;
+        `ground_shift` slides the grid (see `_draw_grid`), `trail` (N, 3) is drawn as a line (the path)."""
+        image = self.background.copy() if ground_shift is None else self._draw_grid(ground_shift)
+        if trail is not None and len(trail) > 1:
+            cv2.polylines(image, [self.project(trail)], False, TRAIL_COLOUR, 2, cv2.LINE_AA, shift=4)
         thick = max(2, self.view.size // 160)
         for pose in second or []:
             draw_skeleton(image, self.project(pose), SECOND_COLOUR, thick - 1)
