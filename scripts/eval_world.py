@@ -26,7 +26,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from pose_lifting.camera import cameras_looking_at
 from pose_lifting.data.mocap import load_mocap, split
-from pose_lifting.generators import AugmentConfig, add_detector_noise
+from pose_lifting.generators import AugmentConfig, gaussian_noise
 from pose_lifting.lifter import Lifter
 from pose_lifting.sequence import Pose2DSequence
 from pose_lifting.skeleton import JOINT_INDEX
@@ -71,7 +71,7 @@ def cases(sequences, noise: bool) -> list[Case]:
         points = cameras.to_camera(np.repeat(seq.poses[None].astype(np.float64), n, axis=0))
         pixels = cameras.project(points).astype(np.float32)
         if noise:
-            pixels += add_detector_noise(pixels, rng, AugmentConfig())
+            pixels += gaussian_noise(pixels, rng, AugmentConfig())
         for c in range(n):
             up = cameras.rotation[c] @ np.array([0.0, 1.0, 0.0])
             out.append(Case(f"{seq.name} cam{c}", pixels[c], points[c], up, float(cameras.centre[c, 1])))

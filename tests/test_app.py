@@ -140,7 +140,7 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     frames = 30
     people = [STANDING[:, :2] * 150 + np.array([x, 240]) for x in (200, 440)]
     keypoints_coco = np.stack([p[:17] for _ in range(frames) for p in people])  # rows: (frame, person)
-    detections = DetectionResult.from_detections(
+    detections = DetectionResult(
         frame_index=np.repeat(np.arange(frames), 2),
         track_id=np.tile([1, 2], frames),
         keypoints_coco=keypoints_coco,
