@@ -28,7 +28,7 @@ def two_people(tmp_path) -> Path:
     places = {1: 200, 2: 440}
     rows = [(frame, track) for frame in range(FRAMES) for track in places if track == 1 or frame >= LATE]
     frames, tracks = (np.array(column) for column in zip(*rows))
-    detections = DetectionResult.from_detections(
+    detections = DetectionResult(
         frame_index=frames,
         track_id=tracks,
         keypoints_coco=np.stack([STANDING[:, :2] * 150 + np.array([places[track], 240]) for track in tracks]),
