@@ -38,6 +38,7 @@ from detector import example_video_path
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 KEYPOINT_MODELS = {"fast": "yolo", "balanced": "full", "accurate": "heavy"}  # the page's words -> keypoints
+KEYPOINT_WORDS = {model: word for word, model in KEYPOINT_MODELS.items()}
 VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
 
 
@@ -122,7 +123,8 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                     )
             with gr.Column(scale=2):
                 example = gr.Button("Use the example clip", elem_id="example")
-                keypoints = gr.Radio(list(KEYPOINT_MODELS), value="fast", label="2D keypoints", elem_id="keypoints")
+                start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
+                keypoints = gr.Radio(list(KEYPOINT_MODELS), value=start, label="2D keypoints", elem_id="keypoints")
                 choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
                 run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run")
                 status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
