@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -48,7 +49,7 @@ class InputError(ValueError):
 
 
 # errors caused by the input or the set-up, whose message is all a user needs (no stack trace)
-USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError)
+USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError, export.OutputWriteError)
 
 
 @dataclass
@@ -169,9 +170,9 @@ def run_pipeline(
     report(0.97, "writing the files")
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
-        files[f"csv:{run.label}"] = write_pose_csv(
-            out_dir / name, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames]
-        )
+        with export.atomic_output(out_dir / name) as partial:
+            write_pose_csv(partial, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames])
+        files[f"csv:{run.label}"] = out_dir / name
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
@@ -249,8 +250,8 @@ def _is_detection_file(path: Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as data:
             return "meta" in data.files
-    except (OSError, ValueError) as error:
-        raise InputError(f"'{path.name}' is not a readable .npz file: {error}") from error
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise InputError(f"'{path.name}' is not a readable .npz file (truncated or damaged?): {error}") from error
 
 
 def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, list[str]]:

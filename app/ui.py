@@ -8,12 +8,14 @@ message in the page, never as a stack trace.
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 
+from app import storage
+from app.api import register_api
+from app.jobs import PIPELINE_QUEUE, cancellable
 from app.pipeline import (
     COORDINATES,
     USER_ERRORS,
@@ -58,7 +60,7 @@ def process(source: str | None, choice: str, config: PipelineConfig, models: dic
     """Run the pipeline for the UI; every failure becomes a status message and empty outputs."""
     if not source:
         return message_only("**Upload a video or a keypoints .npz first** (or press *Run the example clip*).")
-    out_dir = tempfile.mkdtemp(prefix="scjd-app-")
+    out_dir = storage.active_store().request_dir(source)
     try:
         result = run_pipeline(
             source,
@@ -112,6 +114,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 with gr.Row():
                     run = gr.Button("Lift to 3D", variant="primary", elem_id="run")
                     example = gr.Button("Run the example clip", elem_id="example")
+                    cancel = gr.Button("Cancel", elem_id="cancel")
             with gr.Column():
                 status = gr.Markdown(elem_id="status")
                 video = gr.Video(label="Video with 2D overlay | 3D skeleton", elem_id="video")
@@ -136,7 +139,12 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 return message_only(f"**The example clip is unavailable.** {error}")
             return process(path, chosen, with_view(turn, down), models, progress)
 
-        run.click(on_upload, [upload, choice, azimuth, elevation], outputs)
-        example.click(on_example, [choice, azimuth, elevation], outputs)
+        upload_inputs, example_inputs = [upload, choice, azimuth, elevation], [choice, azimuth, elevation]
+        runs = [
+            run.click(cancellable(on_upload), upload_inputs, outputs, concurrency_id=PIPELINE_QUEUE),
+            example.click(cancellable(on_example), example_inputs, outputs, concurrency_id=PIPELINE_QUEUE),
+        ]
+        cancel.click(lambda: message_only("Cancelled."), None, outputs, cancels=runs)
+        register_api(demo, config, models)
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo

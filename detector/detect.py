@@ -75,6 +75,7 @@ def detect(path: str | Path, config: DetectorConfig | None = None, progress: Pro
             tracking += perf_counter() - tick
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
 
+    warnings += video.warnings  # damaged parts skipped while decoding
     if len(times) < config.min_frames:
         raise _too_short(video, len(times), config)
     arrays = {name: np.concatenate(parts) for name, parts in rows.items()}

@@ -10,6 +10,8 @@ video's timestamps so that every sequence lines up with the video.
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -126,7 +128,7 @@ class DetectionResult:
             else:
                 meta = json.loads(path.read_text())
                 arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS if name in meta}
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
         if meta.pop("format", None) != FORMAT or meta.pop("version", None) != VERSION or len(arrays) < len(ARRAYS):
             raise ResultFileError(f"'{path.name}' is not a {FORMAT} v{VERSION} file")
