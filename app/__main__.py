@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import os
+import signal
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     store = storage.install(storage.OutputStore(server.storage_config()))
     store.clear()
     atexit.register(store.clear)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops Gradio as Ctrl-C does, then atexit runs
     # Gradio keeps uploads and copies of served outputs in its own cache: put it under the root too, so that the
     # retention and the cap cover it; it is read when the page is built, so set it first
     os.environ["GRADIO_TEMP_DIR"] = str(store.gradio_cache)

@@ -23,8 +23,17 @@ from pose_lifting.lifter import CorruptWeightsError, Lifter
 from tests.conftest import write_video
 from tests.test_app import checkpoints, keypoints_file  # noqa: F401 (a fixture, used by name)
 
-ODD_NAMES = ["../../etc/passwd.mp4", "/abs/path/clip.mp4", "..", "a b\nc;$(rm -rf).mp4", "名前.mp4", "x" * 300 + ".mp4",
-             "..\\..\\win.mp4", ".hidden.npz", ""]  # fmt: skip
+ODD_NAMES = [
+    "../../etc/passwd.mp4",
+    "/abs/path/clip.mp4",
+    "..",
+    "a b\nc;$(rm -rf).mp4",
+    "名前.mp4",
+    "x" * 300 + ".mp4",
+    "..\\..\\win.mp4",
+    ".hidden.npz",
+    "",
+]
 
 
 def fill(folder: Path, megabytes: float, age_s: float = 0.0) -> Path:
@@ -191,10 +200,19 @@ def test_damaged_weights_give_a_clear_error(damage, checkpoints, tmp_path):  # n
 def test_a_truncated_detection_file_gives_a_clear_error(suffix, checkpoints, tmp_path):  # noqa: F811
     frames = 20
     detections = DetectionResult.from_detections(
-        frame_index=np.arange(frames), track_id=np.ones(frames), keypoints_coco=np.full((frames, 17, 2), 50.0),
-        scores_coco=np.ones((frames, 17)), boxes=np.tile([0, 0, 100, 100], (frames, 1)), box_scores=np.ones(frames),
-        timestamps=np.arange(frames) / 25, fps=25.0, width=100, height=100, main_track_id=1, keypoint_threshold=0.3,
-    )  # fmt: skip
+        frame_index=np.arange(frames),
+        track_id=np.ones(frames),
+        keypoints_coco=np.full((frames, 17, 2), 50.0),
+        scores_coco=np.ones((frames, 17)),
+        boxes=np.tile([0, 0, 100, 100], (frames, 1)),
+        box_scores=np.ones(frames),
+        timestamps=np.arange(frames) / 25,
+        fps=25.0,
+        width=100,
+        height=100,
+        main_track_id=1,
+        keypoint_threshold=0.3,
+    )
     path = detections.save(tmp_path / f"detections{suffix}")
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(USER_ERRORS, match="detections") as caught:

@@ -33,8 +33,8 @@ def server(checkpoints, tmp_path_factory):  # noqa: F811
     os.environ["GRADIO_TEMP_DIR"] = str(store.gradio_cache)
     demo = build_ui(PipelineConfig(), {"student": (str(checkpoints["student"]),)})
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                max_file_size=MAX_UPLOAD_BYTES, allowed_paths=[str(store.requests)])  # fmt: skip
+    limits = {"max_file_size": MAX_UPLOAD_BYTES, "allowed_paths": [str(store.requests)]}
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **limits)
     yield Client(f"http://127.0.0.1:{port}/", verbose=False), store
     demo.close()
     storage.install(previous_store)
