@@ -27,6 +27,7 @@ from pathlib import Path
 
 import av
 import cv2
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,7 +65,8 @@ def repeat_clip(loop: Path, path: Path, seconds: float) -> Path:
     with av.open(str(loop)) as source:
         stream = source.streams.video[0]
         packets = [p for p in source.demux(stream) if p.size > 0]
-        step = max(p.pts for p in packets) - min(p.pts for p in packets) + (packets[1].pts - packets[0].pts)
+        stamps = np.sort([p.pts for p in packets])
+        step = int(stamps[-1] - stamps[0] + np.median(np.diff(stamps)))  # one loop plus one frame
         loop_s = float(step * stream.time_base)
         repeats = int(-(-seconds // loop_s))
         with av.open(str(path), "w") as target:

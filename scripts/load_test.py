@@ -206,6 +206,20 @@ def check_answer(outcome: Outcome, files: list[Path]) -> list[str]:
     return problems
 
 
+def queued_behind_another(outcome: Outcome, outcomes: list[Outcome]) -> bool:
+    """Whether another request ran for over a second while this one was already submitted and not yet started."""
+    if outcome.started is None:
+        return False
+    return any(
+        other.started is not None
+        and other.finished is not None
+        and other.started < outcome.started
+        and other.finished - max(outcome.submitted, other.started) > 1.0
+        for other in outcomes
+        if other is not outcome
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     defaults = LoadConfig()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -248,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [o.row() for o in sorted(outcomes, key=lambda o: (o.client, o.index))]
     requests_seen = [o.status.get("request") for o in outcomes if o.status]
-    waited = [o for o in outcomes if o.started and o.started - o.submitted > 2.0]  # queued behind another request
+    waited = [o for o in outcomes if queued_behind_another(o, outcomes)]
     checks = {
         "all answered, complete, none crossed": len(rows) == config.clients * config.requests
         and all(row["ok"] for row in rows),
