@@ -12,15 +12,32 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from app.pipeline import COORDINATES, USER_ERRORS, PipelineConfig, PipelineResult, model_choices, run_pipeline
+from app.render import PanelView
 from detector import TerminalProgress, example_video_path
+from pose_lifting.cli_options import add_options, from_options
+
+# PipelineConfig and PanelView fields under shorter option names
+OPTION_NAMES = {"flip_test": "flip", "max_duration_s": "max_duration", "azimuth_deg": "azimuth",
+                "elevation_deg": "elevation"}
+OPTION_HELP = {"max_duration_s": "process at most this many seconds of video; 0: no cap"}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """PipelineConfig's fields as options (the app's and this command's); the models come from elsewhere."""
+    add_options(parser, PipelineConfig, names=OPTION_NAMES, skip=("models",), help=OPTION_HELP)
+    add_options(parser.add_argument_group("3D view"), PanelView, names=OPTION_NAMES, skip=("size",))
+
+
+def config_from_options(args: argparse.Namespace, models: tuple[str, ...]) -> PipelineConfig:
+    """The PipelineConfig of `add_config_options`' parsed options."""
+    view = from_options(args, PanelView, skip=("size",))
+    return from_options(args, PipelineConfig, models=models, max_duration_s=args.max_duration_s or None, view=view)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    defaults = PipelineConfig()
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.split("\n\n")[0])
     parser.add_argument("inputs", nargs="*", type=Path, help="videos or keypoint .npz files")
     parser.add_argument("--example", action="store_true", help="process the bundled example clip (Sports2D demo)")
@@ -30,16 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--model", choices=list(choices), default=next(iter(choices)), help="shipped lifter(s) to run (weights/)"
     )
     parser.add_argument("--checkpoint", nargs="+", help="lifter checkpoint path(s) instead of --model's weights")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=defaults.device)
-    parser.add_argument("--all-tracks", action="store_true", help="lift every person (CSV gets person_id)")
-    parser.add_argument("--no-flip", action="store_true", help="skip flip test-time augmentation (faster)")
-    parser.add_argument("--max-frames", type=int, default=None, help="process at most this many frames")
-    parser.add_argument(
-        "--max-duration", type=float, default=defaults.max_duration_s, help="seconds of video at most (0: no cap)"
-    )
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="detector inference size")
-    parser.add_argument("--azimuth", type=float, default=defaults.view.azimuth_deg, help="3D view: turn, degrees")
-    parser.add_argument("--elevation", type=float, default=defaults.view.elevation_deg, help="3D view: look down")
+    add_config_options(parser)
     args = parser.parse_args(argv)
     if not args.inputs and not args.example:
         parser.error("give at least one INPUT, or --example")
@@ -65,23 +73,14 @@ def summary(result: PipelineResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    defaults = PipelineConfig()
-    failed = 0
     try:
-        config = PipelineConfig(
-            models=tuple(args.checkpoint or model_choices()[args.model]),
-            device=args.device,
-            all_tracks=args.all_tracks,
-            flip_test=not args.no_flip,
-            max_frames=args.max_frames,
-            max_duration_s=args.max_duration or None,
-            imgsz=args.imgsz,
-            view=replace(defaults.view, azimuth_deg=args.azimuth, elevation_deg=args.elevation),
-        )
+        config = config_from_options(args, tuple(args.checkpoint or model_choices()[args.model]))
         inputs = list(args.inputs) + ([example_video_path()] if args.example else [])
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    out_existed = args.out.exists()
+    done = 0
     for path in inputs:
         try:
             with TerminalProgress() as bar:
@@ -90,11 +89,14 @@ def main(argv: list[str] | None = None) -> int:
                 )
         except USER_ERRORS as error:
             print(f"error: {path}: {error}", file=sys.stderr)
-            failed += 1
             continue
         print(summary(result))
-    print(f"3D coordinates: {COORDINATES}")
-    return int(failed > 0)
+        done += 1
+    if done:
+        print(f"3D coordinates: {COORDINATES}")
+    elif not out_existed and args.out.is_dir() and not any(args.out.iterdir()):
+        args.out.rmdir()  # nothing was written: leave no empty folder behind
+    return int(done < len(inputs))
 
 
 if __name__ == "__main__":

@@ -159,8 +159,10 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Pa
 def write_json(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     """`meta` and the arrays as nested lists (NaN, where a person is absent, becomes null), 4 decimals."""
     path = Path(path)
-    lists = {name: np.where(np.isfinite(a), np.round(a, 4), None).tolist() if a.dtype.kind == "f" else a.tolist()
-             for name, a in arrays.items()}  # fmt: skip
+    lists = {
+        name: np.where(np.isfinite(a), np.round(a, 4), None).tolist() if a.dtype.kind == "f" else a.tolist()
+        for name, a in arrays.items()
+    }
     with atomic_output(path) as partial:
         partial.write_text(json.dumps(meta | lists))
     return path

@@ -18,7 +18,7 @@ import functools
 import json
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,11 +30,11 @@ from detector import DetectionResult, DetectorConfig, DetectorError, detect, rea
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
+from pose_lifting.devices import DEVICES, Device, detector_device
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
+from pose_lifting.progress import Progress
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
-
-Progress = Callable[[float, str], None]
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
 TRAIN_COMMANDS = {
@@ -57,7 +57,7 @@ class PipelineConfig:
     """Everything a run can change, with defaults for a laptop CPU."""
 
     models: tuple[str, ...] = ("student",)  # lifter names (weights/<name>.pt) or checkpoint paths; first is main
-    device: str = "auto"  # auto (GPU when present), cpu or cuda, for the detector and the lifters
+    device: Device = "auto"  # auto (GPU when present), cpu or cuda, for the detector and the lifters
     all_tracks: bool = False  # lift every person (CSV gets a person_id column); default: the main subject only
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
@@ -66,18 +66,20 @@ class PipelineConfig:
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
-    view: render.View = field(default_factory=render.View)  # the 3D panel's virtual camera
+    view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera
 
     def __post_init__(self) -> None:
         if not self.models:
             raise InputError("choose at least one lifter model")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise InputError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.device not in DEVICES:
+            raise InputError(f"device must be {', '.join(DEVICES)}, got {self.device!r}")
 
     def detector_config(self) -> DetectorConfig:
-        device = {"auto": None, "cpu": "cpu", "cuda": "cuda:0"}[self.device]
         return DetectorConfig(
-            device=device, imgsz=self.imgsz, max_frames=self.max_frames, max_duration_s=self.max_duration_s
+            device=detector_device(self.device),
+            imgsz=self.imgsz,
+            max_frames=self.max_frames,
+            max_duration_s=self.max_duration_s,
         )
 
 
@@ -112,8 +114,11 @@ class Comparison:
 
 @dataclass
 class PipelineResult:
+    """Everything one run produced: what was processed, its 2D and 3D people, the files, the costs and warnings."""
+
     source: Path
     num_frames: int  # frames of the input processed
+    timestamps: np.ndarray  # (num_frames,) seconds of each processed frame in the input
     fps: float
     width: int
     height: int
@@ -151,11 +156,16 @@ def run_pipeline(
     labels = [weights_path(name).stem for name in config.models]
     share = 0.1 / len(lifters)
     devices = [lifter.device.type for lifter in lifters]
-    runs = [_lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
-            for i, (label, lifter) in enumerate(zip(labels, lifters))]  # fmt: skip
+    runs = [
+        _lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
+        for i, (label, lifter) in enumerate(zip(labels, lifters))
+    ]
     timings["lift"] = sum(run.lift_s for run in runs)
-    warnings += [f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
-                 for run, device in zip(runs, devices) if device == "cuda" and run.device == "cpu"]  # fmt: skip
+    warnings += [
+        f"the GPU ran out of memory; {run.label} lifted on the CPU instead"
+        for run, device in zip(runs, devices)
+        if device == "cuda" and run.device == "cpu"
+    ]
 
     tick = time.perf_counter()
     stem = input_path.stem
@@ -176,9 +186,9 @@ def run_pipeline(
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = time.perf_counter() - started
-    result = PipelineResult(input_path, num_frames, first.fps, first.width, first.height, people, runs,
-                            timings, files, warnings, comparison)  # fmt: skip
-    arrays, meta = result_arrays(result, timestamps)
+    result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
+                            people, runs, timings, files, warnings, comparison)
+    arrays, meta = result_arrays(result)
     files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
     report(1.0, f"done: {num_frames} frames at {result.end_to_end_fps():.1f} fps")
@@ -201,10 +211,15 @@ def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
     """A lifter from weights/ or a checkpoint path, loaded once per file version and device."""
     path = weights_path(name_or_path)
     if not path.is_file():
-        how = TRAIN_COMMANDS.get(path.stem)
-        hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
-        raise InputError(f"the lifter weights {path} do not exist yet: {hint} (see README, 'Training').")
+        raise InputError(missing_weights_message(path))
     return _cached_lifter(str(path.resolve()), path.stat().st_mtime, device)
+
+
+def missing_weights_message(path: Path) -> str:
+    """What to do about lifter weights that do not exist: the command that trains them, or check the path."""
+    how = TRAIN_COMMANDS.get(path.stem)
+    hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
+    return f"the lifter weights {path} do not exist yet: {hint} (see docs/training.md)."
 
 
 @functools.lru_cache(maxsize=4)
@@ -283,8 +298,10 @@ def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, 
         limit = min(limit, int(np.searchsorted(person.times(), config.max_duration_s)))
     if limit >= len(person):
         return person, []
-    warning = (f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
-               f"max_duration_s={config.max_duration_s}); raise the limit to process all of them")  # fmt: skip
+    warning = (
+        f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
+        f"max_duration_s={config.max_duration_s}); raise the limit to process all of them"
+    )
     return replace(person, keypoints=person.keypoints[:limit], scores=person.scores[:limit]), [warning]
 
 
@@ -292,8 +309,10 @@ def _lift(
     label: str, lifter: Lifter, people: list[Pose2DSequence], config: PipelineConfig, progress: Progress
 ) -> ModelRun:
     tick = time.perf_counter()
-    poses = [lifter.lift(p, flip_test=config.flip_test, progress=lambda f, m, i=i: progress((i + f) / len(people), m))
-             for i, p in enumerate(people)]  # fmt: skip
+    poses = [
+        lifter.lift(p, flip_test=config.flip_test, progress=lambda f, m, i=i: progress((i + f) / len(people), m))
+        for i, p in enumerate(people)
+    ]
     lift_s = time.perf_counter() - tick
     return ModelRun(label, lifter.name, poses, lift_s, lifter.mflops, lifter.num_params, str(lifter.device))
 
@@ -364,11 +383,11 @@ def render_videos(
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
 
 
-def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[str, np.ndarray], dict]:
+def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
     """Frame-aligned arrays (person, frame, ...) with NaN where a person is absent, and the metadata."""
     shape = (len(result.people), result.num_frames, NUM_JOINTS)
     arrays = {
-        "timestamps": np.asarray(timestamps[: result.num_frames], np.float64),
+        "timestamps": np.asarray(result.timestamps, np.float64),
         "person_id": np.array([p.track_id for p in result.people], np.int64),
         "keypoints_2d": np.full(shape + (2,), np.nan, np.float32),
         "scores_2d": np.full(shape, np.nan, np.float32),
@@ -389,13 +408,21 @@ def result_arrays(result: PipelineResult, timestamps: np.ndarray) -> tuple[dict[
         "joint_names": list(JOINT_NAMES),
         "coordinates_3d": COORDINATES,
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
-        "models": {run.label: {"lifter": run.lifter_name, "mflops": run.mflops, "num_params": run.num_params,
-                               "device": run.device, "ms_per_frame": run.ms_per_frame()} for run in result.models},
+        "models": {
+            run.label: {
+                "lifter": run.lifter_name,
+                "mflops": run.mflops,
+                "num_params": run.num_params,
+                "device": run.device,
+                "ms_per_frame": run.ms_per_frame(),
+            }
+            for run in result.models
+        },
         "timings_s": result.timings,
         "ms_per_frame": result.ms_per_frame(),
         "warnings": result.warnings,
         "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
-    }  # fmt: skip
+    }
     return arrays, json.loads(json.dumps(meta, default=float))
 
 

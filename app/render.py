@@ -1,6 +1,6 @@
 """Fast drawing with OpenCV and numpy: the 2D skeleton over video frames and a 3D skeleton panel.
 
-The 3D panel projects the skeleton through a fixed virtual camera that orbits the pelvis (`View`: azimuth,
+The 3D panel projects the skeleton through a fixed virtual camera that orbits the pelvis (`PanelView`: azimuth,
 elevation, distance), over a ground grid drawn once per panel, so a frame costs a few dozen line draws
 (well over 30 frames per second on a laptop CPU; matplotlib is used only for the one comparison plot).
 Poses come in camera axes (x right, y down, z away from the camera, metres); y down is drawn down the
@@ -38,7 +38,7 @@ BONE_COLOURS = [bone_colour(p, c) for p, c in BONES]
 
 
 @dataclass
-class View:
+class PanelView:
     """The virtual camera of the 3D panel: it looks at the pelvis from `distance` metres away."""
 
     size: int = 480  # the panel is size x size pixels
@@ -51,10 +51,10 @@ class View:
 
 
 class Panel3D:
-    """Draws 3D skeletons through one `View`; the background with its ground grid is drawn once and reused."""
+    """Draws 3D skeletons through one `PanelView`; the background with its ground grid is drawn once and reused."""
 
-    def __init__(self, view: View | None = None) -> None:
-        self.view = view or View()
+    def __init__(self, view: PanelView | None = None) -> None:
+        self.view = view or PanelView()
         yaw, pitch = np.radians(self.view.azimuth_deg), np.radians(self.view.elevation_deg)
         turn = np.array([[np.cos(yaw), 0, -np.sin(yaw)], [0, 1, 0], [np.sin(yaw), 0, np.cos(yaw)]])
         tilt = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])

@@ -21,6 +21,7 @@ from app.pipeline import (
     USER_ERRORS,
     PipelineConfig,
     PipelineResult,
+    missing_weights_message,
     model_choices,
     run_pipeline,
     weights_path,
@@ -41,8 +42,11 @@ def missing_weights(models: dict[str, tuple[str, ...]]) -> list[Path]:
 def model_table(result: PipelineResult) -> str:
     """Markdown: each model's cost, then each stage's ms/frame."""
     rows = ["| model | checkpoint | MFLOPs / pose | parameters | lift ms/frame | device |", "|---|---|---|---|---|---|"]
-    rows += [f"| {run.label} | {run.lifter_name} | {run.mflops:.1f} | {run.num_params:,} | {run.ms_per_frame():.2f} "
-             f"| {run.device} |" for run in result.models]  # fmt: skip
+    rows += [
+        f"| {run.label} | {run.lifter_name} | {run.mflops:.1f} | {run.num_params:,} | {run.ms_per_frame():.2f} "
+        f"| {run.device} |"
+        for run in result.models
+    ]
     stages = " / ".join(f"{stage} {ms:.1f}" for stage, ms in result.ms_per_frame().items())
     rows += ["", f"ms/frame by stage: {stages}; {result.end_to_end_fps():.1f} fps end to end"]
     if result.comparison:
@@ -75,8 +79,11 @@ def process(source: str | None, choice: str, config: PipelineConfig, models: dic
         return message_only(f"**Something went wrong** ({type(error).__name__}: {error}). Please report it.")
     status = [f"**Done:** {result.source.name}, {result.num_frames} frames, {len(result.people)} person(s)."]
     status += [f"\n\nWarning: {warning}" for warning in result.warnings]
-    plot = distance_figure(result.comparison.labels, result.comparison.times, result.comparison.distance_mm) \
-        if result.comparison else None  # fmt: skip
+    plot = (
+        distance_figure(result.comparison.labels, result.comparison.times, result.comparison.distance_mm)
+        if result.comparison
+        else None
+    )
     return (
         "".join(status),
         str(result.files["mp4"]),
@@ -99,11 +106,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         )
         missing = missing_weights(models)
         if missing:
-            gr.Markdown(
-                f"**Lifter weights missing:** {', '.join(str(p) for p in missing)}. Train them with "
-                "`python -m pose_lifting.train` (see README, 'Training'); until then those models fail with this "
-                "message."
-            )
+            gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
         with gr.Row():
             with gr.Column():
                 upload = gr.File(label="Video or keypoints .npz", file_types=None, elem_id="upload")

@@ -1,4 +1,7 @@
-"""Command line: `python -m detector VIDEO [--out detections.npz] [--imgsz 640] ...` with a progress bar."""
+"""Command line: `python -m detector VIDEO [--out detections.npz] [--imgsz 640] ...` with a progress bar.
+
+Every DetectorConfig field is an option (`--help` lists them).
+"""
 
 from __future__ import annotations
 
@@ -11,32 +14,23 @@ from detector.detect import detect
 from detector.errors import DetectorError
 from detector.examples import ExampleUnavailableError, example_video_path
 from detector.progress import TerminalProgress
+from pose_lifting.cli_options import add_options, from_options
+from pose_lifting.devices import DEVICES, detector_device
+
+# DetectorConfig fields under other option names; `device` takes the one vocabulary of every front end
+OPTION_NAMES = {"stitch_gap_s": "stitch_gap", "max_duration_s": "max_duration"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    defaults = DetectorConfig()
     parser = argparse.ArgumentParser(prog="python -m detector", description=__doc__)
     parser.add_argument("video", nargs="?", help="video file (default: the Sports2D example clip)")
     parser.add_argument("--out", type=Path, default=Path("outputs/detections.npz"), help=".npz or .json")
-    parser.add_argument("--model", default=defaults.model, help="pose model name or .pt path")
-    parser.add_argument("--allow-download", action="store_true", help="let Ultralytics download a named model")
-    parser.add_argument("--device", default=None, help="cpu, cuda:0, ... (default: GPU if present)")
-    parser.add_argument("--imgsz", type=int, default=defaults.imgsz, help="cap on the inference resolution")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--tracker", default=defaults.tracker, help="bytetrack.yaml or botsort.yaml")
-    parser.add_argument(
-        "--stitch-gap", type=float, default=defaults.stitch_gap_s, help="join tracks split by a gap up to this (s)"
-    )
-    parser.add_argument("--track-id", type=int, default=None, help="the subject's track id (default: main person)")
-    parser.add_argument("--max-duration", type=float, default=None, help="process at most this many seconds")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto: the GPU when there is one")
+    add_options(parser, DetectorConfig, names=OPTION_NAMES, skip=("device",))
     args = parser.parse_args(argv)
 
     try:
-        config = DetectorConfig(
-            model=args.model, allow_download=args.allow_download, device=args.device, imgsz=args.imgsz,
-            batch_size=args.batch_size, tracker=args.tracker, track_id=args.track_id, stitch_gap_s=args.stitch_gap,
-            max_duration_s=args.max_duration,
-        )  # fmt: skip
+        config = from_options(args, DetectorConfig, skip=("device",), device=detector_device(args.device))
         video = args.video or example_video_path()
         with TerminalProgress() as bar:
             result = detect(video, config, progress=bar)

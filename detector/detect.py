@@ -7,7 +7,7 @@ through the tracker. Only the keypoints are kept, never the frames, so memory do
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from time import perf_counter
@@ -20,8 +20,7 @@ from detector.model import PoseModel
 from detector.result import DetectionResult
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
-
-Progress = Callable[[float, str], None]
+from pose_lifting.progress import Progress
 
 
 def detect(path: str | Path, config: DetectorConfig | None = None, progress: Progress | None = None) -> DetectionResult:

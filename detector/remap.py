@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pose_lifting.skeleton import JOINT_INDEX, NUM_JOINTS, complete_torso
+from pose_lifting.skeleton import HEAD_TOP_EXTENSION, JOINT_INDEX, NUM_JOINTS, complete_torso
 
 COCO_NAMES: tuple[str, ...] = (
     "nose",
@@ -60,9 +60,8 @@ COCO_NAMES: tuple[str, ...] = (
 )
 COCO = {name: i for i, name in enumerate(COCO_NAMES)}
 DIRECT = ("left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-          "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")  # fmt: skip
+          "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
 FACE = [COCO[name] for name in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
-HEAD_TOP_EXTENSION = 0.6  # k in head = F + k (F - T)
 
 
 def coco_to_h36m(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ from pose_lifting.sequence import Pose2DSequence
 FORMAT = "scjd-detections"
 VERSION = 1
 ARRAYS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
-          "boxes", "box_scores", "timestamps")  # fmt: skip
+          "boxes", "box_scores", "timestamps")
 
 
 @dataclass
@@ -65,7 +65,7 @@ class DetectionResult:
         """Build a result from raw COCO detections, adding the H36M layout."""
         keypoints_h36m, scores_h36m = coco_to_h36m(keypoints_coco, scores_coco)
         return cls(frame_index, track_id, keypoints_coco, scores_coco, keypoints_h36m, scores_h36m, boxes,
-                   box_scores, **info)  # fmt: skip
+                   box_scores, **info)
 
     @property
     def num_frames(self) -> int:

@@ -18,18 +18,22 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 import numpy as np
 
 from pose_lifting.camera import Cameras, cameras_looking_at
+from pose_lifting.cli_options import add_options, from_options
 from pose_lifting.data.convert import MOCAP_FPS
 from pose_lifting.data.h36m import DEFAULT_CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, H36MClip, iterate_clips
 from pose_lifting.data.mocap import MocapSequence, load_mocap, split
 from pose_lifting.generators import AugmentConfig, PairSampler, Sampler, WindowSampler, add_detector_noise
 from pose_lifting.skeleton import JOINT_INDEX, root_relative
 
-SOURCES = ("mocap", "h36m")
+Source = Literal["mocap", "h36m"]
+SOURCES = get_args(Source)
+# DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
+EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise")
 DEFAULT_NORMALIZATION = {"h36m": "screen"}  # VideoPose3D's, the paper's protocol; else InputConfig's default
 H36M_FPS = 50.0
 
@@ -45,10 +49,10 @@ CAMERA_SETS = {
 class DataConfig:
     """Which data a lifter trains and is evaluated on."""
 
-    source: str = "mocap"  # one of SOURCES
+    source: Source = "mocap"  # mocap or Human3.6M
     data_dir: str = "data"  # mocap: the prepared data folder
-    h36m_3d: str | None = None  # h36m: data_3d_h36m.npz
-    h36m_2d: str | None = None  # h36m: data_2d_h36m_<detections>.npz
+    h36m_3d: str | None = None  # h36m: VideoPose3D's data_3d_h36m.npz
+    h36m_2d: str | None = None  # h36m: 2D keypoints, e.g. data_2d_h36m_cpn_ft_h36m_dbb.npz
     h36m_cameras: str = str(DEFAULT_CAMERAS)  # h36m: calibration JSON
     mocap_cameras: tuple[str, ...] = ("h36m",)  # mocap: camera sets of the held-out views
     mocap_noise: bool = False  # mocap: detector-like noise on the held-out 2D (fixed seed)
@@ -185,24 +189,16 @@ def load_data(config: DataConfig) -> TrainingData:
     raise ValueError(f"unknown data source {config.source!r}; expected one of {SOURCES}")
 
 
-def add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    """The data flags shared by the training and evaluation commands."""
-    parser.add_argument("--data", dest="source", choices=SOURCES, default="mocap", help="mocap or Human3.6M")
-    parser.add_argument("--data-dir", default=DataConfig.data_dir, help="mocap: the prepared data folder")
-    parser.add_argument("--h36m-3d", help="h36m: VideoPose3D's data_3d_h36m.npz")
-    parser.add_argument("--h36m-2d", help="h36m: 2D keypoints, e.g. data_2d_h36m_cpn_ft_h36m_dbb.npz")
-    parser.add_argument("--h36m-cameras", default=DataConfig.h36m_cameras, help="h36m: calibration JSON")
+DATA_OPTIONS = {"source": "data"}  # DataConfig fields under another option name
+
+
+def add_data_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The data options shared by the training and evaluation commands."""
+    add_options(parser, DataConfig, names=DATA_OPTIONS, skip=EVALUATION_FIELDS)
 
 
 def data_config(parser: argparse.ArgumentParser, args: argparse.Namespace, **options) -> DataConfig:
-    """The `DataConfig` of parsed `add_data_arguments` flags (plus `options`); h36m needs both of its files."""
+    """The `DataConfig` of parsed `add_data_arguments` options (plus `options`); h36m needs both of its files."""
     if args.source == "h36m" and not (args.h36m_3d and args.h36m_2d):
         parser.error("--data h36m needs --h36m-3d and --h36m-2d")
-    return DataConfig(
-        source=args.source,
-        data_dir=args.data_dir,
-        h36m_3d=args.h36m_3d,
-        h36m_2d=args.h36m_2d,
-        h36m_cameras=args.h36m_cameras,
-        **options,
-    )
+    return from_options(args, DataConfig, skip=EVALUATION_FIELDS, **options)

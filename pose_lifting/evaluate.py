@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_lifting.datasets import CAMERA_SETS, View, add_data_arguments, data_config, load_data
+from pose_lifting.datasets import CAMERA_SETS, DataConfig, View, add_data_arguments, data_config, load_data
+from pose_lifting.devices import DEVICES
 from pose_lifting.lifter import Lifter
 from pose_lifting.metrics import all_metrics
 from pose_lifting.sequence import Pose2DSequence
@@ -53,6 +54,17 @@ def evaluate(lifter: Lifter, all_views: list[View], flip_test: bool = True) -> d
     }
 
 
+def evaluate_checkpoint(
+    checkpoint: str | Path, lifter: Lifter, config: DataConfig, views: list[View], flip_test: bool = True
+) -> dict:
+    """`evaluate` with what was measured: the checkpoint, the data and, for mocap, the cameras and the noise."""
+    result = evaluate(lifter, views, flip_test=flip_test)
+    result |= {"checkpoint": str(checkpoint), "data": config.source, "flip": flip_test}
+    if config.source == "mocap":
+        result |= {"cameras": list(config.mocap_cameras), "noise": config.mocap_noise}
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", help="inference checkpoints (.pt) or shipped names")
@@ -62,17 +74,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--noise", action="store_true", help="mocap: detector-like 2D noise (fixed seed)")
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     config = data_config(parser, args, mocap_cameras=tuple(args.cameras), mocap_noise=args.noise)
     all_views = load_data(config).heldout_views()
     results = []
     for checkpoint in args.checkpoints:
-        result = evaluate(Lifter.from_pretrained(checkpoint, args.device), all_views, flip_test=not args.no_flip)
-        result |= {"checkpoint": str(checkpoint), "data": config.source, "flip": not args.no_flip}
-        if config.source == "mocap":
-            result |= {"cameras": args.cameras, "noise": args.noise}
+        lifter = Lifter.from_pretrained(checkpoint, args.device)
+        result = evaluate_checkpoint(checkpoint, lifter, config, all_views, flip_test=not args.no_flip)
         results.append(result)
         o = result["overall"]
         print(

@@ -12,46 +12,33 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 from pathlib import Path
 
 import torch
 
-from pose_lifting import evaluate
+from pose_lifting.cli_options import to_argv
+from pose_lifting.datasets import DATA_OPTIONS, EVALUATION_FIELDS, DataConfig, load_data
+from pose_lifting.evaluate import evaluate_checkpoint
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter
+from pose_lifting.losses import DistillConfig
+from pose_lifting.model import LifterConfig
+from pose_lifting.normalization import InputConfig
+from pose_lifting.train import ARCHITECTURE_OPTIONS, MACHINE_OPTIONS, TrainConfig
 
-SETTINGS = {"exact 2D": ["--cameras", "h36m", "phone"], "noisy 2D": ["--cameras", "h36m", "--noise"]}
+# the card's held-out settings: (mocap camera sets, detector-like noise)
+SETTINGS = {"exact 2D": (("h36m", "phone"), False), "noisy 2D": (("h36m",), True)}
 
 
 def training_command(train: dict) -> str:
-    """The command line that reproduces a run, from the TrainConfig stored in its checkpoint."""
-    arch, data = train["architecture"], train.get("data", {"source": "mocap"})
-    flags = [
-        f"--model {train['model']}",
-        f"--out {train['out']}",
-        f"--data {data['source']}",
-        f"--epochs {train['epochs']}",
-        f"--epoch-size {train['epoch_size']}",
-        f"--batch-size {train['batch_size']}",
-        f"--lr {train['lr']}",
-        f"--lr-decay {train['lr_decay']}",
-        f"--receptive-field {arch['receptive_field']}",
-        f"--stride {arch['stride']}",
-        f"--embed-dim {arch['embed_dim']}",
-        f"--depth {arch['depth']}",
-        f"--num-heads {arch['num_heads']}",
-        f"--head-width {arch['teacher_embed_dim']}",
-        f"--normalization {train['inputs']['normalization']}",
-    ]
-    if data["source"] == "h36m":
-        flags.append(f"--h36m-3d {data['h36m_3d']} --h36m-2d {data['h36m_2d']}")
-    if train.get("init"):
-        flags.append(f"--init {train['init']}")
+    """The command line that reproduces a run, from the TrainConfig stored in its checkpoint (as a dict)."""
+    data = {k: v for k, v in train.get("data", {}).items() if k not in ("h36m_cameras", *EVALUATION_FIELDS)}
+    argv = to_argv(train, TrainConfig, skip=MACHINE_OPTIONS)
+    argv += to_argv(train["architecture"], LifterConfig, names=ARCHITECTURE_OPTIONS, skip=("num_joints",))
+    argv += to_argv(train["inputs"], InputConfig, skip=("fps",))
+    argv += to_argv(data or {"source": "mocap"}, DataConfig, names=DATA_OPTIONS)
     if train.get("teacher"):
-        distill = train["distill"]
-        flags.append(f"--teacher {train['teacher']} --switch-epoch {distill['switch_epoch']}")
-        flags.append(f"--alpha {distill['alpha']:g} --beta {distill['beta']:g} --gamma {distill['gamma']:g}")
-    return "python -m pose_lifting.train " + " ".join(flags)
+        argv += to_argv(train["distill"], DistillConfig)
+    return "python -m pose_lifting.train " + " ".join(argv)
 
 
 def history(started_from: dict | None) -> list[str]:
@@ -96,30 +83,28 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
 
 
-def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR, notes: tuple[str, ...] = ()) -> Path:
-    """`run`: a run folder (its model.pt) or one of its checkpoints (e.g. model_e012.pt of `--keep-epochs`);
-    `notes`: lines for the card's training section that the checkpoint cannot know (the machine, a wrapper script)."""
+def ship(run: Path, name: str, weights_dir: Path) -> tuple[dict, Path]:
+    """Copy a run's checkpoint to `weights_dir/<name>.pt` under its shipped name; the checkpoint and the copy."""
     source = run if run.is_file() else run / "model.pt"
     checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / f"{name}.pt"
     torch.save(checkpoint | {"name": name, "trained_as": checkpoint["name"]}, target)
-    lifter = Lifter.from_pretrained(target, device="cpu")
+    return checkpoint, target
+
+
+def measure(target: Path, lifter: Lifter, data_dir: Path) -> dict[str, dict]:
+    """The held-out results of every card setting, as `python -m pose_lifting.evaluate --json` writes them."""
     results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for setting, flags in SETTINGS.items():
-            out = Path(tmp) / "eval.json"
-            evaluate.main([str(target), "--data-dir", str(data_dir), "--device", "cpu", "--json", str(out), *flags])
-            results[setting] = json.loads(out.read_text())[0]
-    (weights_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
-    train = checkpoint["train"]
+    for setting, (cameras, noise) in SETTINGS.items():
+        config = DataConfig(data_dir=str(data_dir), mocap_cameras=cameras, mocap_noise=noise)
+        results[setting] = evaluate_checkpoint(target, lifter, config, load_data(config).heldout_views())
+    return results
+
+
+def architecture_section(lifter: Lifter) -> list[str]:
     c = lifter.config
-    lines = [
-        f"# Model card: `{name}` (trained as `--model {checkpoint['name']}`)",
-        "",
-        f"File: `weights/{name}.pt` (fp16, {target.stat().st_size / 1e6:.1f} MB). "
-        f'Load: `Lifter.from_pretrained("{name}")`.',
-        "",
+    return [
         "## Architecture",
         f"SCJD {'sparse student' if c.stride > 1 else 'dense lifter'}: {c.num_frames} input frames sampled with stride "
         f"{c.stride} over a {c.receptive_field}-frame receptive field, C = {c.embed_dim}, {c.depth} spatial + "
@@ -128,7 +113,12 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         f"{lifter.num_params / 1e6:.3f} M parameters, {lifter.mflops:.1f} MFLOPs per pose (no flip).",
         f"Input: 2D keypoints (Human3.6M order), `{lifter.inputs.normalization}` normalisation, "
         f"resampled to {lifter.inputs.fps:g} fps. Output: 3D joints in metres, camera axes, pelvis at the origin.",
-        "",
+    ]
+
+
+def training_section(checkpoint: dict, notes: tuple[str, ...]) -> list[str]:
+    train = checkpoint["train"]
+    return [
         "## Training",
         f"Command: `{training_command(train)}`",
         "",
@@ -139,7 +129,11 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         f"AdamW, weight decay {train['weight_decay']:g}, learning rate {train['lr']:g} decayed x{train['lr_decay']:g} "
         "per epoch; virtual cameras with the augmentation of `pose_lifting/generators.py`.",
         *notes,
-        "",
+    ]
+
+
+def data_section(data_dir: Path) -> list[str]:
+    return [
         "## Data",
         "Real mocap from registry packages, prepared by `python -m pose_lifting.data.prepare`. Held-out sequences "
         "are never used in training.",
@@ -148,6 +142,27 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         "",
         "The weights are released under AGPL-3.0 with the project. LAFAN1 (CC BY-NC-ND 4.0) restricts "
         "commercial use of what is derived from it: treat these weights as research-only.",
+    ]
+
+
+def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR, notes: tuple[str, ...] = ()) -> Path:
+    """`run`: a run folder (its model.pt) or one of its checkpoints (e.g. model_e012.pt of `--keep-epochs`);
+    `notes`: lines for the card's training section that the checkpoint cannot know (the machine, a wrapper script)."""
+    checkpoint, target = ship(run, name, weights_dir)
+    lifter = Lifter.from_pretrained(target, device="cpu")
+    results = measure(target, lifter, data_dir)
+    (weights_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
+    lines = [
+        f"# Model card: `{name}` (trained as `--model {checkpoint['name']}`)",
+        "",
+        f"File: `weights/{name}.pt` (fp16, {target.stat().st_size / 1e6:.1f} MB). "
+        f'Load: `Lifter.from_pretrained("{name}")`.',
+        "",
+        *architecture_section(lifter),
+        "",
+        *training_section(checkpoint, notes),
+        "",
+        *data_section(data_dir),
         "",
         f"## Held-out metrics (mm; measured by `python -m pose_lifting.export {run} --name {name}`)",
         "Whole held-out sequences, every frame, static cameras at four headings, flip test-time augmentation.",

@@ -12,36 +12,27 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from pose_lifting.devices import resolve_device
 from pose_lifting.model import LifterConfig, PoseLifter, count_flops
 from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
+from pose_lifting.progress import Progress
 from pose_lifting.sampling import sparse_indices, video_windows
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
 from pose_lifting.skeleton import FLIP_PERMUTATION
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
-Progress = Callable[[float, str], None]
 # what torch.load and the model rebuild raise for a truncated, damaged or foreign checkpoint file
 UNREADABLE_CHECKPOINT = (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError)
 
 
 class CorruptWeightsError(RuntimeError):
     """A weights file exists but cannot be read as a lifter checkpoint (truncated, damaged, another format)."""
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """'auto' -> CUDA when available, else CPU; 'cuda' without a GPU is an error that says so."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda was asked for, but PyTorch sees no CUDA GPU here; use auto or cpu")
-    return torch.device(device)
 
 
 def save_checkpoint(path: str | Path, model: PoseLifter, inputs: InputConfig, name: str, **extra) -> Path:

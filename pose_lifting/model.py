@@ -83,11 +83,9 @@ class DropPath(nn.Module):
 def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """softmax(q k^T / sqrt(d)) v over (..., tokens, d).
 
-    On the CPU through PyTorch's fused kernel: it lifts 1.5x faster than the written-out form on this project's
-    CPU. On GPUs written out: the fused kernels, built for long sequences and wide heads, took 70 % of the
-    teacher's training step on an H200 with 17 joint tokens of 4 channels per head
-    (`python -m scripts.profile_training --device cuda`), and fail beyond 65,535 sequences (one batch of 1024
-    windows of 81 frames holds 82,944).
+    On the CPU through PyTorch's fused kernel, which is faster there. On GPUs written out: the fused kernels are
+    built for long sequences and wide heads, not 17 joint tokens of 4 channels per head, and fail beyond 65,535
+    sequences (one batch of 1024 windows of 81 frames holds 82,944). Measurements: docs/benchmarks.md.
     """
     return written_out_attention(q, k, v) if q.is_cuda else F.scaled_dot_product_attention(q, k, v)
 

@@ -6,7 +6,7 @@ Two conventions, chosen per checkpoint and stored in it:
 - "subject": subtract the centre frame's pelvis and divide by half the window's mean 2D bounding-box
   long side, so the subject's size and position in the frame matter less (in-the-wild video arrives at
   scales the training cameras never covered). On held-out mocap this was the clearer choice
-  (see shared training notes), so it is the default.
+  (docs/training.md), so it is the default.
 Windows are normalised on the dense receptive field, then a sparse student samples them, so that a
 teacher and its student see identical coordinates.
 """
@@ -14,20 +14,22 @@ teacher and its student see identical coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 import torch
 
 from pose_lifting.skeleton import JOINT_INDEX
 
-NORMALIZATIONS = ("screen", "subject")
+Normalization = Literal["screen", "subject"]
+NORMALIZATIONS = get_args(Normalization)
 
 
 @dataclass
 class InputConfig:
     """How 2D input is prepared for a lifter; stored in every checkpoint."""
 
-    normalization: str = "subject"
+    normalization: Normalization = "subject"  # screen: the image's width is [-1, 1]; subject: centred on the pelvis
     fps: float = 30.0  # the frame rate the lifter was trained at; other videos are resampled to it
 
     def __post_init__(self) -> None:

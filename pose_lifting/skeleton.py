@@ -66,6 +66,11 @@ def root_relative(poses: np.ndarray) -> np.ndarray:
     return poses - poses[..., JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1, :]
 
 
+# The head joint is the top of the head; where a source has no point there (COCO keypoints, some mocap rigs), it
+# lies k |F - T| beyond the face centre F on the line from the thorax T: anthropometric tables put it 0.55-0.65.
+HEAD_TOP_EXTENSION = 0.6  # k
+
+
 def complete_torso(joints: np.ndarray) -> np.ndarray:
     """Set pelvis, thorax and spine from the hips and shoulders, in place, for (..., 17, D) arrays.
 

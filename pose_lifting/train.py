@@ -32,45 +32,51 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
+from pose_lifting.cli_options import KEEP, add_options, from_options
 from pose_lifting.datasets import DEFAULT_NORMALIZATION, DataConfig, View, add_data_arguments, data_config, load_data
+from pose_lifting.devices import Device, resolve_device
 from pose_lifting.distill import SCJDObjective
 from pose_lifting.generators import Batch, Sampler
-from pose_lifting.lifter import Lifter, resolve_device, save_checkpoint
+from pose_lifting.lifter import Lifter, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
 from pose_lifting.model import DENSE27, STUDENT, TEACHER, LifterConfig, PoseLifter
-from pose_lifting.normalization import NORMALIZATIONS, InputConfig, normalize_windows
+from pose_lifting.normalization import InputConfig, normalize_windows
 from pose_lifting.sampling import sparse_indices, video_windows
 
 PRESETS = {"teacher": TEACHER, "student": STUDENT, "plain": STUDENT, "dense27": DENSE27}
+ARCHITECTURE_OPTIONS = {"teacher_embed_dim": "head_width"}  # LifterConfig fields under another option name
+# how a run used its machine, not what it learned: left out of the command that reproduces it (export.py)
+MACHINE_OPTIONS = ("device", "threads", "workers", "checkpoint_minutes", "max_minutes", "keep_epochs", "compile")
 
 
 @dataclass
 class TrainConfig:
-    model: str = "student"  # teacher | student (SCJD) | plain (sparse, no distillation) | dense27
-    out: str = "runs/student"
+    model: Literal["teacher", "student", "plain", "dense27"] = "student"  # student: SCJD; plain: sparse, no teacher
+    out: str = "runs/student"  # run folder; on the command line runs/<model> by default
     teacher: str | None = None  # inference checkpoint of the teacher, for --model student
     init: str | None = None  # inference checkpoint to start from (fresh optimiser), e.g. to train shipped weights on
     epochs: int = 50
-    epoch_size: int = 100_000  # random windows per epoch; 0: as many as the training data has frames
+    epoch_size: int = 100_000  # random windows per epoch; 0: one pass's worth (command line: 0 for --data h36m)
     batch_size: int = 256  # over all processes
     lr: float = 1e-3
     lr_decay: float = 0.98
     weight_decay: float = 0.1
     seed: int = 0
     threads: int = 0  # CPU threads; 0 = PyTorch's default
-    device: str = "auto"
-    checkpoint_minutes: float = 5.0
+    device: Device = "auto"
+    checkpoint_minutes: float = 5.0  # last.pt is written this often within an epoch, and at every epoch's end
     max_minutes: float = 0.0  # wall-time budget: stop at the last epoch end that fits (0: no limit)
     keep_epochs: bool = False  # also keep every epoch's inference checkpoint as model_e<N>.pt
     workers: int = 0  # background sampling processes (0: in this process, exactly resumable)
-    amp: str = "auto"  # bf16 autocast: "auto" (on GPUs with bf16), "bf16" or "none"
+    amp: Literal["auto", "bf16", "none"] = "auto"  # bf16 autocast: "auto" (on GPUs with bf16), "bf16" or "none"
     compile: bool = False  # the training step's forward passes through torch.compile (a minute to compile)
     eval_every_frames: int = 5  # held-out centre frames for the per-epoch check
     architecture: LifterConfig = field(default_factory=LifterConfig)
@@ -94,10 +100,8 @@ def setup_distributed(device: str) -> tuple[int, int, torch.device]:
 
 
 def use_bf16(amp: str, device: torch.device) -> bool:
-    """bf16 autocast: on by default on GPUs that support it, off by default on the CPU: on this project's 2-core
-    AMX Xeon it made the C16 student's step 1.3x and a C8 student's 1.9x slower (these matrices are too small
-    to repay the casts) and the teacher's and the distilled student's only 1.2x faster
-    (`python -m scripts.bench_training`)."""
+    """bf16 autocast: on by default on GPUs that support it, off by default on the CPU, where these small matrices
+    do not repay the casts (docs/benchmarks.md)."""
     if amp == "auto":
         return device.type == "cuda" and torch.cuda.is_bf16_supported()
     return amp == "bf16"
@@ -193,8 +197,47 @@ def start_from(model: PoseLifter, path: str, inputs: InputConfig, load: bool) ->
     return {"path": path} | {k: start.info[k] for k in keys if k in start.info}
 
 
-def train(config: TrainConfig) -> Path:
-    began = time.time()
+@dataclass
+class RunState:
+    """Where a run stands, saved in last.pt beside the weights and the optimiser's state."""
+
+    epoch: int = 1
+    step: int = 0  # steps done in this epoch
+    seconds: float = 0.0  # time spent in training steps, not in checkpoints or held-out checks
+    poses_seen: int = 0
+    sums: dict[str, float | torch.Tensor] = field(default_factory=dict)  # this epoch's loss sums over `count` steps
+    count: int = 0
+
+
+@dataclass
+class Run:
+    """What a training run is built of: its processes, data, models and optimiser."""
+
+    config: TrainConfig
+    out: Path
+    rank: int
+    world: int
+    device: torch.device
+    inputs: InputConfig  # as the config's, at the data's frame rate
+    sampler: Sampler
+    heldout: list[View]  # rank 0's; empty elsewhere
+    per_rank: int  # batch size of each process
+    steps_per_epoch: int
+    student: PoseLifter
+    objective: SCJDObjective
+    step_model: torch.nn.Module  # the objective, wrapped in DDP when there are several processes
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    started_from: dict | None  # what trained the --init weights
+    last_save: float = 0.0  # time.time() of the last checkpoint
+
+    @property
+    def resume(self) -> Path:
+        return self.out / "last.pt"
+
+
+def build_run(config: TrainConfig) -> Run:
+    """Processes, data, the student (and its teacher), the optimiser and its schedule."""
     rank, world, device = setup_distributed(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -219,8 +262,8 @@ def train(config: TrainConfig) -> Path:
     steps_per_epoch = max(1, (config.epoch_size or len(sampler)) // config.batch_size)
 
     student = PoseLifter(arch).to(device)
-    resume = out / "last.pt"
-    started_from = start_from(student, config.init, inputs, load=not resume.exists()) if config.init else None
+    resuming = (out / "last.pt").exists()
+    started_from = start_from(student, config.init, inputs, load=not resuming) if config.init else None
     objective = SCJDObjective(student, teacher, config.distill).to(device)
     if config.compile:
         objective.compile_features()
@@ -231,209 +274,196 @@ def train(config: TrainConfig) -> Path:
     step_model = objective
     if world > 1:
         step_model = torch.nn.parallel.DistributedDataParallel(objective, broadcast_buffers=False)
+    return Run(config, out, rank, world, device, inputs, sampler, heldout, per_rank, steps_per_epoch, student,
+               objective, step_model, optimizer, scheduler, started_from, last_save=time.time())
 
-    epoch, step, seconds, poses_seen = 1, 0, 0.0, 0
-    sums: dict[str, float | torch.Tensor] = {}  # this epoch's loss sums over `count` steps
-    count = 0
-    if resume.exists():
-        state = torch.load(resume, map_location="cpu", weights_only=False)
-        missing, unexpected = objective.load_state_dict(state["objective"], strict=False)
-        if unexpected or any(not k.startswith("teacher.") for k in missing):
-            raise SystemExit(f"{resume} holds another model (missing {missing}, unexpected {unexpected})")
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        epoch, step, seconds, poses_seen = state["epoch"], state["step"], state["seconds"], state["poses_seen"]
-        sums, count = state.get("epoch_sums", {}), state.get("epoch_steps", 0)
-        if len(state["sampler_rng"]) == world:
-            sampler.rng.bit_generator.state = state["sampler_rng"][rank]
-            if "torch_rng" in state:
-                torch.set_rng_state(state["torch_rng"][rank])
-            if device.type == "cuda" and state.get("cuda_rng"):
-                torch.cuda.set_rng_state(state["cuda_rng"][rank], device)
-        else:  # another number of processes: fresh random streams, different on every rank
-            sampler.rng = np.random.default_rng([config.seed, rank, poses_seen])
-        if rank == 0:
-            print(f"resuming {resume}: epoch {epoch}, step {step}, {poses_seen:,} poses seen")
 
-    def save_state() -> None:
-        rngs = {
-            "sampler": sampler.rng.bit_generator.state,
-            "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-        }
-        gathered = [rngs]
-        if world > 1:
-            gathered = [None] * world
-            dist.all_gather_object(gathered, rngs)
-        if rank == 0:
-            payload = {
-                "objective": {k: v for k, v in objective.state_dict().items() if not k.startswith("teacher.")},
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "step": step,
-                "seconds": seconds,
-                "poses_seen": poses_seen,
-                "epoch_sums": {k: float(v) for k, v in sums.items()},
-                "epoch_steps": count,
-                "sampler_rng": [r["sampler"] for r in gathered],
-                "torch_rng": [r["torch"] for r in gathered],
-                "cuda_rng": [r["cuda"] for r in gathered] if device.type == "cuda" else None,
-                "config": json.loads(json.dumps(asdict(config))),
-            }
-            torch.save(payload, out / "last.tmp")
-            os.replace(out / "last.tmp", resume)
-            save_checkpoint(
-                out / "model.pt",
-                student,
-                inputs,
-                config.model,
-                train=payload["config"],
-                epoch=epoch,
-                poses_seen=poses_seen,
-                train_seconds=seconds,
-                **({"started_from": started_from} if started_from else {}),
-            )
+def load_state(run: Run) -> RunState:
+    """A fresh state, or the one in last.pt with the weights, optimiser and random streams put back."""
+    if not run.resume.exists():
+        return RunState()
+    saved = torch.load(run.resume, map_location="cpu", weights_only=False)
+    missing, unexpected = run.objective.load_state_dict(saved["objective"], strict=False)
+    if unexpected or any(not k.startswith("teacher.") for k in missing):
+        raise SystemExit(f"{run.resume} holds another model (missing {missing}, unexpected {unexpected})")
+    run.optimizer.load_state_dict(saved["optimizer"])
+    run.scheduler.load_state_dict(saved["scheduler"])
+    state = RunState(saved["epoch"], saved["step"], saved["seconds"], saved["poses_seen"],
+                     saved.get("epoch_sums", {}), saved.get("epoch_steps", 0))
+    if len(saved["sampler_rng"]) == run.world:
+        run.sampler.rng.bit_generator.state = saved["sampler_rng"][run.rank]
+        if "torch_rng" in saved:
+            torch.set_rng_state(saved["torch_rng"][run.rank])
+        if run.device.type == "cuda" and saved.get("cuda_rng"):
+            torch.cuda.set_rng_state(saved["cuda_rng"][run.rank], run.device)
+    else:  # another number of processes: fresh random streams, different on every rank
+        run.sampler.rng = np.random.default_rng([run.config.seed, run.rank, state.poses_seen])
+    if run.rank == 0:
+        print(f"resuming {run.resume}: epoch {state.epoch}, step {state.step}, {state.poses_seen:,} poses seen")
+    return state
 
-    bf16 = use_bf16(config.amp, device)
-    batches = batch_stream(sampler, per_rank, config.workers, [config.seed, rank, poses_seen])
-    first_epoch = epoch
-    last_save = time.time()
-    objective.train()
-    while epoch <= config.epochs:
-        bar = tqdm(
-            total=steps_per_epoch,
-            initial=step,
-            desc=f"{config.model} epoch {epoch}/{config.epochs}",
-            disable=rank != 0,
-            dynamic_ncols=True,
-        )
-        started = time.time()  # `seconds` counts training steps, not checkpoints or held-out checks
-        while step < steps_per_epoch:
-            windows, target = to_tensors(next(batches), inputs, device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                losses = step_model(windows, target, epoch)
-            optimizer.zero_grad(set_to_none=True)
-            losses["total"].backward()
-            optimizer.step()
-            step += 1
-            count += 1
-            poses_seen += per_rank * world
-            for k, v in losses.items():  # summed on the device: no wait for the GPU every step
-                sums[k] = sums.get(k, 0.0) + v.detach().float()
-            if step % 10 == 0:
-                bar.set_postfix(reg_mm=f"{1000 * losses['reg'].item():.1f}")
-            bar.update()
-            due = time.time() - last_save >= 60 * config.checkpoint_minutes
-            if step < steps_per_epoch and (world == 1 or step % 10 == 0) and rank0_decides(due, world, device):
-                seconds += time.time() - started
-                save_state()
-                last_save = started = time.time()
-        bar.close()
-        seconds += time.time() - started
-        record = {
-            "epoch": epoch,
-            "lr": scheduler.get_last_lr()[0],
-            "poses_seen": poses_seen,
-            "train_seconds": round(seconds, 1),
-        }
-        record |= {f"train_{k}": float(v) / max(1, count) for k, v in sums.items()}
-        if rank == 0:
-            record |= quick_heldout(student, heldout, inputs, config.eval_every_frames, device)
-            with (out / "log.jsonl").open("a") as log:
-                log.write(json.dumps(record) + "\n")
-            print(json.dumps(record))
-        scheduler.step()
-        epoch, step, sums, count = epoch + 1, 0, {}, 0
-        save_state()
-        if config.keep_epochs and rank == 0:
-            shutil.copyfile(out / "model.pt", out / f"model_e{epoch - 1:03d}.pt")
-        last_save = time.time()
-        if config.max_minutes:  # would one more epoch, as long as the average so far, end past the budget?
-            elapsed = time.time() - began
-            out_of_time = elapsed * (epoch - first_epoch + 1) / (epoch - first_epoch) > 60 * config.max_minutes
-            if rank0_decides(out_of_time, world, device) and epoch <= config.epochs:
-                if rank == 0:
-                    print(f"stopping after epoch {epoch - 1}: one more would end past {config.max_minutes:g} minutes")
-                break
-    if world > 1:
+
+def random_states(run: Run) -> list[dict]:
+    """Every process's random streams, gathered on every rank."""
+    rngs = {
+        "sampler": run.sampler.rng.bit_generator.state,
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state(run.device) if run.device.type == "cuda" else None,
+    }
+    if run.world == 1:
+        return [rngs]
+    gathered = [None] * run.world
+    dist.all_gather_object(gathered, rngs)
+    return gathered
+
+
+def save_state(run: Run, state: RunState) -> None:
+    """last.pt (everything to resume, written atomically) and the inference checkpoint model.pt; rank 0 writes."""
+    rngs = random_states(run)
+    if run.rank != 0:
+        return
+    config = json.loads(json.dumps(asdict(run.config)))
+    payload = {
+        "objective": {k: v for k, v in run.objective.state_dict().items() if not k.startswith("teacher.")},
+        "optimizer": run.optimizer.state_dict(),
+        "scheduler": run.scheduler.state_dict(),
+        "epoch": state.epoch,
+        "step": state.step,
+        "seconds": state.seconds,
+        "poses_seen": state.poses_seen,
+        "epoch_sums": {k: float(v) for k, v in state.sums.items()},
+        "epoch_steps": state.count,
+        "sampler_rng": [r["sampler"] for r in rngs],
+        "torch_rng": [r["torch"] for r in rngs],
+        "cuda_rng": [r["cuda"] for r in rngs] if run.device.type == "cuda" else None,
+        "config": config,
+    }
+    torch.save(payload, run.out / "last.tmp")
+    os.replace(run.out / "last.tmp", run.resume)
+    history = {"started_from": run.started_from} if run.started_from else {}
+    save_checkpoint(run.out / "model.pt", run.student, run.inputs, run.config.model, train=config,
+                    epoch=state.epoch, poses_seen=state.poses_seen, train_seconds=state.seconds, **history)
+
+
+def train_step(run: Run, state: RunState, batch: Batch, bf16: bool) -> dict[str, torch.Tensor]:
+    windows, target = to_tensors(batch, run.inputs, run.device)
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=bf16):
+        losses = run.step_model(windows, target, state.epoch)
+    run.optimizer.zero_grad(set_to_none=True)
+    losses["total"].backward()
+    run.optimizer.step()
+    state.step += 1
+    state.count += 1
+    state.poses_seen += run.per_rank * run.world
+    for k, v in losses.items():  # summed on the device: no wait for the GPU every step
+        state.sums[k] = state.sums.get(k, 0.0) + v.detach().float()
+    return losses
+
+
+def train_epoch(run: Run, state: RunState, batches: Iterator[Batch]) -> None:
+    """The rest of this epoch's steps, with a checkpoint every `checkpoint_minutes`."""
+    config = run.config
+    bf16 = use_bf16(config.amp, run.device)
+    desc = f"{config.model} epoch {state.epoch}/{config.epochs}"
+    bar = tqdm(total=run.steps_per_epoch, initial=state.step, desc=desc, disable=run.rank != 0, dynamic_ncols=True)
+    started = time.time()
+    while state.step < run.steps_per_epoch:
+        losses = train_step(run, state, next(batches), bf16)
+        if state.step % 10 == 0:
+            bar.set_postfix(reg_mm=f"{1000 * losses['reg'].item():.1f}")
+        bar.update()
+        due = time.time() - run.last_save >= 60 * config.checkpoint_minutes
+        # every rank must join the checkpoint's gather at the same step; rank 0's clock decides
+        in_epoch = state.step < run.steps_per_epoch and (run.world == 1 or state.step % 10 == 0)
+        if in_epoch and rank0_decides(due, run.world, run.device):
+            state.seconds += time.time() - started
+            save_state(run, state)
+            run.last_save = started = time.time()
+    bar.close()
+    state.seconds += time.time() - started
+
+
+def end_epoch(run: Run, state: RunState) -> None:
+    """Log the epoch with the held-out check, step the schedule, save, and start the next epoch."""
+    record = {
+        "epoch": state.epoch,
+        "lr": run.scheduler.get_last_lr()[0],
+        "poses_seen": state.poses_seen,
+        "train_seconds": round(state.seconds, 1),
+    }
+    record |= {f"train_{k}": float(v) / max(1, state.count) for k, v in state.sums.items()}
+    if run.rank == 0:
+        record |= quick_heldout(run.student, run.heldout, run.inputs, run.config.eval_every_frames, run.device)
+        with (run.out / "log.jsonl").open("a") as log:
+            log.write(json.dumps(record) + "\n")
+        print(json.dumps(record))
+    run.scheduler.step()
+    state.epoch, state.step, state.sums, state.count = state.epoch + 1, 0, {}, 0
+    save_state(run, state)
+    if run.config.keep_epochs and run.rank == 0:
+        shutil.copyfile(run.out / "model.pt", run.out / f"model_e{state.epoch - 1:03d}.pt")
+    run.last_save = time.time()
+
+
+def out_of_time(run: Run, began: float, epochs_done: int) -> bool:
+    """Would one more epoch, as long as the average so far, end past `--max-minutes`? (Rank 0 decides.)"""
+    if not run.config.max_minutes:
+        return False
+    elapsed = time.time() - began
+    late = elapsed * (epochs_done + 1) / epochs_done > 60 * run.config.max_minutes
+    return rank0_decides(late, run.world, run.device)
+
+
+def train(config: TrainConfig) -> Path:
+    """Train (or resume) the run in `config.out`; returns its inference checkpoint."""
+    began = time.time()
+    run = build_run(config)
+    state = load_state(run)
+    batches = batch_stream(run.sampler, run.per_rank, config.workers, [config.seed, run.rank, state.poses_seen])
+    first_epoch = state.epoch
+    run.last_save = time.time()
+    run.objective.train()
+    while state.epoch <= config.epochs:
+        train_epoch(run, state, batches)
+        end_epoch(run, state)
+        if out_of_time(run, began, state.epoch - first_epoch) and state.epoch <= config.epochs:
+            if run.rank == 0:
+                print(f"stopping after epoch {state.epoch - 1}: one more would end past {config.max_minutes:g} minutes")
+            break
+    if run.world > 1:
         dist.destroy_process_group()
-    return out / "model.pt"
+    return run.out / "model.pt"
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:
+    """The TrainConfig of a command line: one option per config field, architecture defaults from --model."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = TrainConfig()
-    parser.add_argument("--model", choices=sorted(PRESETS), default=defaults.model)
-    parser.add_argument("--out", help="run folder (default runs/<model>)")
-    add_data_arguments(parser)
-    for name in (
-        "teacher",
-        "init",
-        "epochs",
-        "batch_size",
-        "lr",
-        "lr_decay",
-        "weight_decay",
-        "seed",
-        "threads",
-        "device",
-        "checkpoint_minutes",
-        "max_minutes",
-        "workers",
-        "eval_every_frames",
-    ):
-        value = getattr(defaults, name)
-        parser.add_argument(
-            "--" + name.replace("_", "-"), type=type(value) if value is not None else str, default=value
-        )
-    parser.add_argument(
-        "--epoch-size",
-        type=int,
-        help=f"random windows per epoch; 0: one pass's worth (default: {defaults.epoch_size} for mocap, 0 for h36m)",
-    )
-    parser.add_argument("--keep-epochs", action="store_true", help="keep every epoch's model as model_e<N>.pt")
-    parser.add_argument("--amp", choices=("auto", "bf16", "none"), default=defaults.amp, help="bf16 autocast")
-    parser.add_argument("--compile", action="store_true", help="torch.compile the training step's forward passes")
-    parser.add_argument("--receptive-field", type=int, help="frames a window spans (default: the preset's)")
-    parser.add_argument("--embed-dim", type=int, help="C (default: the preset's)")
-    parser.add_argument("--depth", type=int, help="transformer blocks per encoder (default: the preset's)")
-    parser.add_argument("--num-heads", type=int, help="attention heads (default: the preset's)")
-    parser.add_argument("--stride", type=int, help="sparse sampling stride L (default: the preset's)")
-    parser.add_argument("--drop-path", type=float, help="stochastic depth rate (default: the preset's)")
-    parser.add_argument(
-        "--head-width", type=int, help="per-joint width of the Eq. (5) head, C^T (default: the teacher's, else 32)"
-    )
-    parser.add_argument(
-        "--normalization",
-        choices=NORMALIZATIONS,
-        help="2D input normalisation (default: subject for mocap, screen for h36m as in the paper)",
-    )
-    parser.add_argument("--switch-epoch", type=int, default=defaults.distill.switch_epoch, help="N of Eq. (1)")
-    for name, term in (("alpha", "L_emb"), ("beta", "L_attn"), ("gamma", "L_temp")):
-        default = getattr(defaults.distill, name)
-        parser.add_argument(f"--{name}", type=float, default=default, help=f"weight of {term} in Eq. (8) ({default:g})")
+    add_options(parser, TrainConfig, defaults=replace(TrainConfig(), out=None, epoch_size=None))
+    add_options(parser.add_argument_group("architecture (default: the --model preset's)"), LifterConfig,
+                names=ARCHITECTURE_OPTIONS, skip=("num_joints",), defaults=KEEP)
+    normalization_help = "2D input normalisation (default: subject for mocap, screen for h36m as in the paper)"
+    add_options(parser.add_argument_group("2D input"), InputConfig, skip=("fps",), defaults=KEEP,
+                help={"normalization": normalization_help})
+    add_options(parser.add_argument_group("distillation: Eq. (8)'s weights and Eq. (1)'s schedule"), DistillConfig)
+    add_data_arguments(parser.add_argument_group("data"))
     args = parser.parse_args(argv)
-    names = ("receptive_field", "embed_dim", "depth", "num_heads", "stride", "drop_path")
-    architecture = replace(PRESETS[args.model], **{k: getattr(args, k) for k in names if getattr(args, k) is not None})
-    if args.head_width is not None:
-        architecture = replace(architecture, teacher_embed_dim=args.head_width)
+    architecture = from_options(args, LifterConfig, base=PRESETS[args.model])
     try:
         architecture.num_frames  # noqa: B018 -- checks that the stride divides the receptive field
     except ValueError as error:
         parser.error(str(error))
-    values = {k: v for k, v in vars(args).items() if k in TrainConfig.__dataclass_fields__}
-    values["out"] = args.out or f"runs/{args.model}"
-    if args.epoch_size is None:
-        values["epoch_size"] = 0 if args.source == "h36m" else defaults.epoch_size
-    return TrainConfig(
-        **values,
+    data = data_config(parser, args)
+    normalization = DEFAULT_NORMALIZATION.get(data.source, InputConfig.normalization)
+    epoch_size = 0 if data.source == "h36m" else TrainConfig.epoch_size
+    return from_options(
+        args,
+        TrainConfig,
+        out=args.out or f"runs/{args.model}",
+        epoch_size=epoch_size if args.epoch_size is None else args.epoch_size,
         architecture=architecture,
-        inputs=InputConfig(
-            normalization=args.normalization or DEFAULT_NORMALIZATION.get(args.source, defaults.inputs.normalization)
-        ),
-        distill=DistillConfig(switch_epoch=args.switch_epoch, alpha=args.alpha, beta=args.beta, gamma=args.gamma),
-        data=data_config(parser, args),
+        inputs=from_options(args, InputConfig, base=InputConfig(normalization)),
+        distill=from_options(args, DistillConfig),
+        data=data,
     )
 
 

@@ -1,6 +1,6 @@
 """Benchmark (not a test): lifter inference throughput, student against teacher, on the same machine in one run.
 
-    python -m scripts.bench_lifter [--device cpu|cuda|auto] [--batch 256] [--seconds 10] [--threads N]
+    python -m scripts.bench_lifter [--device auto|cpu|cuda] [--batch 256] [--seconds 10] [--threads N]
 
 Poses per second for a batch of windows (no flip augmentation), and the teacher/student ratio.
 """

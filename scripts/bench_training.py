@@ -1,9 +1,9 @@
 """Benchmark (not a test): training throughput (poses/s) of one optimiser step per model, fp32 and bf16 autocast.
 
-    python -m scripts.bench_training [--batch 256] [--seconds 10] [--threads 2] [--device cpu|cuda|auto]
+    python -m scripts.bench_training [--batch 256] [--seconds 10] [--threads 2] [--device auto|cpu|cuda]
 
 The distilled student's step includes the frozen teacher's forward pass. Batch generation is not included
-(see pose_lifting.generators; about 50 ms per 256 windows on this project's CPU).
+(see pose_lifting.generators; docs/benchmarks.md has its cost).
 """
 
 from __future__ import annotations

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 import torch
 
+from pose_lifting.devices import DEVICES, resolve_device
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.lifter import resolve_device
 
 
 def add_device_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="auto: the GPU when there is one")
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
 

@@ -18,7 +18,7 @@
 # (default "student"; "student student_no_emb student_no_attn student_no_temp" for all of Table V), COMPILE
 # (1: torch.compile, the default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON.
 # Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps, and per
-# pose seen 256 learnt far faster (README, "Batch size at a small budget").
+# pose seen 256 learnt far faster (docs/results.md, "Batch size at a small budget").
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
 RUNS=${1:-runs}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,26 +17,26 @@ from PIL import Image
 from app import cli, pipeline
 from app.export import GifWriter, Mp4Writer
 from app.pipeline import InputError, PipelineConfig, run_pipeline
-from app.render import LEFT_COLOUR, RIGHT_COLOUR, Panel3D, View
+from app.render import LEFT_COLOUR, RIGHT_COLOUR, Panel3D, PanelView
 from detector import DetectionResult, DetectorError, example_video_path, read_video
 from detector.examples import ExampleUnavailableError
 from pose_lifting.lifter import save_checkpoint
 from pose_lifting.model import STUDENT, TEACHER, PoseLifter
 from pose_lifting.normalization import InputConfig
 
-# the issue's CSV header, spelled out independently of pose_lifting.sequence.csv_header
-ISSUE_JOINTS = [
+# the CSV header of the README, spelled out independently of pose_lifting.sequence.csv_header
+CSV_JOINTS = [
     "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle", "spine", "thorax",
     "neck_nose", "head", "left_shoulder", "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
-]  # fmt: skip
-ISSUE_HEADER = ["frame", "time_s"] + [f"{joint}_{axis}" for joint in ISSUE_JOINTS for axis in "xyz"]
+]
+CSV_HEADER = ["frame", "time_s"] + [f"{joint}_{axis}" for joint in CSV_JOINTS for axis in "xyz"]
 CLIP_FRAMES = 40
 
 # a standing person in camera axes (metres, y down), pelvis at the origin
 STANDING = np.array([[0, 0, 0], [-0.12, 0, 0], [-0.12, 0.45, 0], [-0.12, 0.9, 0], [0.12, 0, 0], [0.12, 0.45, 0],
                      [0.12, 0.9, 0], [0, -0.25, 0], [0, -0.5, 0], [0, -0.6, -0.05], [0, -0.75, 0], [0.18, -0.5, 0],
                      [0.4, -0.3, 0], [0.45, -0.05, 0], [-0.18, -0.5, 0], [-0.4, -0.3, 0], [-0.45, -0.05, 0]],
-                    np.float32)  # fmt: skip
+                    np.float32)
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +72,14 @@ def keypoints_file(path: Path, frames: int = 50, layout: str = "h36m", **overrid
     h36m = STANDING[:, :2] * 200 + np.array([320, 240])
     keypoints = h36m[None] + np.linspace(-80, 80, frames)[:, None, None] * np.array([1, 0])
     keypoints[:, 13, 1] -= 60 * np.abs(np.sin(np.arange(frames) / 4))
-    content = {"keypoints": keypoints.astype(np.float32), "scores": np.full((frames, 17), 0.9, np.float32),
-               "fps": 30.0, "width": 640, "height": 480, "layout": layout} | override  # fmt: skip
+    content = {
+        "keypoints": keypoints.astype(np.float32),
+        "scores": np.full((frames, 17), 0.9, np.float32),
+        "fps": 30.0,
+        "width": 640,
+        "height": 480,
+        "layout": layout,
+    } | override
     np.savez(path, **content)
     return path
 
@@ -95,7 +100,7 @@ def test_cli_on_the_example_clip_writes_all_outputs(short_clip, checkpoints, tmp
     assert cli.main([str(short_clip), "--out", str(out), "--checkpoint", str(checkpoints["student"])]) == 0
     stem = short_clip.stem
     header, rows = read_csv(out / f"{stem}_3d.csv")
-    assert header == ISSUE_HEADER
+    assert header == CSV_HEADER
     assert len(rows) == CLIP_FRAMES and [int(row[0]) for row in rows] == list(range(CLIP_FRAMES))
     assert np.isfinite(np.array(rows, float)).all()
     assert np.allclose(np.array(rows, float)[:, 1], np.arange(CLIP_FRAMES) / read_video(short_clip).fps, atol=1e-3)
@@ -124,7 +129,7 @@ def test_keypoints_file_with_both_models_needs_no_detector(checkpoints, tmp_path
     assert result.num_frames == 50 and [run.label for run in result.models] == ["student", "teacher"]
     for label in ("student", "teacher"):
         header, rows = read_csv(tmp_path / "out" / f"walk_{label}_3d.csv")
-        assert header == ISSUE_HEADER and len(rows) == 50
+        assert header == CSV_HEADER and len(rows) == 50
     assert result.comparison is not None and result.comparison.distance_mm.shape == (50, 17)
     assert result.comparison.mean_mm > 0  # two different random models disagree
     assert count_frames(result.files["mp4"]) == 50
@@ -136,16 +141,24 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     people = [STANDING[:, :2] * 150 + np.array([x, 240]) for x in (200, 440)]
     keypoints_coco = np.stack([p[:17] for _ in range(frames) for p in people])  # rows: (frame, person)
     detections = DetectionResult.from_detections(
-        frame_index=np.repeat(np.arange(frames), 2), track_id=np.tile([1, 2], frames),
-        keypoints_coco=keypoints_coco, scores_coco=np.full((2 * frames, 17), 0.9),
-        boxes=np.tile([[100, 100, 300, 400], [340, 100, 540, 400]], (frames, 1)), box_scores=np.full(2 * frames, 0.9),
-        timestamps=np.arange(frames) / 30.0, fps=30.0, width=640, height=480, main_track_id=1, keypoint_threshold=0.3,
-    )  # fmt: skip
+        frame_index=np.repeat(np.arange(frames), 2),
+        track_id=np.tile([1, 2], frames),
+        keypoints_coco=keypoints_coco,
+        scores_coco=np.full((2 * frames, 17), 0.9),
+        boxes=np.tile([[100, 100, 300, 400], [340, 100, 540, 400]], (frames, 1)),
+        box_scores=np.full(2 * frames, 0.9),
+        timestamps=np.arange(frames) / 30.0,
+        fps=30.0,
+        width=640,
+        height=480,
+        main_track_id=1,
+        keypoint_threshold=0.3,
+    )
     source = detections.save(tmp_path / "two.npz")
     config = PipelineConfig(models=(str(checkpoints["student"]),), all_tracks=True)
     result = run_pipeline(source, tmp_path / "out", config)
     header, rows = read_csv(result.files["csv:student"])
-    assert header == ISSUE_HEADER[:2] + ["person_id"] + ISSUE_HEADER[2:]
+    assert header == CSV_HEADER[:2] + ["person_id"] + CSV_HEADER[2:]
     assert len(rows) == 2 * frames and sorted({row[2] for row in rows}) == ["1", "2"]
 
 
@@ -227,18 +240,14 @@ def test_missing_weights_name_the_file_and_the_training_command(tmp_path):
         run_pipeline(keypoints_file(tmp_path / "k.npz"), tmp_path, PipelineConfig(models=(str(tmp_path / "x.pt"),)))
 
 
-def test_the_3d_panel_draws_upright_left_right_coloured_skeletons_at_over_30_fps():
-    panel = Panel3D(View(size=480, azimuth_deg=0.0, elevation_deg=0.0))
+def test_the_3d_panel_draws_upright_left_right_coloured_skeletons():
+    panel = Panel3D(PanelView(size=480, azimuth_deg=0.0, elevation_deg=0.0))
     uv = panel.project(STANDING) / 16
     assert uv[10, 1] < uv[0, 1] < uv[3, 1]  # head above pelvis above the right ankle on screen
     assert uv[13, 0] > uv[16, 0]  # the left wrist (x > 0) is drawn right of the right wrist, as in the video
     image = panel.draw([STANDING])
     colours = {tuple(c) for c in image.reshape(-1, 3)}
     assert LEFT_COLOUR in colours and RIGHT_COLOUR in colours
-    start = time.perf_counter()
-    for i in range(60):
-        panel.draw([STANDING + 0.01 * i], [STANDING])
-    assert 60 / (time.perf_counter() - start) >= 30
 
 
 def test_the_gif_plays_at_the_video_speed(tmp_path):

@@ -16,8 +16,8 @@ from pose_lifting.data.convert import (
     sanity_problems,
 )
 from pose_lifting.data.mocap import HELD_OUT, MocapSequence, load_mocap, split
-from pose_lifting.data.sources import CLIMB_JOINTS, HEAD_TOP_RATIO, SOURCES, Source
-from pose_lifting.skeleton import JOINT_INDEX, complete_torso
+from pose_lifting.data.sources import CLIMB_JOINTS, SOURCES, Source
+from pose_lifting.skeleton import HEAD_TOP_EXTENSION, JOINT_INDEX, complete_torso
 
 J = JOINT_INDEX
 
@@ -176,12 +176,22 @@ def test_rounded_bvh_frame_times_keep_every_frame(tmp_path) -> None:
 
 def test_climbing_arrays_turn_z_up_to_y_up_and_get_a_head_top(tmp_path) -> None:
     rest = {  # Z up, facing -y: the person's left is +x
-        "Hips": (0, 0, 1.0), "LeftUpLeg": (0.1, 0, 0.95), "RightUpLeg": (-0.1, 0, 0.95), "LeftLeg": (0.1, -0.05, 0.5),
-        "RightLeg": (-0.1, -0.05, 0.5), "LeftFoot": (0.1, 0, 0.08), "RightFoot": (-0.1, 0, 0.08),
-        "LeftArm": (0.18, 0, 1.45), "RightArm": (-0.18, 0, 1.45), "LeftForeArm": (0.18, 0, 1.17),
-        "RightForeArm": (-0.18, 0, 1.17), "LeftHand": (0.18, 0, 0.92), "RightHand": (-0.18, 0, 0.92),
-        "Neck": (0, 0, 1.5), "Head": (0, 0, 1.65),
-    }  # fmt: skip
+        "Hips": (0, 0, 1.0),
+        "LeftUpLeg": (0.1, 0, 0.95),
+        "RightUpLeg": (-0.1, 0, 0.95),
+        "LeftLeg": (0.1, -0.05, 0.5),
+        "RightLeg": (-0.1, -0.05, 0.5),
+        "LeftFoot": (0.1, 0, 0.08),
+        "RightFoot": (-0.1, 0, 0.08),
+        "LeftArm": (0.18, 0, 1.45),
+        "RightArm": (-0.18, 0, 1.45),
+        "LeftForeArm": (0.18, 0, 1.17),
+        "RightForeArm": (-0.18, 0, 1.17),
+        "LeftHand": (0.18, 0, 0.92),
+        "RightHand": (-0.18, 0, 0.92),
+        "Neck": (0, 0, 1.5),
+        "Head": (0, 0, 1.65),
+    }
     frames = np.zeros((13, len(CLIMB_JOINTS), 3), dtype=np.float32)
     for name, position in rest.items():
         frames[:, CLIMB_JOINTS.index(name)] = position
@@ -191,7 +201,7 @@ def test_climbing_arrays_turn_z_up_to_y_up_and_get_a_head_top(tmp_path) -> None:
     assert fps == 120.0 and poses.shape == (4, 17, 3)  # 0.1 s at 30 fps
     np.testing.assert_allclose(poses[0, J["left_hip"]], [0.1, 0.95, 0.0], atol=1e-6)
     np.testing.assert_allclose(poses[0, J["left_knee"]], [0.1, 0.5, 0.05], atol=1e-6)  # -y forward -> +z
-    head_top = 1.65 + HEAD_TOP_RATIO * (1.65 - 1.45)  # neck_nose + ratio x (neck_nose - thorax)
+    head_top = 1.65 + HEAD_TOP_EXTENSION * (1.65 - 1.45)  # neck_nose + ratio x (neck_nose - thorax)
     np.testing.assert_allclose(poses[0, J["head"]], [0.0, head_top, 0.0], atol=1e-6)
     assert knee_forwardness(poses) > 0
 

@@ -43,7 +43,7 @@ def constructed() -> tuple[np.ndarray, np.ndarray]:
     "name",
     ["left_shoulder", "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
      "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"],
-)  # fmt: skip
+)
 def test_limb_joints_map_directly_with_their_side(name):
     joints, scores = coco_to_h36m(*constructed())
     np.testing.assert_allclose(joints[H36M[name]], PERSON[name][0])

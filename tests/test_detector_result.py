@@ -26,10 +26,20 @@ def constructed_result(**overrides) -> DetectionResult:
     frame_index, track_id, keypoints, heights = (np.array(column) for column in zip(*rows))
     scores = np.full((len(rows), 17), 0.9, np.float32)
     scores[0, COCO["left_wrist"]] = 0.1  # a low-confidence joint in track 7's first frame
-    boxes = np.stack([keypoints[:, :, 0].min(1) - 20, 400 - heights, keypoints[:, :, 0].max(1) + 20,
-                      np.full(len(rows), 400)], axis=1)  # fmt: skip
-    info = dict(timestamps=np.arange(10) / 25, fps=25.0, width=640, height=480, main_track_id=7,
-                keypoint_threshold=0.3, source="made.mp4", model="test", timings={"total_s": 1.0})  # fmt: skip
+    boxes = np.stack(
+        [keypoints[:, :, 0].min(1) - 20, 400 - heights, keypoints[:, :, 0].max(1) + 20, np.full(len(rows), 400)], axis=1
+    )
+    info = dict(
+        timestamps=np.arange(10) / 25,
+        fps=25.0,
+        width=640,
+        height=480,
+        main_track_id=7,
+        keypoint_threshold=0.3,
+        source="made.mp4",
+        model="test",
+        timings={"total_s": 1.0},
+    )
     return DetectionResult.from_detections(
         frame_index, track_id, keypoints, scores, boxes, np.full(len(rows), 0.8), **(info | overrides)
     )
@@ -70,10 +80,10 @@ def test_save_and_load_round_trip(tmp_path, suffix):
     result = constructed_result(warnings=["only the first 10 frames"])
     loaded = DetectionResult.load(result.save(tmp_path / f"detections{suffix}"))
     for name in ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
-                 "boxes", "box_scores", "timestamps"):  # fmt: skip
+                 "boxes", "box_scores", "timestamps"):
         np.testing.assert_allclose(getattr(loaded, name), getattr(result, name), err_msg=name)
     for name in ("fps", "width", "height", "main_track_id", "keypoint_threshold", "source", "model", "timings",
-                 "warnings"):  # fmt: skip
+                 "warnings"):
         assert getattr(loaded, name) == getattr(result, name), name
     np.testing.assert_allclose(loaded.main_track().keypoints, result.main_track().keypoints)
 

