@@ -22,6 +22,7 @@ from app.ui import build_ui
 from tests.test_app import checkpoints, keypoints_file  # noqa: F401 (a fixture, used by name)
 from tests.test_app_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
+pytestmark = pytest.mark.slow
 MAX_UPLOAD_BYTES = 1_000_000
 
 
