@@ -3,6 +3,7 @@ terminal, plain lines where the output goes to a file or a pipe (a log would get
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from typing import TextIO
@@ -28,7 +29,7 @@ class TerminalProgress:
             self._bar.n = percent
             self._bar.set_description_str(message, refresh=True)
             return
-        stage = message.rsplit(":", 1)[0]  # "detecting people: frame 9 of 230" -> "detecting people"
+        stage = re.sub(r"\d+", "#", message)  # "frame 9 of 230" and "frame 10 of 230" are one stage
         if self._printed is None or stage != self._printed[1] or percent >= self._printed[0] + self.step_percent:
             print(f"{percent:3d}% [{time.monotonic() - self.started:6.1f} s] {message}", file=self.stream, flush=True)
             self._printed = (percent, stage)
