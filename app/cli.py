@@ -12,16 +12,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from app.pipeline import COORDINATES, USER_ERRORS, PipelineConfig, PipelineResult, model_choices, run_pipeline
+from app.pipeline import (
+    COORDINATES,
+    USER_ERRORS,
+    WORLD_COORDINATES,
+    PipelineConfig,
+    PipelineResult,
+    model_choices,
+    run_pipeline,
+)
 from app.render import PanelView
 from detector import TerminalProgress, example_video_path
 from pose_lifting.cli_options import add_options, from_options
+from pose_lifting.world import WorldConfig
 
 # PipelineConfig and PanelView fields under shorter option names
 OPTION_NAMES = {"flip_test": "flip", "max_duration_s": "max_duration", "azimuth_deg": "azimuth",
-                "elevation_deg": "elevation"}
+                "elevation_deg": "elevation", "fov_deg": "fov", "method": "world_method"}
+# WorldConfig's tuning constants stay off the command line; the field of view and the method are options
+WORLD_FIXED = tuple(f.name for f in fields(WorldConfig) if f.name not in ("fov_deg", "method"))
 OPTION_HELP = {"max_duration_s": "process at most this many seconds of video; 0: no cap"}
 
 
@@ -29,12 +41,16 @@ def add_config_options(parser: argparse.ArgumentParser) -> None:
     """PipelineConfig's fields as options (the app's and this command's); the models come from elsewhere."""
     add_options(parser, PipelineConfig, names=OPTION_NAMES, skip=("models",), help=OPTION_HELP)
     add_options(parser.add_argument_group("3D view"), PanelView, names=OPTION_NAMES, skip=("size",))
+    add_options(parser.add_argument_group("world frame"), WorldConfig, names=OPTION_NAMES, skip=WORLD_FIXED)
 
 
 def config_from_options(args: argparse.Namespace, models: tuple[str, ...]) -> PipelineConfig:
     """The PipelineConfig of `add_config_options`' parsed options."""
     view = from_options(args, PanelView, skip=("size",))
-    return from_options(args, PipelineConfig, models=models, max_duration_s=args.max_duration_s or None, view=view)
+    world = from_options(args, WorldConfig, skip=WORLD_FIXED)
+    return from_options(
+        args, PipelineConfig, models=models, max_duration_s=args.max_duration_s or None, view=view, world=world
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -76,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_options(args, tuple(args.checkpoint or model_choices()[args.model]))
         inputs = list(args.inputs) + ([example_video_path()] if args.example else [])
-    except USER_ERRORS as error:
+    except (*USER_ERRORS, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     out_existed = args.out.exists()
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         done += 1
     if done:
         print(f"3D coordinates: {COORDINATES}")
+        print(f"world outputs (_3d_world.csv, .bvh, .glb): {WORLD_COORDINATES}")
     elif not out_existed and args.out.is_dir() and not any(args.out.iterdir()):
         args.out.rmdir()  # nothing was written: leave no empty folder behind
     return int(done < len(inputs))

@@ -2,18 +2,25 @@
 
     result = run_pipeline("clip.mp4", "outputs", PipelineConfig(models=("student", "teacher")))
 
-video -> `detector.detect` (decode, YOLO pose, tracking, COCO -> H36M 2D) -> `Lifter.lift` per model (sparse
-windows, flip test) -> `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py) -> `<stem>_3d.csv`
-(one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`), `<stem>_pose.npz` and
-`<stem>_pose.json`. A keypoints file (`.npz`: `keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`,
-`height`, `layout` "coco" or "h36m") or a detection file saved by `python -m detector` skips the detector.
+It runs in two steps, so that the page can lift another person without detecting again:
+`detect_people` (video -> `detector.detect`: decode, YOLO pose, tracking, BlazePose 2D, COCO -> H36M) returns a
+`DetectedPeople` with every tracked person; `lift_people` lifts the chosen ones (`Lifter.lift` per model: sparse
+windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py),
+`<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
+`<stem>_pose.npz` and `<stem>_pose.json`; in the world frame (pose_lifting.world: Y up, ground at y = 0, the root
+moving through the scene) `<stem>_3d_world.csv`, `<stem>.bvh` and `<stem>.glb` (one BVH and GLB per person).
+`run_pipeline` runs both steps, for the main subject (or everyone). A keypoints file (`.npz`: `keypoints`
+(T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m") or a detection file
+saved by `python -m detector` skips the detector.
 
-Coordinate frame of every 3D output: the lifter's camera axes, x to the right of the image, y down, z away
-from the camera, in metres, with the pelvis of each person at the origin in every frame.
+Coordinate frame of the camera-axes outputs (`<stem>_3d.csv`, `poses_3d_*`): the lifter's camera axes, x to the
+right of the image, y down, z away from the camera, in metres, with the pelvis of each person at the origin in
+every frame. The world outputs and the 3D panel use `WORLD_COORDINATES`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -26,7 +33,10 @@ import numpy as np
 import torch
 
 from app import export, render
+from app.bvh import solve_rig, write_bvh
+from app.glb import write_glb
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
+from detector.config import KeypointModel
 from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
@@ -35,12 +45,18 @@ from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
 from pose_lifting.progress import Progress
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from pose_lifting.world import FEET, WorldConfig, WorldMotion, world_motion
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
+WORLD_COORDINATES = (
+    "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
+    "each person's pelvis starts above the origin and moves along the estimated trajectory"
+)
 TRAIN_COMMANDS = {
     "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
     "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
 }
+OUT_OF_VIEW = "chosen person out of view"
 KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
 
 
@@ -62,11 +78,14 @@ class PipelineConfig:
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
-    imgsz: int = 640  # the detector's inference resolution (longest side)
+    keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo (fast), BlazePose full / heavy (accurate)
+    imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
+    overlay_video: bool = False  # also write <stem>_2d.mp4, the video with the 2D skeleton alone (for the page)
     view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera
+    world: WorldConfig = field(default_factory=WorldConfig)  # ground, up and trajectory (field of view: fov_deg)
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -80,6 +99,8 @@ class PipelineConfig:
             imgsz=self.imgsz,
             max_frames=self.max_frames,
             max_duration_s=self.max_duration_s,
+            keypoints=self.keypoints,
+            all_tracks=self.all_tracks,
         )
 
 
@@ -94,6 +115,7 @@ class ModelRun:
     mflops: float  # per lifted pose, without flip test
     num_params: int
     device: str
+    world: list[WorldMotion | None] = field(default_factory=list)  # per person; None where it could not be placed
 
     def ms_per_frame(self) -> float:
         return 1000 * self.lift_s / max(1, sum(len(p) for p in self.poses))
@@ -136,28 +158,75 @@ class PipelineResult:
         return self.num_frames / self.timings["total"]
 
 
+@dataclass
+class DetectedPeople:
+    """What the detection step hands the lift step: every person found, the frame times and the warnings."""
+
+    source: Path
+    people: list[Pose2DSequence]  # every tracked person (H36M 2D), main subject first; one for a keypoints file
+    timestamps: np.ndarray  # (T,) seconds of each processed frame
+    warnings: list[str]
+    detect_s: float
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.timestamps)
+
+    def choose(self, track_ids: list[int]) -> list[Pose2DSequence]:
+        """The people with these track ids, main subject first; unknown ids are an InputError."""
+        known = {p.track_id for p in self.people}
+        unknown = sorted(set(track_ids) - known)
+        if unknown or not track_ids:
+            raise InputError(f"choose at least one of the people found ({sorted(known)}), not {unknown or 'none'}")
+        return [p for p in self.people if p.track_id in track_ids]
+
+
 def run_pipeline(
     input_path: str | Path, out_dir: str | Path, config: PipelineConfig | None = None, progress: Progress | None = None
 ) -> PipelineResult:
     """Process one input file and write every output into `out_dir`; `progress(fraction, message)` as it goes."""
     config = config or PipelineConfig()
     report = progress or (lambda fraction, message: None)
-    input_path, out_dir = Path(input_path), Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    timings: dict[str, float] = {}
-    lifters = [load_lifter(name, config.device) for name in config.models]  # fail early on missing weights
+    load_lifters(config)  # fail early on missing weights, before the long detection
+    detected = detect_people(input_path, config, _span(report, 0.0, 0.6))
+    return lift_people(detected, out_dir, config, progress=_span(report, 0.6, 1.0))
 
+
+def detect_people(input_path: str | Path, config: PipelineConfig, progress: Progress | None = None) -> DetectedPeople:
+    """The detection step: every tracked person in the input, main subject first."""
     tick = time.perf_counter()
-    people, timestamps, warnings = read_people(input_path, config, _span(report, 0.0, 0.6))
-    num_frames = len(timestamps)
-    timings["detect"] = time.perf_counter() - tick
+    input_path = Path(input_path)
+    people, timestamps, warnings = read_people(input_path, config, progress or (lambda fraction, message: None))
+    return DetectedPeople(input_path, people, timestamps, warnings, time.perf_counter() - tick)
+
+
+def lift_people(
+    detected: DetectedPeople,
+    out_dir: str | Path,
+    config: PipelineConfig,
+    track_ids: list[int] | None = None,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """The lift step: lift the people with `track_ids` (None: the main subject, or everyone with all_tracks),
+    render them and write every output into `out_dir`."""
+    report = progress or (lambda fraction, message: None)
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if track_ids is None:
+        people = detected.people if config.all_tracks else detected.people[:1]
+    else:
+        people = detected.choose(track_ids)
+    num_frames, timestamps, input_path = detected.num_frames, detected.timestamps, detected.source
+    timings = {"detect": detected.detect_s}
+    warnings = list(detected.warnings)
+    lifters = load_lifters(config)
 
     labels = [weights_path(name).stem for name in config.models]
-    share = 0.1 / len(lifters)
+    share = 0.25 / len(lifters)
     devices = [lifter.device.type for lifter in lifters]
     runs = [
-        _lift(label, lifter, people, config, _span(report, 0.6 + share * i, 0.6 + share * (i + 1)))
+        _lift(label, lifter, people, config, _span(report, share * i, share * (i + 1)))
         for i, (label, lifter) in enumerate(zip(labels, lifters))
     ]
     timings["lift"] = sum(run.lift_s for run in runs)
@@ -166,26 +235,33 @@ def run_pipeline(
         for run, device in zip(runs, devices)
         if device == "cuda" and run.device == "cpu"
     ]
+    tick = time.perf_counter()
+    warnings += place_in_world(runs, people, config.world)
+    timings["world"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
     stem = input_path.stem
     files = {"mp4": out_dir / f"{stem}_side_by_side.mp4", "gif": out_dir / f"{stem}_3d.gif"}
+    if config.overlay_video:
+        files["mp4:2d"] = out_dir / f"{stem}_2d.mp4"
     first = people[0]
     is_video = input_path.suffix.lower() not in (".npz", ".json")
     frames = _video_frames(input_path, num_frames, config) if is_video else _blank_frames(first, num_frames, config)
-    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.7, 0.97))
+    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.25, 0.93))
     timings["render"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
-    report(0.97, "writing the files")
+    report(0.93, "writing the files")
+    several = config.all_tracks or len(people) > 1  # the CSVs get a person_id column
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
         with export.atomic_output(out_dir / name) as partial:
-            write_pose_csv(partial, run.poses, with_person_id=config.all_tracks, video_times=timestamps[:num_frames])
+            write_pose_csv(partial, run.poses, several, video_times=timestamps[:num_frames])
         files[f"csv:{run.label}"] = out_dir / name
+    files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several))
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
-    timings["total"] = time.perf_counter() - started
+    timings["total"] = detected.detect_s + time.perf_counter() - started
     result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
                             people, runs, timings, files, warnings, comparison)
     arrays, meta = result_arrays(result)
@@ -213,6 +289,11 @@ def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
     if not path.is_file():
         raise InputError(missing_weights_message(path))
     return _cached_lifter(str(path.resolve()), path.stat().st_mtime, device)
+
+
+def load_lifters(config: PipelineConfig) -> list[Lifter]:
+    """The lifters of `config.models`, in order (cached: cheap to call again)."""
+    return [load_lifter(name, config.device) for name in config.models]
 
 
 def missing_weights_message(path: Path) -> str:
@@ -245,7 +326,7 @@ def run_detector(path: Path, config: PipelineConfig, progress: Progress) -> Dete
 def read_people(
     path: Path, config: PipelineConfig, progress: Progress
 ) -> tuple[list[Pose2DSequence], np.ndarray, list[str]]:
-    """The 2D people (main subject first), the timestamps of all processed frames, and warnings for the user.
+    """Every 2D person (main subject first), the timestamps of all processed frames, and warnings for the user.
 
     A video goes through the detector; a detection file (`python -m detector --out x.npz/.json`) is read back;
     any other `.npz` is a keypoints file (see the module doc).
@@ -257,8 +338,8 @@ def read_people(
     else:
         person, warnings = read_keypoints(path, config)
         return [person], person.times(), warnings
-    people = detections.tracks() if config.all_tracks else [detections.main_track()]
-    return people, detections.timestamps, list(detections.warnings)
+    others = [detections.track(i) for i in detections.track_ids() if i != detections.main_track_id]
+    return [detections.main_track()] + others, detections.timestamps, list(detections.warnings)
 
 
 def _is_detection_file(path: Path) -> bool:
@@ -317,6 +398,44 @@ def _lift(
     return ModelRun(label, lifter.name, poses, lift_s, lifter.mflops, lifter.num_params, str(lifter.device))
 
 
+def place_in_world(runs: list[ModelRun], people: list[Pose2DSequence], config: WorldConfig) -> list[str]:
+    """Fill each run's `world` (one `WorldMotion` per person); returns warnings for people that could not be placed."""
+    warnings = []
+    for run in runs:
+        run.world = []
+        for person, pose in zip(people, run.poses):
+            try:
+                run.world.append(world_motion(pose, person, config))
+            except (ValueError, np.linalg.LinAlgError) as error:
+                run.world.append(None)
+                warnings.append(f"{run.label}: person {person.track_id} could not be placed in the world ({error})")
+    return warnings
+
+
+def write_world_files(
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool
+) -> dict[str, Path]:
+    """`<stem>_3d_world.csv` per model and `<stem>.bvh` / `<stem>.glb` per model and person (file keys
+    `world_csv:<label>`, `bvh:<label>:<person>`, `glb:<label>:<person>`); model and person names join the stem
+    only where there are several."""
+    files = {}
+    for run in runs:
+        name = stem if len(runs) == 1 else f"{stem}_{run.label}"
+        placed = [(pose, motion) for pose, motion in zip(run.poses, run.world) if motion is not None]
+        if not placed:
+            continue
+        sequences = [replace(pose, poses=motion.poses) for pose, motion in placed]
+        times = None if all_tracks else video_times
+        path = out_dir / f"{name}_3d_world.csv"
+        files[f"world_csv:{run.label}"] = write_pose_csv(path, sequences, with_person_id=all_tracks, video_times=times)
+        for pose, motion in placed:
+            person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
+            rig = solve_rig(motion.poses)
+            files[f"bvh:{run.label}:{pose.track_id}"] = write_bvh(out_dir / f"{person}.bvh", rig, motion.fps)
+            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps)
+    return files
+
+
 def compare(a: ModelRun, b: ModelRun) -> Comparison:
     """Per-joint distance between two models' main-subject poses, in millimetres."""
     distance = 1000 * np.linalg.norm(a.poses[0].poses - b.poses[0].poses, axis=-1)
@@ -347,17 +466,26 @@ def render_videos(
     config: PipelineConfig,
     progress: Progress,
 ) -> None:
-    """Write the side-by-side mp4 (2D overlay | 3D panel) and the 3D GIF in one pass over the frames.
+    """Write the side-by-side mp4 (2D overlay | 3D panel), the 3D GIF and, if `files` names one, the 2D-overlay
+    mp4 ("mp4:2d") in one pass over the frames.
 
-    The first model's skeletons are drawn in colour, the second model's (if any) in white beneath them. With
-    several people, each 3D skeleton is shifted sideways by its pelvis' place in the image (about 2 m per frame
-    height), so that they stand apart; with one person the pelvis stays at the centre of the panel.
+    The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
+    beneath them, in the world frame (`panel_skeleton`): on the ground, which slides beneath the main person as
+    they move, with their path over the last seconds. With several people, each 3D skeleton is shifted sideways
+    by its pelvis' place in the image (`spread`), so that they stand apart.
     """
+    first = people[0]
     gif_step = int(np.ceil(num_frames / config.gif_max_frames))
     gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
-    legend = " / ".join(f"{run.label}{' (white)' if i else ''}" for i, run in enumerate(runs))
+    models = render.model_legend([run.label for run in runs])
+    shifts = [spread(p) if len(people) > 1 else np.zeros((len(p), 3), np.float32) for p in people]
     panel = None
-    with export.Mp4Writer(files["mp4"], fps) as mp4, export.GifWriter(files["gif"], fps / gif_step) as gif:
+    overlay_path = files.get("mp4:2d")
+    with (
+        export.Mp4Writer(files["mp4"], fps) as mp4,
+        export.GifWriter(files["gif"], fps / gif_step) as gif,
+        export.Mp4Writer(overlay_path, fps) if overlay_path else contextlib.nullcontext() as overlay,
+    ):
         for index, image in enumerate(frames):
             if panel is None:
                 panel = render.Panel3D(replace(config.view, size=image.shape[0]))
@@ -368,19 +496,57 @@ def render_videos(
                 if not 0 <= t < len(p):
                     continue
                 render.draw_2d(image, p.keypoints[t] * scale, p.scores[t])
-                shift = np.zeros(3, np.float32)
-                if len(people) > 1:
-                    shift[0] = 2.0 * (p.keypoints[t, JOINT_INDEX["pelvis"], 0] - p.width / 2) / p.height
-                for model, run in enumerate(runs):
-                    skeletons[model].append(run.poses[person].poses[t] + shift)
+                for model in range(len(runs)):
+                    pose = panel_skeleton(runs, model, person, t, config.view.floor_m)
+                    skeletons[model].append(pose + shifts[person][t])
+            render.legend(image, render.SIDE_LEGEND)
             main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
-            panel_image = panel.draw(main, second)
-            render.label(panel_image, legend)
-            mp4.write(render.side_by_side(image, panel_image))
+            ground = panel_ground(runs[0].world[0] if runs[0].world else None, index - first.first_frame, config.view)
+            key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
+            mp4.write(render.side_by_side(image, render.legend(panel.draw(main, second, *ground), key)))
             if index % gif_step == 0:
-                gif.write(gif_panel.draw(main, second))
+                gif.write(render.legend(gif_panel.draw(main, second, *ground), key))
+            if overlay is not None:
+                overlay.write(image[:, : image.shape[1] // 2 * 2])
             if index % 10 == 0:
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def spread(person: Pose2DSequence) -> np.ndarray:
+    """(T, 3) sideways shifts that stand several people apart in 3D: about 2 m per frame height of image x."""
+    shift = np.zeros((len(person), 3), np.float32)
+    shift[:, 0] = 2.0 * (person.keypoints[:, JOINT_INDEX["pelvis"], 0] - person.width / 2) / person.height
+    return shift
+
+
+def world_to_panel(points: np.ndarray, centre: np.ndarray, floor_m: float) -> np.ndarray:
+    """World points (..., 3) in the 3D panel's camera-like axes (x right, y down, z away from the video camera),
+    with world (x, z) = `centre` in the middle and the ground `floor_m` below it."""
+    return np.stack([points[..., 0] - centre[0], floor_m - points[..., 1], centre[1] - points[..., 2]], axis=-1)
+
+
+def panel_skeleton(runs: list[ModelRun], model: int, person: int, t: int, floor_m: float) -> np.ndarray:
+    """What the panel draws for one model's person at frame t: the world pose, centred on the first model's
+    pelvis (so that models drift apart where their trajectories do); the camera-axes pose if not placed."""
+    motion = runs[model].world[person] if runs[model].world else None
+    if motion is None:
+        return runs[model].poses[person].poses[t]
+    reference = runs[0].world[person] or motion
+    return world_to_panel(motion.poses[t], reference.root[t, [0, 2]], floor_m)
+
+
+TRAIL_S = 4.0  # seconds of the main person's path drawn on the ground
+
+
+def panel_ground(motion: WorldMotion | None, t: int, view: render.PanelView) -> tuple:
+    """(ground shift, trail) for `Panel3D.draw`: the grid slides with the main person, whose last seconds of path
+    are drawn on it; () when the person is not placed or not in the picture."""
+    if motion is None or not 0 <= t < len(motion):
+        return ()
+    centre = motion.root[t, [0, 2]]
+    path = motion.root[max(0, t - int(TRAIL_S * motion.fps)) : t + 1].copy()
+    path[:, 1] = 0.0
+    return (float(centre[0]), -float(centre[1])), world_to_panel(path, centre, view.floor_m)
 
 
 def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
@@ -400,6 +566,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         arrays["scores_2d"][person, span] = p.scores
         for run in result.models:
             arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
+    for run in result.models:
+        arrays |= world_arrays(run, result.people, result.num_frames)
     meta = {
         "source": result.source.name,
         "fps": result.fps,
@@ -407,6 +575,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "height": result.height,
         "joint_names": list(JOINT_NAMES),
         "coordinates_3d": COORDINATES,
+        "coordinates_world": WORLD_COORDINATES,
+        "world": {run.label: [None if m is None else m.summary() for m in run.world] for run in result.models},
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
         "models": {
             run.label: {
@@ -424,6 +594,32 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
     }
     return arrays, json.loads(json.dumps(meta, default=float))
+
+
+def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -> dict[str, np.ndarray]:
+    """One model's world outputs, (person, frame, ...) with NaN where a person is absent or was not placed:
+    poses, root trajectory, foot contacts (1/0 for FEET), and per person the camera -> world rotation, the
+    camera's height above the ground and the spread of the contacts about it (metres)."""
+    label, count = run.label, len(people)
+    arrays = {
+        f"world_poses_3d_{label}": np.full((count, num_frames, NUM_JOINTS, 3), np.nan, np.float32),
+        f"world_root_{label}": np.full((count, num_frames, 3), np.nan, np.float32),
+        f"world_contacts_{label}": np.full((count, num_frames, len(FEET)), np.nan, np.float32),
+        f"world_rotation_{label}": np.full((count, 3, 3), np.nan, np.float32),
+        f"world_camera_height_{label}": np.full(count, np.nan, np.float32),
+        f"world_ground_spread_{label}": np.full(count, np.nan, np.float32),
+    }
+    for person, (p, motion) in enumerate(zip(people, run.world)):
+        if motion is None:
+            continue
+        span = slice(p.first_frame, p.first_frame + len(p))
+        arrays[f"world_poses_3d_{label}"][person, span] = motion.poses
+        arrays[f"world_root_{label}"][person, span] = motion.root
+        arrays[f"world_contacts_{label}"][person, span] = motion.contacts
+        arrays[f"world_rotation_{label}"][person] = motion.rotation
+        arrays[f"world_camera_height_{label}"][person] = motion.camera_height_m
+        arrays[f"world_ground_spread_{label}"][person] = motion.spread_m
+    return arrays
 
 
 def _span(progress: Progress, start: float, end: float) -> Progress:

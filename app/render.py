@@ -2,9 +2,10 @@
 
 The 3D panel projects the skeleton through a fixed virtual camera that orbits the pelvis (`PanelView`: azimuth,
 elevation, distance), over a ground grid drawn once per panel, so a frame costs a few dozen line draws
-(well over 30 frames per second on a laptop CPU; matplotlib is used only for the one comparison plot).
+(well over 30 frames per second on a laptop CPU).
 Poses come in camera axes (x right, y down, z away from the camera, metres); y down is drawn down the
-screen, so people stand upright. Left limbs are blue, right limbs orange, the spine and head grey.
+screen, so people stand upright. Left limbs are blue, right limbs orange, the spine and head grey; a second
+model (the teacher) is magenta. `legend` writes these colours' key into a frame.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from pose_lifting.skeleton import BONES, LEFT_JOINTS, RIGHT_JOINTS
 LEFT_COLOUR = (66, 133, 244)
 RIGHT_COLOUR = (255, 140, 0)
 CENTRE_COLOUR = (200, 200, 200)
-SECOND_COLOUR = (235, 235, 235)  # the second model's skeleton (the teacher) when two are overlaid
+SECOND_COLOUR = (236, 72, 190)  # the second model's skeleton (the teacher) when two are overlaid: magenta
+TEXT_COLOUR = (255, 255, 255)
 BACKGROUND = (24, 26, 32)
 GRID_COLOUR = (60, 64, 74)
+TRAIL_COLOUR = (120, 200, 120)  # the pelvis' path over the ground
 
 
 def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
@@ -35,6 +38,7 @@ def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
 
 
 BONE_COLOURS = [bone_colour(p, c) for p, c in BONES]
+SIDE_LEGEND = [("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)]  # the person's own left and right
 
 
 @dataclass
@@ -46,7 +50,7 @@ class PanelView:
     elevation_deg: float = 12.0  # look down from above the ground
     distance_m: float = 4.5
     focal: float = 1.9  # in panel widths; larger zooms in
-    floor_m: float = 0.95  # the ground plane this far below the pelvis (the skeleton's feet, roughly)
+    floor_m: float = 0.95  # the ground plane this far below the panel's centre (world poses stand on it)
     grid_half_m: float = 2.0  # the grid spans +-this in x and z, one line per half metre
 
 
@@ -70,20 +74,32 @@ class Panel3D:
         uv = np.stack([p[..., 0] / depth, p[..., 1] / depth], axis=-1) * f + np.array([0.5, 0.42]) * view.size
         return np.round(uv * 16).astype(np.int32)
 
-    def _draw_grid(self) -> np.ndarray:
+    def _draw_grid(self, shift: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+        """The background; `shift` (x, z metres) slides the lines back, so that a ground that follows a walking
+        person still moves beneath them."""
         view = self.view
         image = np.full((view.size, view.size, 3), BACKGROUND, np.uint8)
         ticks = np.arange(-view.grid_half_m, view.grid_half_m + 1e-6, 0.5)
         edge = view.grid_half_m
+        dx, dz = (-value % 0.5 for value in shift)
         for t in ticks:
-            for (x0, z0), (x1, z1) in (((t, -edge), (t, edge)), ((-edge, t), (edge, t))):
+            for (x0, z0), (x1, z1) in (((t + dx, -edge), (t + dx, edge)), ((-edge, t + dz), (edge, t + dz))):
                 ends = self.project(np.array([[x0, view.floor_m, z0], [x1, view.floor_m, z1]]))
                 cv2.line(image, tuple(ends[0]), tuple(ends[1]), GRID_COLOUR, 1, cv2.LINE_AA, shift=4)
         return image
 
-    def draw(self, skeletons: list[np.ndarray], second: list[np.ndarray] | None = None) -> np.ndarray:
-        """A new RGB panel with each (17, 3) skeleton in colour and each `second` skeleton in white, thinner."""
-        image = self.background.copy()
+    def draw(
+        self,
+        skeletons: list[np.ndarray],
+        second: list[np.ndarray] | None = None,
+        ground_shift: tuple[float, float] | None = None,
+        trail: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """A new RGB panel with each (17, 3) skeleton in colour and each `second` skeleton in SECOND_COLOUR, thinner;
+        `ground_shift` slides the grid (see `_draw_grid`), `trail` (N, 3) is drawn as a line (the path)."""
+        image = self.background.copy() if ground_shift is None else self._draw_grid(ground_shift)
+        if trail is not None and len(trail) > 1:
+            cv2.polylines(image, [self.project(trail)], False, TRAIL_COLOUR, 2, cv2.LINE_AA, shift=4)
         thick = max(2, self.view.size // 160)
         for pose in second or []:
             draw_skeleton(image, self.project(pose), SECOND_COLOUR, thick - 1)
@@ -126,27 +142,22 @@ def side_by_side(frame: np.ndarray, panel: np.ndarray) -> np.ndarray:
     return image if image.shape[1] % 2 == 0 else image[:, :-1]
 
 
-def label(image: np.ndarray, text: str, row: int = 0) -> None:
-    """Write a line of small text in the top-left corner, in place."""
-    y = 18 + 18 * row
-    cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+def model_legend(labels: list[str]) -> list[tuple[str, tuple[int, int, int]]]:
+    """The 3D panel's key: the first model's left and right colours, then each further model's colour."""
+    first = [(f"{labels[0]} left", LEFT_COLOUR), ("right", RIGHT_COLOUR)]
+    return first + [(label, SECOND_COLOUR) for label in labels[1:]]
 
 
-def distance_figure(labels: tuple[str, str], times: np.ndarray, distance_mm: np.ndarray):
-    """Matplotlib figure: each joint's distance between two models' poses over time, and their mean."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(8, 3.2), layout="constrained")
-    for joint in range(distance_mm.shape[1]):
-        side = LEFT_COLOUR if joint in LEFT_JOINTS else RIGHT_COLOUR if joint in RIGHT_JOINTS else CENTRE_COLOUR
-        axes.plot(times, distance_mm[:, joint], color=np.array(side) / 255, linewidth=0.7, alpha=0.7)
-    axes.plot(times, distance_mm.mean(axis=1), color="black", linewidth=2, label="mean over joints")
-    axes.set(xlabel="time (s)", ylabel="distance (mm)", title=f"{labels[0]} vs {labels[1]}: per-joint distance")
-    axes.legend(loc="upper right")
-    axes.grid(alpha=0.3)
-    plt.close(figure)
-    return figure
+def legend(image: np.ndarray, entries: list[tuple[str, tuple[int, int, int]]]) -> np.ndarray:
+    """Write a colour key (a swatch and a word per entry) on a dark strip along the top-left corner, in place;
+    returns `image`."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.45
+    widths = [cv2.getTextSize(text, font, scale, 1)[0][0] for text, _ in entries]
+    strip = image[:26, : min(image.shape[1], 8 + sum(widths) + 26 * len(entries))]
+    strip[:] = strip // 3  # darken what is behind the key, so that it reads over sky or snow
+    x, y = 8, 18
+    for (text, colour), width in zip(entries, widths):
+        cv2.rectangle(image, (x, y - 10), (x + 10, y), colour, -1)
+        cv2.putText(image, text, (x + 14, y), font, scale, TEXT_COLOUR, 1, cv2.LINE_AA)
+        x += width + 26
+    return image

@@ -1,36 +1,55 @@
-"""The browser app: a thin Gradio page over `run_pipeline` (upload or example in; video, GIF, plot, files out).
+"""The browser app: a Gradio page over the pipeline's two steps (find the people, then lift the chosen ones).
 
-`build_ui()` returns the Blocks; `python -m app` launches it on 127.0.0.1. Requests queue one at a time (the
-pipeline uses every core), so several users wait their turn instead of competing. Bad input is shown as a
-message in the page, never as a stack trace.
+`build_ui()` returns the Blocks; `python -m app` launches it on 127.0.0.1. The page takes an upload, a webcam
+recording or the bundled example; it shows every person found (thumbnail, time in view) with the main subject
+chosen, and lifts another choice from the cached detections without detecting again. The video with its 2D
+skeleton plays beside a live 3D viewer (app/static/viewer.js, fed by app/viewer.py) that follows the video's
+clock; turning the view happens in the browser and never reruns the pipeline. Requests queue one at a time
+(the pipeline uses every core). Bad input is shown as a message in the page, never as a stack trace.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gradio as gr
 
 from app import storage
 from app.api import register_api
-from app.jobs import PIPELINE_QUEUE, cancellable
+from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
     USER_ERRORS,
+    WORLD_COORDINATES,
+    DetectedPeople,
     PipelineConfig,
     PipelineResult,
+    detect_people,
+    lift_people,
+    load_lifters,
     missing_weights_message,
     model_choices,
-    run_pipeline,
     weights_path,
 )
-from app.render import distance_figure
+from app.viewer import payload_json
 from detector import example_video_path
 
 log = logging.getLogger(__name__)
-OUTPUTS = 6  # status, video, gif, files, plot, model table
+STATIC = Path(__file__).parent / "static"
+KEYPOINT_MODELS = {"fast": "yolo", "balanced": "full", "accurate": "heavy"}  # the page's words -> keypoints
+VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
+
+
+@dataclass
+class Detection:
+    """The page's cache of one detection: what it was run on, and what it found."""
+
+    source: str
+    keypoints: str
+    detected: DetectedPeople
+    cards: list[PersonCard]  # one per detected person, in the same order
 
 
 def missing_weights(models: dict[str, tuple[str, ...]]) -> list[Path]:
@@ -55,99 +74,173 @@ def model_table(result: PipelineResult) -> str:
     return "\n".join(rows)
 
 
-def message_only(text: str) -> tuple:
-    """Outputs that show `text` as the status and clear everything else."""
-    return (text,) + (None,) * (OUTPUTS - 1)
+def people_status(detected: DetectedPeople, track_ids: list[int]) -> str:
+    """The status line: how many people were found and which are lifted, e.g. '2 people found, lifting #1'."""
+    found = len(detected.people)
+    return f"{found} {'person' if found == 1 else 'people'} found, lifting {', '.join(f'#{i}' for i in track_ids)}"
 
 
-def process(source: str | None, choice: str, config: PipelineConfig, models: dict, progress: gr.Progress) -> tuple:
-    """Run the pipeline for the UI; every failure becomes a status message and empty outputs."""
-    if not source:
-        return message_only("**Upload a video or a keypoints .npz first** (or press *Run the example clip*).")
-    out_dir = storage.active_store().request_dir(source)
-    try:
-        result = run_pipeline(
-            source,
-            out_dir,
-            replace(config, models=models[choice]),
-            lambda fraction, message: progress(fraction, desc=message),
-        )
-    except USER_ERRORS as error:
-        return message_only(f"**Could not process this file.** {error}")
-    except Exception as error:  # a bug, not bad input: keep the page usable, log the traceback for us
-        log.exception("pipeline failed on %s", source)
-        return message_only(f"**Something went wrong** ({type(error).__name__}: {error}). Please report it.")
-    status = [f"**Done:** {result.source.name}, {result.num_frames} frames, {len(result.people)} person(s)."]
-    status += [f"\n\nWarning: {warning}" for warning in result.warnings]
-    plot = (
-        distance_figure(result.comparison.labels, result.comparison.times, result.comparison.distance_mm)
-        if result.comparison
-        else None
-    )
-    return (
-        "".join(status),
-        str(result.files["mp4"]),
-        str(result.files["gif"]),
-        [str(path) for path in result.files.values()],
-        plot,
-        model_table(result),
-    )
+def warnings_text(warnings: list[str]) -> str:
+    return "".join(f"\n\nWarning: {warning}" for warning in warnings)
+
+
+def error_message(error: Exception, source: str) -> str:
+    """The status for a failed step: the message for bad input, a short report for a bug (logged in full)."""
+    if isinstance(error, USER_ERRORS):
+        return f"**Could not process this file.** {error}"
+    log.exception("pipeline failed on %s", source)
+    return f"**Something went wrong** ({type(error).__name__}: {error}). Please report it."
 
 
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
     """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
     config = config or PipelineConfig()
     models = models or model_choices()
-    with gr.Blocks(title="SCJD: video to 3D skeleton") as demo:
+    with gr.Blocks(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
         gr.Markdown(
-            "# Video to 3D skeleton\nUpload a short video of one person (or a 2D keypoints `.npz`), choose the "
-            "lifter, and get the 3D skeleton beside the video. *both* (listed when a student and its teacher are "
-            f"shipped in weights/) runs the two and compares them. 3D coordinates: {COORDINATES}."
+            "# Video to 3D skeleton\nUpload a short video, record one with the webcam, or use the example clip; "
+            "the page finds everyone in it, lifts the main subject to 3D, and plays the video beside a 3D view that "
+            "you can turn, zoom and move with the mouse. Pick other people below to lift them instead. *both* "
+            "(listed when a student and its teacher are shipped in weights/) runs the two and compares them."
         )
         missing = missing_weights(models)
         if missing:
             gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
+        detection = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                with gr.Tab("Video"):
+                    source_video = gr.Video(
+                        label="Your video (upload, or record with the webcam)",
+                        sources=["upload", "webcam"],
+                        elem_id="input_video",
+                        height=300,
+                    )
+                with gr.Tab("2D keypoints file"):
+                    keypoints_file = gr.File(
+                        label="A keypoints .npz or a detection file (python -m detector); used instead of the video",
+                        elem_id="upload",
+                    )
+            with gr.Column(scale=2):
+                example = gr.Button("Use the example clip", elem_id="example")
+                keypoints = gr.Radio(list(KEYPOINT_MODELS), value="fast", label="2D keypoints", elem_id="keypoints")
+                choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
+                run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run")
+                status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
+        with gr.Column(elem_id="people", visible=False) as people_box:  # shown once people are found
+            gr.Markdown(
+                "### People\nEveryone the detector tracked; click a picture to lift that person, or tick several "
+                "and press *Lift the chosen people*."
+            )
+            gallery = gr.Gallery(
+                label="People found",
+                columns=6,
+                height=250,
+                allow_preview=False,
+                object_fit="contain",
+                fit_columns=False,
+                elem_id="people_gallery",
+            )
+            with gr.Row():
+                chosen = gr.CheckboxGroup(label="Lift", show_select_all=True, elem_id="people_choice", scale=4)
+                lift = gr.Button("Lift the chosen people", elem_id="lift_people", scale=1)
+        with gr.Row(equal_height=False):
+            video = gr.Video(label="Video with the 2D skeleton", elem_id="video", autoplay=False, scale=1)
+            with gr.Column(scale=1):
+                viewer = gr.HTML(
+                    None,
+                    html_template=VIEWER_TEMPLATE,
+                    css_template=(STATIC / "viewer.css").read_text(),
+                    js_on_load=(STATIC / "viewer.js").read_text() + "\nmountViewer(element, props, watch);",
+                    apply_default_css=False,
+                    elem_id="viewer",
+                )
+                gr.Markdown(
+                    f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
+                    f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
+                )
+        table = gr.Markdown(elem_id="models")
         with gr.Row():
-            with gr.Column():
-                upload = gr.File(label="Video or keypoints .npz", file_types=None, elem_id="upload")
-                choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter")
-                with gr.Row():
-                    azimuth = gr.Slider(-180, 180, config.view.azimuth_deg, step=5, label="3D view: turn (degrees)")
-                    elevation = gr.Slider(-10, 80, config.view.elevation_deg, step=5, label="3D view: look down")
-                with gr.Row():
-                    run = gr.Button("Lift to 3D", variant="primary", elem_id="run")
-                    example = gr.Button("Run the example clip", elem_id="example")
-                    cancel = gr.Button("Cancel", elem_id="cancel")
-            with gr.Column():
-                status = gr.Markdown(elem_id="status")
-                video = gr.Video(label="Video with 2D overlay | 3D skeleton", elem_id="video")
-        with gr.Row():
-            gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif")
+            gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)
             files = gr.File(label="Downloads", file_count="multiple", elem_id="files")
-        with gr.Accordion("Teacher vs student", open=True):
-            plot = gr.Plot(label="Per-joint distance over time (choose 'both')")
-            table = gr.Markdown(elem_id="models")
-        outputs = [status, video, gif, files, plot, table]
+        lifted = [status, video, gif, files, viewer, table]
 
-        def with_view(turn: float, down: float) -> PipelineConfig:
-            return replace(config, view=replace(config.view, azimuth_deg=turn, elevation_deg=down))
+        def settings(lifter: str, keypoint_words: str) -> PipelineConfig:
+            return replace(config, models=models[lifter], keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True)
 
-        def on_upload(path, chosen, turn, down, progress=gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
-            return process(path, chosen, with_view(turn, down), models, progress)
-
-        def on_example(chosen, turn, down, progress=gr.Progress()) -> tuple:  # noqa: B008 (Gradio's idiom)
+        def on_example() -> str | None:
             try:
-                path = str(example_video_path())
+                return str(example_video_path())
             except USER_ERRORS as error:
-                return message_only(f"**The example clip is unavailable.** {error}")
-            return process(path, chosen, with_view(turn, down), models, progress)
+                gr.Warning(f"The example clip is unavailable. {error}")
+                return None
 
-        upload_inputs, example_inputs = [upload, choice, azimuth, elevation], [choice, azimuth, elevation]
-        runs = [
-            run.click(cancellable(on_upload), upload_inputs, outputs, concurrency_id=PIPELINE_QUEUE),
-            example.click(cancellable(on_example), example_inputs, outputs, concurrency_id=PIPELINE_QUEUE),
-        ]
-        cancel.click(lambda: message_only("Cancelled."), None, outputs, cancels=runs)
+        def on_detect(path, npz, lifter, keypoint_words, cached, progress=gr.Progress()) -> tuple:  # noqa: B008
+            source = npz or path
+            empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
+            if not source:
+                return ("**Upload a video or a keypoints .npz first** (or press *Use the example clip*).", *empty, None)
+            run_config = settings(lifter, keypoint_words)
+            if cached and (cached.source, cached.keypoints) == (source, run_config.keypoints):
+                found = cached
+            else:
+                try:
+                    load_lifters(run_config)  # missing weights fail before the long detection
+                    everyone = replace(run_config, all_tracks=True)  # the picker offers every person
+                    people = detect_people(source, everyone, lambda f, message: progress(f, desc=message))
+                    found = Detection(source, run_config.keypoints, people, person_cards(people))
+                except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
+                    return (error_message(error, source), *empty, None)
+            main = found.detected.people[0].track_id
+            choices = [(card.label, card.track_id) for card in found.cards]
+            return (
+                f"**{people_status(found.detected, [main])}** ...",
+                gr.Column(visible=True),
+                [(card.image, card.label) for card in found.cards],
+                gr.update(choices=choices, value=[main]),
+                found,
+            )
+
+        def on_lift(cached, track_ids, lifter, keypoint_words, progress=gr.Progress()) -> tuple:  # noqa: B008
+            if cached is None:  # nothing detected (or the detection failed): clear the last results
+                return (gr.skip(), *(None for _ in lifted[1:]))
+            if not track_ids:
+                return ("**Tick at least one person** to lift.", *(gr.skip() for _ in lifted[1:]))
+            people = cached.detected
+            try:
+                result = lift_people(
+                    people,
+                    storage.active_store().request_dir(),
+                    settings(lifter, keypoint_words),
+                    list(track_ids),
+                    lambda f, message: progress(f, desc=message),
+                )
+            except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
+                return (error_message(error, cached.source), *(gr.skip() for _ in lifted[1:]))
+            done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
+            summary = f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
+            return (
+                summary + warnings_text(result.warnings),
+                str(result.files["mp4:2d"]),
+                str(result.files["gif"]),
+                [str(path) for path in result.files.values()],
+                payload_json(result),
+                model_table(result),
+            )
+
+        def on_pick(cached, evt: gr.SelectData) -> list[int]:
+            return [cached.detected.people[evt.index].track_id]
+
+        private = {"api_visibility": "private"}
+        example.click(on_example, None, source_video, **private)
+        lift_inputs = [detection, chosen, choice, keypoints]
+        detect_inputs = [source_video, keypoints_file, choice, keypoints, detection]
+        run.click(on_detect, detect_inputs, [status, people_box, gallery, chosen, detection], **private).then(
+            on_lift, lift_inputs, lifted, **private
+        )
+        lift.click(on_lift, lift_inputs, lifted, **private)
+        gallery.select(on_pick, detection, chosen, **private).then(on_lift, lift_inputs, lifted, **private)
+        # API endpoints (api_name=...) for programs, as opposed to the page's own events, are registered here.
         register_api(demo, config, models)
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo

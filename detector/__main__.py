@@ -1,4 +1,4 @@
-"""Command line: `python -m detector VIDEO [--out detections.npz] [--imgsz 640] ...` with a progress bar.
+"""Command line: `python -m detector VIDEO [--out detections.npz] [--keypoints heavy] ...` with a progress bar.
 
 Every DetectorConfig field is an option (`--help` lists them).
 """
@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     main_track = result.main_track()
     print(
         f"{result.source}: {result.num_frames} frames at {result.fps:.2f} fps, {result.width}x{result.height}; "
-        f"{len(result.track_ids())} people, main track {result.main_track_id} ({len(main_track)} frames); "
+        f"{len(result.track_ids())} people, main track {result.main_track_id} ({len(main_track)} frames), "
+        f"keypoints: {result.keypoint_model}; "
         f"{result.timings['ms_per_frame']:.1f} ms/frame; saved {args.out}"
     )
     return 0

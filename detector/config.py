@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from detector.errors import DetectorError
 
 PACKAGED_MODEL = "yolo11n-pose.pt"
+KeypointModel = Literal["yolo", "lite", "full", "heavy"]  # "yolo": YOLO's own keypoints; else a BlazePose model
+KEYPOINT_MODELS: tuple[str, ...] = get_args(KeypointModel)
 
 
 @dataclass
@@ -19,7 +21,9 @@ class DetectorConfig:
     model: str = PACKAGED_MODEL
     allow_download: bool = False
     device: str | None = None  # None: "cuda:0" when a GPU is present, else "cpu"
-    imgsz: int = 640  # cap on the inference resolution (longest side, pixels); lower is faster and coarser
+    # cap on YOLO's inference resolution (longest side, pixels); lower is faster but loses small people more often.
+    # None: 640 for YOLO's own keypoints, 512 beside BlazePose, where YOLO only finds and tracks the people
+    imgsz: int | None = None
     batch_size: int = 8  # frames per model call
     prefetch_batches: int = 2  # batches decoded ahead in a background thread while the model runs
     decode_threads: int | None = None  # FFmpeg threads; None: 1 beside a CPU model (it uses every core), else all
@@ -32,13 +36,23 @@ class DetectorConfig:
     stitch_gap_s: float = 0.0
     track_id: int | None = None  # the subject; None picks the person present longest and largest
     keypoint_threshold: float = 0.3  # joints scored below this are interpolated over time
+    keypoints: KeypointModel = "heavy"  # 2D keypoints: YOLO's own, or BlazePose lite / full / heavy (top-down)
+    all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
+    keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
+    landmark_threads: int = 2  # CPU threads of the landmark model
+    seed_side: float = 3.2  # a crop seeded from YOLO's torso is this many hips-shoulders distances wide
+    min_pose_score: float = 0.5  # a crop whose pose score is lower holds no person: YOLO's keypoints are kept
+    max_disagreement: float = 0.2  # box heights; landmarks further from YOLO's keypoints re-seed the crop
+    smooth_keypoints: bool = True  # one-euro filter on the landmarks
     min_frames: int = 2  # fewer frames are a still image, not motion
     max_frames: int | None = None  # process at most this many frames (None: all)
     max_duration_s: float | None = None  # process at most this many seconds (None: all)
 
     def __post_init__(self) -> None:
+        if self.keypoints not in KEYPOINT_MODELS:
+            raise DetectorError(f"keypoints must be one of {', '.join(KEYPOINT_MODELS)}, got {self.keypoints!r}")
         checks = {
-            "imgsz": self.imgsz >= 32,
+            "imgsz": self.imgsz is None or self.imgsz >= 32,
             "batch_size": self.batch_size >= 1,
             "prefetch_batches": self.prefetch_batches >= 1,
             "decode_threads": self.decode_threads is None or self.decode_threads >= 0,
@@ -47,6 +61,10 @@ class DetectorConfig:
             "track_buffer_s": self.track_buffer_s >= 0,
             "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
+            "landmark_threads": self.landmark_threads >= 1,
+            "seed_side": self.seed_side > 0,
+            "min_pose_score": 0.0 <= self.min_pose_score <= 1.0,
+            "max_disagreement": self.max_disagreement > 0,
             "min_frames": self.min_frames >= 1,
             "max_frames": self.max_frames is None or self.max_frames >= 1,
             "max_duration_s": self.max_duration_s is None or self.max_duration_s > 0,
@@ -55,6 +73,10 @@ class DetectorConfig:
         if bad:
             values = ", ".join(f"{name}={getattr(self, name)!r}" for name in bad)
             raise DetectorError(f"invalid detector setting: {values}")
+
+    @property
+    def yolo_imgsz(self) -> int:
+        return self.imgsz or (640 if self.keypoints == "yolo" else 512)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,14 +1,19 @@
 """`detect`: a video file in, every person's tracked 2D keypoints out (`DetectionResult`).
 
-Frames are decoded in a background thread (`video.prefetch`) while the model runs on the previous batch, so
-decoding costs little wall time; each batch goes through the pose model in one call, then frame by frame
-through the tracker. Only the keypoints are kept, never the frames, so memory does not grow with the video.
+Two passes over the video, because the people to refine are known only once the whole clip is tracked:
+1. `track_people`: frames decoded at YOLO's inference size (FFmpeg scales while converting, in a background
+   thread, `video.prefetch`) go through the YOLO pose model a batch at a time, then frame by frame through the
+   tracker; only the boxes and keypoints are kept, never the frames, so memory does not grow with the video.
+2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
+   resolution, go through the top-down BlazePose stage (`topdown.py`).
+Tracks are stitched and ranked once, between the passes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
 
@@ -16,88 +21,175 @@ import numpy as np
 
 from detector.config import DetectorConfig
 from detector.errors import NoPersonError, VideoTooShortError
+from detector.landmarks import LandmarkModel
 from detector.model import PoseModel
 from detector.result import DetectionResult
+from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
 from pose_lifting.progress import Progress
 
+ROWS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores")
 
-def detect(path: str | Path, config: DetectorConfig | None = None, progress: Progress | None = None) -> DetectionResult:
-    """Detect and track the people in a video; `progress(fraction, message)` is called as frames are done."""
+
+@dataclass
+class Tracked:
+    """Pass 1's output: one row per (frame, person) detection, the frames' times, and where the time went."""
+
+    rows: dict[str, np.ndarray]
+    times: np.ndarray
+    model: str
+    ranking: list[int]  # track ids, the main subject's rank first (tracks stitched first, if asked)
+    main: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def detect(
+    path: str | Path | Video, config: DetectorConfig | None = None, progress: Progress | None = None
+) -> DetectionResult:
+    """Detect and track the people in a video (a path, or a `Video` already opened, whose metadata is then not read
+    again); `progress(fraction, message)` is called as frames are done."""
     config = config or DetectorConfig()
     report = progress or (lambda fraction, message: None)
     started = perf_counter()
     report(0.0, "opening the video")
-    video = read_video(path)
+    video = path if isinstance(path, Video) else read_video(path)
     limit, warnings = frame_limit(video, config)
     if limit < config.min_frames:
         raise _too_short(video, limit, config)
+    split = 1.0 if config.keypoints == "yolo" else 0.4
+    tracked = track_people(video, limit, config, lambda f, m: report(split * f, m))
+    stage = None
+    if config.keypoints != "yolo":
+        chosen = people_to_refine(tracked, config)
+        stage = refine_keypoints(video, tracked, chosen, config, lambda f, m: report(split + (1 - split) * f, m))
+    result = build_result(video, tracked, stage, config, warnings + video.warnings)  # + damaged parts skipped
+    result.timings["total_s"] = perf_counter() - started
+    result.timings["ms_per_frame"] = 1000 * (result.timings["total_s"] - result.timings["load_s"]) / len(tracked.times)
+    report(1.0, f"found {len(tracked.ranking)} people in {len(tracked.times)} frames")
+    return result
 
+
+def build_result(
+    video: Video, tracked: Tracked, stage: StageOutput | None, config: DetectorConfig, warnings: list[str]
+) -> DetectionResult:
+    """The detection result from pass 1's rows, with pass 2's keypoints, feet and counts where it ran."""
+    rows, timings, extra = dict(tracked.rows), dict(tracked.timings), {}
+    if stage is not None:
+        rows["keypoints_coco"], rows["scores_coco"] = stage.keypoints, stage.scores
+        extra = dict(feet=stage.feet, feet_scores=stage.feet_scores, from_landmarks=stage.from_landmarks)
+        warnings = warnings + stage.counts.warnings(config.keypoints)
+        timings |= stage_timings(stage)
+    return DetectionResult(
+        **rows,
+        **extra,
+        timestamps=tracked.times,
+        fps=video.fps,
+        width=video.width,
+        height=video.height,
+        main_track_id=tracked.main,
+        keypoint_threshold=config.keypoint_threshold,
+        source=video.path.name,
+        model=tracked.model,
+        keypoint_model=config.keypoints if stage is not None else "yolo",
+        ranking=tracked.ranking,
+        timings=timings,
+        warnings=warnings,
+    )
+
+
+def track_people(video: Video, limit: int, config: DetectorConfig, report: Progress) -> Tracked:
+    """Pass 1: YOLO pose and the tracker on the first `limit` frames, decoded at the inference size; tracks
+    stitched (if asked) and ranked."""
+    started = perf_counter()
     report(0.0, "loading the pose model")
     model = PoseModel(config)
     tracker = PersonTracker(config.tracker, video.fps, config.track_buffer_s)
     imgsz = model.inference_size(video.width, video.height)
-    loaded = perf_counter()
-
-    rows: dict[str, list[np.ndarray]] = {name: [] for name in ("frame_index", "track_id", "keypoints_coco",
-                                                               "scores_coco", "boxes", "box_scores")}  # fmt: skip
-    times: list[float] = []
-    waited = inference = tracking = 0.0
     # frames are decoded at the inference size; keypoints and boxes are scaled back to the video's pixels
-    scaled_width, scaled_height = video.scaled_size(config.imgsz)
+    scaled_width, scaled_height = video.scaled_size(config.yolo_imgsz)
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
-    box_to_video = np.tile(to_video, 2)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
-    frames = video.frames(limit, bgr=True, max_side=config.imgsz, threads=threads)
-    batches = prefetch(_batched(frames, config.batch_size), config.prefetch_batches)
-    with closing(batches):
-        while True:
-            tick = perf_counter()
-            batch = next(batches, None)
-            waited += perf_counter() - tick
-            if batch is None:
-                break
-            tick = perf_counter()
-            detections = model.predict([frame.image for frame in batch], imgsz)
-            inference += perf_counter() - tick
+    frames = video.frames(limit, bgr=True, max_side=config.yolo_imgsz, threads=threads)
+    timings = {"load_s": perf_counter() - started, "decode_wait_s": 0.0, "inference_s": 0.0, "tracking_s": 0.0}
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
+    times: list[float] = []
+    with closing(prefetch(_batched(frames, config.batch_size), config.prefetch_batches)) as batches:
+        while (batch := _timed(timings, "decode_wait_s", lambda: next(batches, None))) is not None:
+            detections = _timed(timings, "inference_s", lambda: model.predict([f.image for f in batch], imgsz))
             tick = perf_counter()
             for frame, found in zip(batch, detections):
                 ids, index = tracker.update(found, frame.image)
-                rows["frame_index"].append(np.full(len(ids), frame.index))
-                rows["track_id"].append(ids)
-                rows["keypoints_coco"].append(found.keypoints[index] * to_video)
-                rows["scores_coco"].append(found.keypoint_scores[index])
-                rows["boxes"].append(found.boxes[index] * box_to_video)
-                rows["box_scores"].append(found.box_scores[index])
+                parts["frame_index"].append(np.full(len(ids), frame.index))
+                parts["track_id"].append(ids)
+                parts["keypoints_coco"].append(found.keypoints[index] * to_video)
+                parts["scores_coco"].append(found.keypoint_scores[index])
+                parts["boxes"].append(found.boxes[index] * np.tile(to_video, 2))
+                parts["box_scores"].append(found.box_scores[index])
                 times.append(frame.time)
-            tracking += perf_counter() - tick
+            timings["tracking_s"] += perf_counter() - tick
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
-
-    warnings += video.warnings  # damaged parts skipped while decoding
     if len(times) < config.min_frames:
         raise _too_short(video, len(times), config)
-    arrays = {name: np.concatenate(parts) for name, parts in rows.items()}
-    if len(arrays["track_id"]) == 0:
+    rows = {name: np.concatenate(values) for name, values in parts.items()}
+    if len(rows["track_id"]) == 0:
         raise NoPersonError(
             f"no person was found in '{video.path.name}' ({len(times)} frames). The detector needs a person whose "
             "body is clearly visible; try a brighter or closer shot"
         )
     if config.stitch_gap_s > 0:
-        arrays["track_id"] = stitch_tracks(
-            arrays["frame_index"], arrays["track_id"], arrays["boxes"], video.fps, config.stitch_gap_s
+        rows["track_id"] = stitch_tracks(
+            rows["frame_index"], rows["track_id"], rows["boxes"], video.fps, config.stitch_gap_s
         )
-    main = choose_track(rank_tracks(arrays["track_id"], arrays["boxes"]), config.track_id)
-    elapsed = perf_counter() - started
-    timings = {"load_s": loaded - started, "decode_wait_s": waited, "inference_s": inference,
-               "tracking_s": tracking, "total_s": elapsed,
-               "ms_per_frame": 1000 * (perf_counter() - loaded) / len(times)}  # fmt: skip
-    report(1.0, f"found {len(np.unique(arrays['track_id']))} people in {len(times)} frames")
-    return DetectionResult.from_detections(
-        **arrays, timestamps=np.asarray(times), fps=video.fps, width=video.width, height=video.height,
-        main_track_id=main, keypoint_threshold=config.keypoint_threshold, source=video.path.name, model=model.name,
-        timings=timings, warnings=warnings,
-    )  # fmt: skip
+    ranking = rank_tracks(rows["track_id"], rows["boxes"])
+    return Tracked(rows, np.asarray(times), model.name, ranking, choose_track(ranking, config.track_id), timings)
+
+
+def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:
+    """The track ids the keypoint model runs on: every track, or the main subject and any requested ones."""
+    if config.all_tracks:
+        return list(tracked.ranking)
+    others = [choose_track(tracked.ranking, int(i)) for i in config.keypoint_tracks or () if i != tracked.main]
+    return [tracked.main] + others
+
+
+def refine_keypoints(
+    video: Video, tracked: Tracked, track_ids: list[int], config: DetectorConfig, report: Progress
+) -> StageOutput:
+    """Pass 2: the BlazePose stage (model `config.keypoints`) on the rows of `track_ids`, in full-resolution frames."""
+    tick = perf_counter()
+    report(0.0, f"loading the BlazePose {config.keypoints} landmark model")
+    model = LandmarkModel(config.keypoints, config.landmark_threads)
+    rows = tracked.rows
+    people = [Person(*row) for row in zip(rows["boxes"], rows["keypoints_coco"], rows["scores_coco"])]
+    chosen = np.flatnonzero(np.isin(rows["track_id"], track_ids))
+    rows_by_frame: dict[int, list[int]] = {}
+    for row in chosen:
+        rows_by_frame.setdefault(int(rows["frame_index"][row]), []).append(int(row))
+    last = max(rows_by_frame) + 1
+    load_s = perf_counter() - tick
+
+    def frames() -> Iterator[Frame]:
+        with closing(prefetch(video.frames(last, threads=1), depth=4)) as decoded:
+            for frame in decoded:
+                if frame.index % 10 == 0:
+                    report(frame.index / last, f"2D keypoints ({config.keypoints}): frame {frame.index} of {last}")
+                yield frame
+
+    stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], model, config)
+    stage.load_s = load_s
+    stage.total_s = perf_counter() - tick
+    return stage
+
+
+def stage_timings(stage: StageOutput) -> dict[str, float]:
+    frames = max(stage.counts.person_frames, 1)
+    return {
+        "landmark_load_s": stage.load_s,
+        "landmark_s": stage.landmark_s,
+        "landmark_pass_s": stage.total_s,
+        "landmark_ms_per_person_frame": 1000 * stage.landmark_s / frames,
+    }
 
 
 def frame_limit(video: Video, config: DetectorConfig) -> tuple[int, list[str]]:
@@ -115,6 +207,13 @@ def frame_limit(video: Video, config: DetectorConfig) -> tuple[int, list[str]]:
         f"processed (max_frames={config.max_frames}, max_duration_s={config.max_duration_s}); trim the video "
         "or raise the limit to process all of it"
     ]
+
+
+def _timed(timings: dict[str, float], key: str, step: Callable):
+    tick = perf_counter()
+    value = step()
+    timings[key] += perf_counter() - tick
+    return value
 
 
 def _too_short(video: Video, frames: int, config: DetectorConfig) -> VideoTooShortError:

@@ -108,8 +108,8 @@ class PoseModel:
         torch.set_num_threads(threads)
 
     def inference_size(self, width: int, height: int) -> int:
-        """The model's input size: the frame's longest side, capped at `config.imgsz`, rounded up to the stride."""
-        return STRIDE * math.ceil(min(self.config.imgsz, max(width, height)) / STRIDE)
+        """The model's input size: the frame's longest side, capped at `config.yolo_imgsz`, rounded up to the stride."""
+        return STRIDE * math.ceil(min(self.config.yolo_imgsz, max(width, height)) / STRIDE)
 
     def predict(self, frames: list[np.ndarray], imgsz: int) -> list[FrameDetections]:
         """Run the model on BGR frames of one size, as a single batch."""

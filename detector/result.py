@@ -1,10 +1,12 @@
 """What the detector found in a video: every tracked person's keypoints per frame, saved as .npz or .json.
 
-The result keeps the raw measurements, one row per (frame, person) detection: COCO-17 and H36M-17 keypoints
-with their scores, the person box, its track id. `tracks()` and `main_track()` turn them into gap-free
-`Pose2DSequence`s for the lifter: each covers its track's frames from first to last detection, gaps filled by
-`gaps.fill_gaps` in COCO layout and then remapped (so the derived H36M joints stay consistent), with the
-video's timestamps so that every sequence lines up with the video.
+The result keeps the measurements, one row per (frame, person) detection: COCO-17 keypoints with their scores
+(from the keypoint model named in `keypoint_model`, or YOLO's where it did not run or fell back, see
+`from_landmarks`), the heels and foot tips where BlazePose measured them, the person box, its track id.
+`tracks()` and `main_track()` turn them into gap-free `Pose2DSequence`s for the lifter: each covers its track's
+frames from first to last detection, gaps filled by `gaps.fill_gaps` in COCO layout and only then remapped to
+H36M (the one place the remap runs, so the derived joints stay consistent), with the video's timestamps so that
+every sequence lines up with the video. Version 1 files (YOLO only, no feet) are still read.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -25,9 +26,10 @@ from detector.tracking import choose_track, rank_tracks
 from pose_lifting.sequence import Pose2DSequence
 
 FORMAT = "scjd-detections"
-VERSION = 1
-ARRAYS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
-          "boxes", "box_scores", "timestamps")
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+ARRAYS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores", "timestamps")
+FOOT_ARRAYS = ("feet", "feet_scores", "from_landmarks")  # absent from version 1 files
 
 
 @dataclass
@@ -38,8 +40,6 @@ class DetectionResult:
     track_id: np.ndarray  # (D,) person id, stable across frames
     keypoints_coco: np.ndarray  # (D, 17, 2) pixels in the upright frame
     scores_coco: np.ndarray  # (D, 17)
-    keypoints_h36m: np.ndarray  # (D, 17, 2) pixels, `coco_to_h36m` of the above
-    scores_h36m: np.ndarray  # (D, 17)
     boxes: np.ndarray  # (D, 4) x1, y1, x2, y2 pixels
     box_scores: np.ndarray  # (D,)
     timestamps: np.ndarray  # (T,) seconds of each processed frame
@@ -49,23 +49,29 @@ class DetectionResult:
     main_track_id: int
     keypoint_threshold: float  # joints scored below this are interpolated in the sequences
     source: str = ""  # the video's file name
-    model: str = ""
+    model: str = ""  # the person detector's weights
+    keypoint_model: str = "yolo"  # where the keypoints come from: "yolo" or BlazePose "lite" / "full" / "heavy"
+    feet: np.ndarray | None = None  # (D, 4, 2) left/right heel, left/right foot tip; NaN where not measured
+    feet_scores: np.ndarray | None = None  # (D, 4)
+    from_landmarks: np.ndarray | None = None  # (D,) True where the keypoints come from the landmark model
+    ranking: list[int] = field(default_factory=list)  # track ids, main subject's rank first (computed if empty)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and ms_per_frame
     warnings: list[str] = field(default_factory=list)  # things the user should know, e.g. a truncated video
 
     def __post_init__(self) -> None:
         self.frame_index = np.asarray(self.frame_index, dtype=np.int64)
         self.track_id = np.asarray(self.track_id, dtype=np.int64)
-        for name in ("keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m", "boxes", "box_scores"):
+        rows = len(self.track_id)
+        self.feet = np.full((rows, 4, 2), np.nan) if self.feet is None else self.feet
+        self.feet_scores = np.zeros((rows, 4)) if self.feet_scores is None else self.feet_scores
+        self.from_landmarks = np.zeros(rows, bool) if self.from_landmarks is None else self.from_landmarks
+        for name in ("keypoints_coco", "scores_coco", "boxes", "box_scores", "feet", "feet_scores"):
             setattr(self, name, np.asarray(getattr(self, name), dtype=np.float32))
+        self.from_landmarks = np.asarray(self.from_landmarks, dtype=bool)
         self.timestamps = np.asarray(self.timestamps, dtype=np.float64)
-
-    @classmethod
-    def from_detections(cls, frame_index, track_id, keypoints_coco, scores_coco, boxes, box_scores, **info: Any):
-        """Build a result from raw COCO detections, adding the H36M layout."""
-        keypoints_h36m, scores_h36m = coco_to_h36m(keypoints_coco, scores_coco)
-        return cls(frame_index, track_id, keypoints_coco, scores_coco, keypoints_h36m, scores_h36m, boxes,
-                   box_scores, **info)
+        if not self.ranking and rows:
+            self.ranking = rank_tracks(self.track_id, self.boxes)
+        self.ranking = [int(track) for track in self.ranking]
 
     @property
     def num_frames(self) -> int:
@@ -73,7 +79,7 @@ class DetectionResult:
 
     def track_ids(self) -> list[int]:
         """All track ids, the main subject's rank first (presence times size, see `tracking`)."""
-        return rank_tracks(self.track_id, self.boxes) if len(self.track_id) else []
+        return self.ranking
 
     def track(self, track_id: int) -> Pose2DSequence:
         """One person's gap-filled H36M sequence, from their first to their last detected frame."""
@@ -88,8 +94,15 @@ class DetectionResult:
         times = self.timestamps[first : last + 1]
         keypoints = fill_gaps(times, keypoints, scores, self.keypoint_threshold)
         joints, joint_scores = coco_to_h36m(keypoints, scores)
+        feet, feet_scores = None, None
+        if self.from_landmarks[rows].any():
+            feet = np.full((span, 4, 2), np.nan, np.float32)
+            feet_scores = np.zeros((span, 4), np.float32)
+            feet[frames - first] = self.feet[rows]
+            feet_scores[frames - first] = self.feet_scores[rows]
+            feet = fill_gaps(times, feet, feet_scores, self.keypoint_threshold)
         return Pose2DSequence(
-            joints, joint_scores, self.fps, self.width, self.height, track_id, times, first_frame=first
+            joints, joint_scores, self.fps, self.width, self.height, track_id, times, first, feet, feet_scores
         )
 
     def main_track(self) -> Pose2DSequence:
@@ -103,9 +116,9 @@ class DetectionResult:
     def save(self, path: str | Path) -> Path:
         """Write to `.npz` (arrays + JSON metadata) or `.json` (everything as lists)."""
         path = Path(path)
-        arrays = {name: getattr(self, name) for name in ARRAYS}
+        arrays = {name: getattr(self, name) for name in ARRAYS + FOOT_ARRAYS}
         meta = {"format": FORMAT, "version": VERSION}
-        meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ARRAYS}
+        meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ARRAYS + FOOT_ARRAYS}
         if path.suffix == ".npz":
             np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
         elif path.suffix == ".json":
@@ -124,12 +137,15 @@ class DetectionResult:
             if path.suffix == ".npz":
                 with np.load(path, allow_pickle=False) as data:
                     meta = json.loads(str(data["meta"]))
-                    arrays = {name: data[name] for name in ARRAYS if name in data}
+                    arrays = {name: data[name] for name in ARRAYS + FOOT_ARRAYS if name in data}
             else:
                 meta = json.loads(path.read_text())
-                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS if name in meta}
+                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS + FOOT_ARRAYS if name in meta}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
-        if meta.pop("format", None) != FORMAT or meta.pop("version", None) != VERSION or len(arrays) < len(ARRAYS):
-            raise ResultFileError(f"'{path.name}' is not a {FORMAT} v{VERSION} file")
+        version = meta.pop("version", None)
+        if meta.pop("format", None) != FORMAT or version not in READABLE_VERSIONS or not set(ARRAYS) <= set(arrays):
+            raise ResultFileError(f"'{path.name}' is not a {FORMAT} file (v{VERSION}, or v1 without feet)")
+        for name in ("keypoints_h36m", "scores_h36m"):  # version 1 stored the remap too; it is derived
+            meta.pop(name, None)
         return cls(**arrays, **meta)

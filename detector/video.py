@@ -119,17 +119,12 @@ def read_video(path: str | Path) -> Video:
         if not container.streams.video:
             raise NotAVideoError(f"'{path.name}' has no video stream (is it an audio file?); supported: {SUPPORTED}")
         stream = container.streams.video[0]
-        try:
-            first = next(container.decode(stream), None)
-        except av.FFmpegError as error:
-            raise NotAVideoError(f"the video stream of '{path.name}' cannot be decoded: {error}") from error
-        if first is None:
-            raise EmptyVideoError(f"'{path.name}' contains no video frames")
-        rotation = int(round(first.rotation / 90.0)) * 90 % 360
+        first, times = _first_frame_and_packet_times(path, container, stream)
         rate, declared_frames = stream.average_rate or stream.guessed_rate, stream.frames
         codec = stream.codec_context.name
-    with _open(path) as container:
-        times = _packet_times(container, container.streams.video[0])
+    if first is None:
+        raise EmptyVideoError(f"'{path.name}' contains no video frames")
+    rotation = int(round(first.rotation / 90.0)) * 90 % 360
     fps = _fps(path, rate, times)
     if times is None:
         times = np.arange(max(declared_frames, 1)) / fps
@@ -204,13 +199,24 @@ def _open(path: Path) -> av.container.InputContainer:
         ) from error
 
 
-def _packet_times(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> np.ndarray | None:
-    """Presentation times of all video packets (demuxing only, no decoding), from 0; None if the container has none."""
-    stamps = [packet.pts for packet in container.demux(stream) if packet.size > 0]
+def _first_frame_and_packet_times(
+    path: Path, container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> tuple[av.VideoFrame | None, np.ndarray | None]:
+    """One demuxing pass: the first decoded frame, and the presentation times of all packets from 0 (None if the
+    container has none)."""
+    first, stamps = None, []
+    try:
+        for packet in container.demux(stream):
+            if packet.size > 0:
+                stamps.append(packet.pts)
+            if first is None:
+                first = next(iter(packet.decode()), None)  # an empty packet at the end flushes the decoder
+    except av.FFmpegError as error:
+        raise NotAVideoError(f"the video stream of '{path.name}' cannot be decoded: {error}") from error
     if not stamps or any(stamp is None for stamp in stamps):
-        return None
+        return first, None
     stamps = np.sort(np.asarray(stamps, dtype=np.float64))
-    return (stamps - stamps[0]) * float(stream.time_base)
+    return first, (stamps - stamps[0]) * float(stream.time_base)
 
 
 def _fps(path: Path, rate: Fraction | None, times: np.ndarray | None) -> float:

@@ -7,7 +7,8 @@ evaluate.py the same held-out `View`s of whole sequences, so training and evalua
 - "mocap": `<data_dir>/mocap` (see pose_lifting.data.mocap), 30 fps. Training windows through random virtual
   cameras with every augmentation of generators.py; held out: the `HELD_OUT` sequences through fixed static
   cameras, "h36m" (Human3.6M-like: 1000 x 1002 px, focal 1145 px, 5 m, four headings) and "phone" (portrait
-  562 x 1000 px, focal 1.55 x width, closer, four headings), with exact or detector-like noisy 2D.
+  562 x 1000 px, focal 1.55 x width, closer, four headings), with exact 2D, independent Gaussian noise or a
+  detector's structured errors at a fixed strength (generators.py; seeded).
 - "h36m": the 2D keypoints of a `data_2d_h36m_<detections>.npz` (e.g. CPN's) paired with `data_3d_h36m.npz`
   in each camera's axes, 50 fps. Training on S1, S5, S6, S7, S8 with pose-level flips only; held out: every
   frame of S9 and S11 from the four cameras, grouped by action (VideoPose3D's names without the take number).
@@ -27,13 +28,22 @@ from pose_lifting.cli_options import add_options, from_options
 from pose_lifting.data.convert import MOCAP_FPS
 from pose_lifting.data.h36m import DEFAULT_CAMERAS, TEST_SUBJECTS, TRAIN_SUBJECTS, H36MClip, iterate_clips
 from pose_lifting.data.mocap import MocapSequence, load_mocap, split
-from pose_lifting.generators import AugmentConfig, PairSampler, Sampler, WindowSampler, add_detector_noise
+from pose_lifting.generators import (
+    AugmentConfig,
+    PairSampler,
+    Sampler,
+    WindowSampler,
+    detector_errors,
+    gaussian_noise,
+)
 from pose_lifting.skeleton import JOINT_INDEX, root_relative
 
 Source = Literal["mocap", "h36m"]
 SOURCES = get_args(Source)
 # DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
-EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise")
+EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise", "mocap_noise_strength")
+HeldoutNoise = Literal["none", "gaussian", "detector"]  # held-out 2D: exact, training's Gaussian noise, a detector's
+HELDOUT_NOISE = get_args(HeldoutNoise)
 DEFAULT_NORMALIZATION = {"h36m": "screen"}  # VideoPose3D's, the paper's protocol; else InputConfig's default
 H36M_FPS = 50.0
 
@@ -55,7 +65,8 @@ class DataConfig:
     h36m_2d: str | None = None  # h36m: 2D keypoints, e.g. data_2d_h36m_cpn_ft_h36m_dbb.npz
     h36m_cameras: str = str(DEFAULT_CAMERAS)  # h36m: calibration JSON
     mocap_cameras: tuple[str, ...] = ("h36m",)  # mocap: camera sets of the held-out views
-    mocap_noise: bool = False  # mocap: detector-like noise on the held-out 2D (fixed seed)
+    mocap_noise: HeldoutNoise = "none"  # mocap: errors on the held-out 2D (fixed seed)
+    mocap_noise_strength: float = 1.0  # mocap, "detector": DetectorNoiseConfig strength (1: YOLO11n-pose-like)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -71,6 +82,7 @@ class View:
     width: float
     height: float
     fps: float
+    scores: np.ndarray | None = None  # (T, J) the detector's scores where the 2D has detector errors
 
 
 class TrainingData(Protocol):
@@ -102,18 +114,29 @@ def static_cameras(poses: np.ndarray, camera_set: str) -> Cameras:
 
 
 def mocap_views(
-    sequences: list[MocapSequence], camera_sets: tuple[str, ...] = ("h36m",), noise: bool = False
+    sequences: list[MocapSequence],
+    camera_sets: tuple[str, ...] = ("h36m",),
+    noise: HeldoutNoise = "none",
+    strength: float = 1.0,
+    augment: AugmentConfig | None = None,
 ) -> Iterator[View]:
-    """Every held-out sequence through every camera of the chosen sets (seeded noise when asked)."""
+    """Every held-out sequence through every camera of the chosen sets, with `noise` ("detector" at `strength`,
+    with the sizes of `augment.detector`), seeded."""
+    if noise not in HELDOUT_NOISE:
+        raise ValueError(f"noise must be one of {HELDOUT_NOISE}, got {noise!r}")
+    augment = augment or AugmentConfig()
     rng = np.random.default_rng(0)
     for seq in sequences:
         for camera_set in camera_sets:
             cameras = static_cameras(seq.poses, camera_set)
             world = np.repeat(seq.poses[None].astype(np.float64), len(YAWS), axis=0)  # (C, T, J, 3)
             points = cameras.to_camera(world)
-            pixels = cameras.project(points).astype(np.float32)
-            if noise:
-                pixels += add_detector_noise(pixels, rng, AugmentConfig())  # (cameras, T, J, 2) as (B, f, J, 2)
+            pixels = cameras.project(points).astype(np.float32)  # (cameras, T, J, 2) as (B, f, J, 2)
+            scores = None
+            if noise == "gaussian":
+                pixels += gaussian_noise(pixels, rng, augment)
+            elif noise == "detector":
+                pixels, scores = detector_errors(pixels, rng, augment.detector.scaled(strength), seq.fps)
             target = root_relative(points).astype(np.float32)
             for c in range(len(YAWS)):
                 yield View(
@@ -125,6 +148,7 @@ def mocap_views(
                     float(cameras.width[c]),
                     float(cameras.height[c]),
                     seq.fps,
+                    None if scores is None else scores[c],
                 )
 
 
@@ -137,10 +161,14 @@ class MocapData:
         self.fps = MOCAP_FPS
 
     def sampler(self, receptive_field: int, seed: int) -> WindowSampler:
-        return WindowSampler([s.poses for s in self.train_sequences], receptive_field, self.config.augment, seed)
+        poses = [s.poses for s in self.train_sequences]
+        return WindowSampler(poses, receptive_field, self.config.augment, seed, self.fps)
 
     def heldout_views(self) -> list[View]:
-        return list(mocap_views(self.heldout_sequences, self.config.mocap_cameras, self.config.mocap_noise))
+        c = self.config
+        return list(
+            mocap_views(self.heldout_sequences, c.mocap_cameras, c.mocap_noise, c.mocap_noise_strength, c.augment)
+        )
 
 
 class H36MData:

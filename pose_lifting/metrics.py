@@ -1,11 +1,14 @@
-"""Pose-error metrics in millimetres: MPJPE, P-MPJPE, N-MPJPE, MPJVE, PCK and AUC.
+"""Pose-error metrics: MPJPE, P-MPJPE, N-MPJPE, MPJVE, acceleration error, bone-length stability, PCK and AUC.
 
-Inputs are (N, J, 3) arrays in metres; all metrics return millimetres or percentages.
+Inputs are (N, J, 3) arrays in metres; metrics return millimetres (MPJVE: mm per frame), m/s^2 (acceleration
+error) or percentages.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from pose_lifting.skeleton import bone_lengths
 
 
 def mpjpe(pred: np.ndarray, target: np.ndarray) -> float:
@@ -48,6 +51,18 @@ def mpjve(pred: np.ndarray, target: np.ndarray) -> float:
     return mpjpe(np.diff(pred, axis=0), np.diff(target, axis=0))
 
 
+def acceleration_error(pred: np.ndarray, target: np.ndarray, fps: float) -> float:
+    """Mean per-joint error of the acceleration (second differences x fps^2) of one sequence, m/s^2: how much
+    the prediction shakes that the motion does not (HMMR's and VIBE's metric)."""
+    return float(np.linalg.norm(np.diff(pred, 2, axis=0) - np.diff(target, 2, axis=0), axis=-1).mean() * fps**2)
+
+
+def bone_length_std(pred: np.ndarray) -> float:
+    """Standard deviation over one sequence's frames of each bone's length, mean over bones (mm): a rigid body's
+    bones keep their lengths, so what varies is the lifter's instability."""
+    return float(bone_lengths(pred).std(axis=0).mean() * 1000)
+
+
 PCK_THRESHOLDS_MM = np.linspace(0, 150, 31)  # the MPI-INF-3DHP convention for AUC
 
 
@@ -61,8 +76,11 @@ def auc(pred: np.ndarray, target: np.ndarray) -> float:
     return float(np.mean([pck(pred, target, t) for t in PCK_THRESHOLDS_MM]))
 
 
-def all_metrics(pred: np.ndarray, target: np.ndarray, sequential: bool = True) -> dict[str, float]:
-    """Every metric for one sequence (MPJVE only when frames are consecutive)."""
+def all_metrics(
+    pred: np.ndarray, target: np.ndarray, sequential: bool = True, fps: float | None = None
+) -> dict[str, float]:
+    """Every metric for one sequence (MPJVE and bone-length stability only when frames are consecutive, the
+    acceleration error also needs their frame rate)."""
     out = {
         "mpjpe": mpjpe(pred, target),
         "p_mpjpe": p_mpjpe(pred, target),
@@ -72,4 +90,7 @@ def all_metrics(pred: np.ndarray, target: np.ndarray, sequential: bool = True) -
     }
     if sequential and len(pred) > 1:
         out["mpjve"] = mpjve(pred, target)
+        out["bone_std"] = bone_length_std(pred)
+    if sequential and fps and len(pred) > 2:
+        out["accel"] = acceleration_error(pred, target, fps)
     return out

@@ -27,10 +27,23 @@ class Pose2DSequence:
     track_id: int = 0
     timestamps: np.ndarray | None = None  # (T,) seconds; None means frame / fps
     first_frame: int = 0  # index of the sequence's first frame in the video (a person may appear late)
+    # the heels and foot tips where the 2D model gives them (BlazePose): (T, 4, 2) pixels in the order
+    # left_heel, right_heel, left_foot_index, right_foot_index, and their (T, 4) scores; None otherwise
+    feet: np.ndarray | None = None
+    feet_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
         self.scores = np.asarray(self.scores, dtype=np.float32)
+        if (self.feet is None) != (self.feet_scores is None):
+            raise ValueError("feet and feet_scores come together (both arrays or both None)")
+        if self.feet is not None:
+            self.feet = np.asarray(self.feet, dtype=np.float32)
+            self.feet_scores = np.asarray(self.feet_scores, dtype=np.float32)
+            if self.feet.shape != (len(self.keypoints), 4, 2) or self.feet_scores.shape != self.feet.shape[:2]:
+                raise ValueError(
+                    f"feet must be (T, 4, 2) and feet_scores (T, 4), got {self.feet.shape} and {self.feet_scores.shape}"
+                )
         if self.keypoints.ndim != 3 or self.keypoints.shape[1:] != (NUM_JOINTS, 2):
             raise ValueError(f"keypoints must be (T, {NUM_JOINTS}, 2), got {self.keypoints.shape}")
         if self.scores.shape != self.keypoints.shape[:2]:

@@ -30,7 +30,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -43,7 +43,7 @@ from pose_lifting.cli_options import KEEP, add_options, from_options
 from pose_lifting.datasets import DEFAULT_NORMALIZATION, DataConfig, View, add_data_arguments, data_config, load_data
 from pose_lifting.devices import Device, resolve_device
 from pose_lifting.distill import SCJDObjective
-from pose_lifting.generators import Batch, Sampler
+from pose_lifting.generators import AugmentConfig, Batch, Sampler
 from pose_lifting.lifter import Lifter, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
@@ -55,6 +55,8 @@ PRESETS = {"teacher": TEACHER, "student": STUDENT, "plain": STUDENT, "dense27": 
 ARCHITECTURE_OPTIONS = {"teacher_embed_dim": "head_width"}  # LifterConfig fields under another option name
 # how a run used its machine, not what it learned: left out of the command that reproduces it (export.py)
 MACHINE_OPTIONS = ("device", "threads", "workers", "checkpoint_minutes", "max_minutes", "keep_epochs", "compile")
+AUGMENT_OPTIONS = {"noise": "train_noise"}  # AugmentConfig fields with an option (the others are fixed design)
+AUGMENT_SKIP = tuple(f.name for f in fields(AugmentConfig) if f.name not in AUGMENT_OPTIONS)
 
 
 @dataclass
@@ -445,14 +447,16 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
     add_options(parser.add_argument_group("2D input"), InputConfig, skip=("fps",), defaults=KEEP,
                 help={"normalization": normalization_help})
     add_options(parser.add_argument_group("distillation: Eq. (8)'s weights and Eq. (1)'s schedule"), DistillConfig)
-    add_data_arguments(parser.add_argument_group("data"))
+    data_options = parser.add_argument_group("data")
+    add_data_arguments(data_options)
+    add_options(data_options, AugmentConfig, names=AUGMENT_OPTIONS, skip=AUGMENT_SKIP)
     args = parser.parse_args(argv)
     architecture = from_options(args, LifterConfig, base=PRESETS[args.model])
     try:
         architecture.num_frames  # noqa: B018 -- checks that the stride divides the receptive field
     except ValueError as error:
         parser.error(str(error))
-    data = data_config(parser, args)
+    data = replace(data_config(parser, args), augment=from_options(args, AugmentConfig, skip=AUGMENT_SKIP))
     normalization = DEFAULT_NORMALIZATION.get(data.source, InputConfig.normalization)
     epoch_size = 0 if data.source == "h36m" else TrainConfig.epoch_size
     return from_options(

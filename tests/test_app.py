@@ -113,7 +113,7 @@ def test_cli_on_the_example_clip_writes_all_outputs(short_clip, checkpoints, tmp
         assert data["keypoints_2d"].shape == (1, CLIP_FRAMES, 17, 2)
         assert data["poses_3d_student"].shape == (1, CLIP_FRAMES, 17, 3)
     assert meta["models"]["student"]["lifter"] == "tiny-student" and "camera axes" in meta["coordinates_3d"]
-    assert set(meta["ms_per_frame"]) == {"detect", "lift", "render", "export", "total"}
+    assert set(meta["ms_per_frame"]) == {"detect", "lift", "world", "render", "export", "total"}
     assert json.loads((out / f"{stem}_pose.json").read_text())["fps"] == meta["fps"]
     assert "fps end to end" in capsys.readouterr().out
 
@@ -140,7 +140,7 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     frames = 30
     people = [STANDING[:, :2] * 150 + np.array([x, 240]) for x in (200, 440)]
     keypoints_coco = np.stack([p[:17] for _ in range(frames) for p in people])  # rows: (frame, person)
-    detections = DetectionResult.from_detections(
+    detections = DetectionResult(
         frame_index=np.repeat(np.arange(frames), 2),
         track_id=np.tile([1, 2], frames),
         keypoints_coco=keypoints_coco,

@@ -1,10 +1,14 @@
-"""The real Gradio page in headless Chromium (Debian's, driven by Playwright): upload, results, downloads, errors.
+"""The real Gradio page in headless Chromium (Debian's, driven by Playwright): the example clip end to end (people,
+live 3D viewer, video sync, another person from the cached detections, downloads), and bad uploads.
 
 Run alone with `pytest -m browser`. Needs /usr/bin/chromium (`make browser` installs it); never `playwright install`.
+The example is detected once per module (its first 60 frames, where two people are in view); the tests that
+follow look at that one page in turn.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import socket
@@ -12,8 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 
+import app.ui
 from app.export import Mp4Writer
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
@@ -29,7 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-TIMEOUT_MS = 60_000
+EXAMPLE_FRAMES = 60  # the man on the box is in view from the start, the walking woman from frame 39
+RUN_TIMEOUT_MS = 400_000  # the example's detection on a busy 2-core machine
+VIEWPORT = {"width": 1400, "height": 1000}
 
 
 def free_port() -> int:
@@ -39,14 +47,24 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(checkpoints):
-    """The app on a free port, with the tiny test checkpoints and a 30-frame cap to keep runs short."""
+def detections():
+    """Counts the detector runs of the app (picking another person must not add one)."""
+    calls = []
+    detect = app.ui.detect_people
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.ui, "detect_people", lambda *args, **kwargs: calls.append(args[0]) or detect(*args, **kwargs))
+        yield calls
+
+
+@pytest.fixture(scope="module")
+def app_url(checkpoints, detections):
+    """The app on a free port, with the tiny test checkpoints and a frame cap to keep runs short."""
     models = {
         "student": (str(checkpoints["student"]),),
         "teacher": (str(checkpoints["teacher"]),),
         "both": (str(checkpoints["student"]), str(checkpoints["teacher"])),
     }
-    demo = build_ui(PipelineConfig(max_frames=30), models)
+    demo = build_ui(PipelineConfig(max_frames=EXAMPLE_FRAMES), models)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}"
@@ -65,39 +83,109 @@ def browser():
 
 @pytest.fixture
 def page(browser, app_url):
-    """A fresh page of the app for each test."""
-    page = browser.new_page(accept_downloads=True)
-    page.set_default_timeout(20_000)
+    """A fresh page of the app."""
+    page = browser.new_page(accept_downloads=True, viewport=VIEWPORT)
+    page.set_default_timeout(30_000)
     page.goto(app_url)
     yield page
     page.close()
 
 
-def submit(page, path: Path, model: str = "student") -> None:
-    """Upload a file, pick the model, press the button, and wait until the run has finished."""
-    page.locator("#upload input[type=file]").set_input_files(str(path))
-    page.get_by_label(model, exact=True).check()
-    page.locator("#upload").get_by_text(path.stem).first.wait_for()
+@pytest.fixture(scope="module")
+def example_page(browser, app_url):
+    """One page that has run the example clip with both models (the tests below share it, in order)."""
+    page = browser.new_page(accept_downloads=True, viewport=VIEWPORT)
+    page.set_default_timeout(30_000)
+    page.goto(app_url)
+    page.locator("#example").click()
+    page.locator("#input_video video").wait_for()  # the example is shown before it is processed
+    page.locator("#lifter").get_by_label("both", exact=True).check()
     page.locator("#run").click()
-    expect(page.locator("#status")).to_contain_text(re.compile("Done:|Could not"), timeout=TIMEOUT_MS)
+    expect(page.locator("#status")).to_contain_text(re.compile("Done:|Could not|wrong"), timeout=RUN_TIMEOUT_MS)
+    yield page
+    page.close()
 
 
-def test_upload_the_example_and_get_the_video_gif_and_csv(page, short_clip, tmp_path):
-    submit(page, short_clip, model="both")
-    assert "Done:" in page.locator("#status").inner_text()
-    video = page.locator("#video video")
+def viewer_frame(page) -> int:
+    return int(page.locator("#viewer .scjd-viewer").get_attribute("data-frame"))
+
+
+def canvas_pixels(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.locator("#viewer .sv-canvas").screenshot())).convert("RGB"), float)
+
+
+def people_offered(page) -> list[str]:
+    return [label for label in page.locator("#people_choice label").all_inner_texts() if label.startswith("#")]
+
+
+def test_the_example_offers_every_person_with_the_main_subject_chosen(example_page, detections):
+    status = example_page.locator("#status").inner_text()
+    assert "Done:" in status and re.search(r"\d+ people found, lifted #\d+", status), status
+    offered = people_offered(example_page)
+    assert len(offered) >= 2 and "main subject" in offered[0]
+    assert example_page.locator("#people_gallery img").count() == len(offered)  # a thumbnail per person
+    assert example_page.locator("#people_choice input[type=checkbox]:checked").count() >= 1
+    assert len(detections) == 1
+
+
+def test_the_viewer_draws_a_canvas_that_turns_when_dragged(example_page):
+    canvas = example_page.locator("#viewer .sv-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box["width"] >= 500 and box["height"] >= 400  # a large 3D view, not a thumbnail
+    before = canvas_pixels(example_page)
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    example_page.mouse.move(x, y)
+    example_page.mouse.down()
+    example_page.mouse.move(x + 160, y + 40, steps=8)
+    example_page.mouse.up()
+    example_page.wait_for_timeout(300)
+    after = canvas_pixels(example_page)
+    changed = (np.abs(after - before).sum(axis=-1) > 30).mean()
+    assert changed > 0.01, f"only {changed:.2%} of the canvas changed after a drag"
+    legend = example_page.locator("#viewer .sv-legend").inner_text()
+    assert "left" in legend and "right" in legend and "teacher" in legend
+
+
+def test_the_video_and_the_viewer_show_the_same_frame_after_a_seek(example_page):
+    video = example_page.locator("#video video")
     video.wait_for()
-    assert video.get_attribute("src").endswith(".mp4")
-    gif = page.locator("#gif img")
-    gif.wait_for()
-    assert gif.get_attribute("src").endswith(".gif")
-    table = page.locator("#models").inner_text()
-    assert "MFLOPs" in table and "teacher" in table and "mean distance student vs teacher" in table
-    with page.expect_download() as download:
-        page.locator(f'#files a[download="{short_clip.stem}_student_3d.csv"]').click()
-    saved = download.value.path()
-    header = Path(saved).read_text().splitlines()[0]
+    assert video.get_attribute("src").endswith("_2d.mp4")
+    video.evaluate("v => new Promise(done => { v.onseeked = done; v.currentTime = 1.25; })")
+    expected = int(np.floor(1.25 * 30))  # the example plays at 30 fps
+    expect(example_page.locator("#viewer .scjd-viewer")).to_have_attribute("data-frame", str(expected))
+    # and the other way: the viewer's slider moves the video
+    example_page.locator("#viewer .sv-scrub").evaluate(
+        "s => { s.value = '12'; s.dispatchEvent(new Event('input', {bubbles: true})); }"
+    )
+    example_page.wait_for_timeout(500)
+    assert int(np.floor(video.evaluate("v => v.currentTime") * 30)) == viewer_frame(example_page) == 12
+
+
+def test_the_comparison_and_the_downloads_appear(example_page):
+    table = example_page.locator("#models").inner_text()
+    assert "MFLOPs" in table and "parameters" in table and "mean distance student vs teacher" in table
+    assert example_page.locator("#viewer .sv-chart").is_visible()
+    names = [a.get_attribute("download") for a in example_page.locator("#files a[download]").all()]
+    stem = "sports2d_demo"
+    suffixes = ("side_by_side.mp4", "2d.mp4", "3d.gif", "student_3d.csv", "teacher_3d.csv", "pose.npz", "pose.json")
+    expected = {f"{stem}_{suffix}" for suffix in suffixes}
+    assert expected <= set(names), names
+    with example_page.expect_download() as download:
+        example_page.locator(f'#files a[download="{stem}_student_3d.csv"]').click()
+    header = Path(download.value.path()).read_text().splitlines()[0]
     assert header.startswith("frame,time_s,pelvis_x,pelvis_y,pelvis_z,right_hip_x")
+
+
+def test_picking_another_person_lifts_them_from_the_cached_detections(example_page, detections):
+    first, second = example_page.locator("#people_choice label").filter(has_text=re.compile(r"#\d+")).all()[:2]
+    second_id = re.match(r"#(\d+)", second.inner_text()).group(1)
+    first.click()  # untick the main subject
+    second.click()
+    example_page.locator("#lift_people").click()
+    expect(example_page.locator("#status")).to_contain_text(f"lifted #{second_id}.", timeout=RUN_TIMEOUT_MS)
+    assert len(detections) == 1  # no second detection
+    assert "#" + second_id in example_page.locator("#viewer .sv-legend").inner_text()
 
 
 @pytest.mark.parametrize("case", ["not a video", "empty file", "no person"])
@@ -111,8 +199,12 @@ def test_bad_uploads_show_a_readable_error_in_the_page(page, case, tmp_path):
         with Mp4Writer(path, 25.0) as out:
             for shade in np.linspace(60, 200, 10):
                 out.write(np.full((240, 320, 3), shade, np.uint8))
-    submit(page, path)
+    page.get_by_role("tab", name="2D keypoints file").click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.locator("#upload").get_by_text(path.stem).first.wait_for()
+    page.locator("#run").click()
+    expect(page.locator("#status")).to_contain_text("Could not process this file", timeout=RUN_TIMEOUT_MS)
     status = page.locator("#status").inner_text()
     expected = {"not a video": "not a video file", "empty file": "empty", "no person": "no person was found"}[case]
-    assert "Could not process this file" in status and expected in status
+    assert expected in status
     assert "Traceback" not in page.content()

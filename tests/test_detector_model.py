@@ -30,9 +30,10 @@ def test_packaged_weights_are_checked_and_nothing_is_downloaded(make_video, tmp_
 
 @pytest.mark.parametrize(("image", "people", "clearly_visible"), [("bus.jpg", 4, 3), ("zidane.jpg", 2, 2)])
 def test_picture_with_several_people_gives_that_many_tracks(make_video, image, people, clearly_visible):
-    """bus.jpg: three people in full view and one cut by the left edge; zidane.jpg: two people, upper bodies."""
+    """bus.jpg: three people in full view and one cut by the left edge; zidane.jpg: two people, upper bodies.
+    YOLO's own keypoints (at its 640 default); BlazePose's on the same pictures: test_detector_topdown.py."""
     picture = package_image(image)
-    result = detect(still_clip(make_video, picture, f"{image}.mp4"))
+    result = detect(still_clip(make_video, picture, f"{image}.mp4"), DetectorConfig(keypoints="yolo"))
     assert len(result.track_ids()) == people
     height, width = picture.shape[:2]
     visible = 0

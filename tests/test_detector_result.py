@@ -40,7 +40,7 @@ def constructed_result(**overrides) -> DetectionResult:
         model="test",
         timings={"total_s": 1.0},
     )
-    return DetectionResult.from_detections(
+    return DetectionResult(
         frame_index, track_id, keypoints, scores, boxes, np.full(len(rows), 0.8), **(info | overrides)
     )
 
@@ -79,8 +79,7 @@ def test_unknown_track_id_names_the_tracks_found():
 def test_save_and_load_round_trip(tmp_path, suffix):
     result = constructed_result(warnings=["only the first 10 frames"])
     loaded = DetectionResult.load(result.save(tmp_path / f"detections{suffix}"))
-    for name in ("frame_index", "track_id", "keypoints_coco", "scores_coco", "keypoints_h36m", "scores_h36m",
-                 "boxes", "box_scores", "timestamps"):
+    for name in ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores", "timestamps"):
         np.testing.assert_allclose(getattr(loaded, name), getattr(result, name), err_msg=name)
     for name in ("fps", "width", "height", "main_track_id", "keypoint_threshold", "source", "model", "timings",
                  "warnings"):
@@ -97,7 +96,7 @@ def test_bad_result_files_give_clear_errors(tmp_path):
         DetectionResult.load(garbage)
     other = tmp_path / "other.json"
     other.write_text('{"format": "something-else"}')
-    with pytest.raises(ResultFileError, match="not a scjd-detections v1 file"):
+    with pytest.raises(ResultFileError, match="not a scjd-detections file"):
         DetectionResult.load(other)
 
 

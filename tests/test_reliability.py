@@ -199,7 +199,7 @@ def test_damaged_weights_give_a_clear_error(damage, checkpoints, tmp_path):  # n
 @pytest.mark.parametrize("suffix", [".npz", ".json"])
 def test_a_truncated_detection_file_gives_a_clear_error(suffix, checkpoints, tmp_path):  # noqa: F811
     frames = 20
-    detections = DetectionResult.from_detections(
+    detections = DetectionResult(
         frame_index=np.arange(frames),
         track_id=np.ones(frames),
         keypoints_coco=np.full((frames, 17, 2), 50.0),

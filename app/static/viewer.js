@@ -1,0 +1,410 @@
+// The page's live 3D viewer: our own small canvas renderer (no libraries, nothing loaded from the internet).
+// It draws the poses of app/viewer.py's payload (Y up, metres) with a perspective camera that orbits a target
+// (the chosen person's pelvis path, when the payload has one, so that the view follows a walk):
+// drag turns, shift-drag or right-drag moves, the wheel zooms, a double click resets. Its clock is the page's
+// video (#video video) when one is loaded, so that video and skeleton show the same frame; the play button and
+// the slider drive that video. Without a video it plays on its own clock. A distance chart (teacher against
+// student) under the 3D view marks the current frame; a click on it seeks. The current frame is written to
+// the root's data-frame attribute, for tests.
+// `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py).
+
+function mountViewer(element, props, watch) {
+  const VIDEO = "#video video";
+  const DEFAULT_VIEW = { yaw: 0.6, pitch: 0.21, distance: 3.8 };
+  const CHART_COLOURS = ["#ffd54f", "#4dd0e1", "#aed581"];
+  const root = element.querySelector(".scjd-viewer") || element;
+  root.innerHTML = `
+    <div class="sv-stage">
+      <canvas class="sv-canvas"></canvas>
+      <div class="sv-legend"></div>
+    </div>
+    <div class="sv-controls">
+      <button class="sv-play" type="button">&#9654; play</button>
+      <input class="sv-scrub" type="range" min="0" max="0" step="1" value="0" aria-label="frame">
+      <span class="sv-time">no poses yet</span>
+    </div>
+    <div class="sv-help">3D view: drag to turn &middot; shift-drag or right-drag to move &middot; wheel to zoom
+      &middot; double click to reset. Play, pause and the slider also drive the video.</div>
+    <canvas class="sv-chart"></canvas>`;
+  const canvas = root.querySelector(".sv-canvas");
+  const chart = root.querySelector(".sv-chart");
+  const legend = root.querySelector(".sv-legend");
+  const playButton = root.querySelector(".sv-play");
+  const scrub = root.querySelector(".sv-scrub");
+  const timeLabel = root.querySelector(".sv-time");
+  const context = canvas.getContext("2d");
+  const chartContext = chart.getContext("2d");
+
+  let data = null;
+  let camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
+  let frame = 0;
+  let ownClock = { playing: false, start: 0, startFrame: 0 };
+  let dirty = true;
+  let drag = null;
+  let frameLabel = "";
+
+  function video() {
+    const element = document.querySelector(VIDEO);
+    return element && element.readyState >= 1 && Number.isFinite(element.duration) ? element : null;
+  }
+
+  function clampFrame(value) {
+    return data ? Math.min(Math.max(value, 0), data.num_frames - 1) : 0;
+  }
+
+  function load(json) {
+    data = json ? JSON.parse(json) : null;
+    frame = 0;
+    ownClock = { playing: false, start: 0, startFrame: 0 };
+    scrub.max = data ? String(data.num_frames - 1) : "0";
+    resetView();
+    legend.innerHTML = data ? legendHtml() : "";
+    chart.style.display = data && data.comparison ? "block" : "none";
+    resize();
+  }
+
+  function resetView() {
+    camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
+    dirty = true;
+  }
+
+  function swatch(colour, text) {
+    return `<span class="sv-key"><i style="background:${colour}"></i>${text}</span>`;
+  }
+
+  function legendHtml() {
+    const [first, ...others] = data.models;
+    let html = swatch(data.colours.left, `${first.label} left`) + swatch(data.colours.right, "right")
+      + swatch(data.colours.centre, "spine, head");
+    html += others.map((model) => swatch(data.colours.second, model.label)).join("");
+    const people = first.people.map((person) => `#${person.track_id}`).join(", ");
+    return html + `<span class="sv-key">${first.people.length > 1 ? "people" : "person"} ${people}</span>`;
+  }
+
+  function resize() {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(root.clientWidth, 200);
+    const height = Math.round(Math.min(Math.max(width * 0.85, 400), 760));
+    for (const [target, h] of [[canvas, height], [chart, 190]]) {
+      target.style.width = `${width}px`;
+      target.style.height = `${h}px`;
+      target.width = Math.round(width * ratio);
+      target.height = Math.round(h * ratio);
+    }
+    dirty = true;
+  }
+
+  // what the camera looks at: the first chosen person's pelvis path at this frame where there is one (so that
+  // the view follows a walk through the world), else the middle of all poses; plus the user's own move (pan)
+  function lookAt() {
+    const person = data.models[0].people.find(
+      (p) => p.trajectory && frame >= p.first_frame && frame < p.first_frame + p.trajectory.length);
+    const base = person ? person.trajectory[frame - person.first_frame] : data.target;
+    return [base[0] + camera.pan[0], data.target[1] + camera.pan[1], base[2] + camera.pan[2]];
+  }
+
+  // camera basis: the eye orbits the target; returns a function from a world point to [x, y, depth] on screen
+  function projector(width, height) {
+    const { yaw, pitch, distance } = camera;
+    const target = lookAt();
+    const eye = [
+      target[0] + distance * Math.sin(yaw) * Math.cos(pitch),
+      target[1] + distance * Math.sin(pitch),
+      target[2] + distance * Math.cos(yaw) * Math.cos(pitch),
+    ];
+    const forward = normalise(sub(target, eye));
+    const right = normalise(cross(forward, [0, 1, 0]));
+    const up = cross(right, forward);
+    const focal = 1.5 * Math.min(width, height * 1.2);
+    return {
+      right, up,
+      focal,
+      project(point) {
+        const d = sub(point, eye);
+        const depth = dot(d, forward);
+        if (depth < 0.05) return null;
+        return [width / 2 + (focal * dot(d, right)) / depth, height * 0.55 - (focal * dot(d, up)) / depth, depth];
+      },
+    };
+  }
+
+  function sub(a, b) { return [a[0] - b[0], a[1] - b[1], a[2] - b[2]]; }
+  function dot(a, b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+  function cross(a, b) { return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]; }
+  function normalise(a) { const n = Math.hypot(...a) || 1; return [a[0] / n, a[1] / n, a[2] / n]; }
+
+  function line(view, a, b, colour, width) {
+    const p = view.project(a);
+    const q = view.project(b);
+    if (!p || !q) return;
+    context.strokeStyle = colour;
+    context.lineWidth = width;
+    context.beginPath();
+    context.moveTo(p[0], p[1]);
+    context.lineTo(q[0], q[1]);
+    context.stroke();
+  }
+
+  function drawFloor(view) {
+    const { floor_y: y, grid } = data;
+    context.lineCap = "butt";
+    for (let t = grid.min; t <= grid.max + 1e-6; t += grid.step) {
+      const colour = Math.abs(t) < 1e-6 ? "#5a6070" : "#3a3f4a";
+      line(view, [t, y, grid.min], [t, y, grid.max], colour, 1);
+      line(view, [grid.min, y, t], [grid.max, y, t], colour, 1);
+    }
+  }
+
+  function boneColour(bone, model) {
+    return model > 0 ? data.colours.second : data.colours[data.sides[bone]];
+  }
+
+  function drawPerson(view, person, model, t, scale) {
+    const pose = person.poses[t];
+    const width = (model > 0 ? 2.5 : 4) * scale;
+    context.lineCap = "round";
+    data.bones.forEach(([parent, child], bone) => line(view, pose[parent], pose[child], boneColour(bone, model), width));
+    for (const joint of pose) {
+      const p = view.project(joint);
+      if (!p) continue;
+      context.fillStyle = model > 0 ? data.colours.second : "#e8e8e8";
+      context.beginPath();
+      context.arc(p[0], p[1], (model > 0 ? 2 : 3) * scale, 0, 2 * Math.PI);
+      context.fill();
+    }
+  }
+
+  function drawTrajectory(view, person, t) {
+    if (!person.trajectory) return;
+    const path = person.trajectory.map((point) => view.project([point[0], data.floor_y, point[2]]));
+    context.lineWidth = 2;
+    for (let i = 1; i < path.length; i++) {
+      if (!path[i - 1] || !path[i]) continue;
+      context.strokeStyle = i <= t ? "#f5f5f5" : "rgba(245, 245, 245, 0.25)";
+      context.beginPath();
+      context.moveTo(path[i - 1][0], path[i - 1][1]);
+      context.lineTo(path[i][0], path[i][1]);
+      context.stroke();
+    }
+  }
+
+  function text(message, x, y, size, align = "left") {
+    context.font = `${size}px sans-serif`;
+    context.textAlign = align;
+    context.lineWidth = 3;
+    context.strokeStyle = "rgba(0, 0, 0, 0.8)";
+    context.strokeText(message, x, y);
+    context.fillStyle = "#ffffff";
+    context.fillText(message, x, y);
+  }
+
+  function draw() {
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.width;
+    const height = canvas.height;
+    context.fillStyle = "#181a20";
+    context.fillRect(0, 0, width, height);
+    if (!data) {
+      text("Run a video: its 3D skeleton appears here.", width / 2, height / 2, 16 * ratio, "center");
+      return;
+    }
+    const view = projector(width, height);
+    drawFloor(view);
+    const [first, ...others] = data.models;
+    const missing = [];
+    first.people.forEach((person, index) => {
+      const t = frame - person.first_frame;
+      drawTrajectory(view, person, t);
+      if (t < 0 || t >= person.poses.length) {
+        missing.push(`#${person.track_id}`);
+        return;
+      }
+      others.forEach((model, m) => drawPerson(view, model.people[index], m + 1, t, ratio));
+      drawPerson(view, person, 0, t, ratio);
+      if (first.people.length > 1) {
+        const head = view.project(person.poses[t][10]);
+        if (head) text(`#${person.track_id}`, head[0], head[1] - 12 * ratio, 13 * ratio, "center");
+      }
+    });
+    if (missing.length === first.people.length) {
+      const who = missing.length > 1 ? "The chosen people are" : `The chosen person (${missing[0]}) is`;
+      text(`${who} out of view in this frame.`, width / 2, height * 0.45, 18 * ratio, "center");
+    } else if (missing.length) {
+      text(`out of view in this frame: ${missing.join(", ")}`, 10 * ratio, height - 12 * ratio, 13 * ratio);
+    }
+    text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
+  }
+
+  function drawChart() {
+    const comparison = data && data.comparison;
+    if (!comparison) return;
+    const ratio = window.devicePixelRatio || 1;
+    const width = chart.width;
+    const height = chart.height;
+    const c = chartContext;
+    const left = 48 * ratio, right = width - 12 * ratio, bottom = height - 26 * ratio;
+    const series = [{ name: "mean over joints", mm: comparison.mean_mm, colour: "#ffffff", width: 2.5 }].concat(
+      comparison.worst.map((joint, i) => ({ name: joint.joint, mm: joint.mm, colour: CHART_COLOURS[i], width: 1.3 })));
+    c.font = `${12 * ratio}px sans-serif`;
+    const keys = [];  // the key: a swatch and a label per series, wrapped onto more lines when narrow
+    let keyX = left, keyY = 30 * ratio;
+    for (const s of series) {
+      const label = `${s.name} (mean ${average(s.mm).toFixed(0)} mm)`;
+      const keyWidth = 14 * ratio + c.measureText(label).width;
+      if (keyX > left && keyX + keyWidth > right) {
+        keyX = left;
+        keyY += 15 * ratio;
+      }
+      keys.push({ s, label, x: keyX, y: keyY });
+      keyX += keyWidth + 14 * ratio;
+    }
+    const top = keyY + 12 * ratio;
+    const peak = Math.max(1, ...series.flatMap((s) => s.mm));
+    const x = (f) => left + ((right - left) * f) / Math.max(1, data.num_frames - 1);
+    const y = (mm) => bottom - ((bottom - top) * mm) / peak;
+    c.fillStyle = "#181a20";
+    c.fillRect(0, 0, width, height);
+    c.textAlign = "left";
+    c.fillStyle = "#ffffff";
+    c.fillText(comparison.title, left, 15 * ratio);
+    for (const key of keys) {
+      c.fillStyle = key.s.colour;
+      c.fillRect(key.x, key.y - 6 * ratio, 10 * ratio, 4 * ratio);
+      c.fillStyle = "#d0d0d0";
+      c.fillText(key.label, key.x + 14 * ratio, key.y);
+    }
+    c.strokeStyle = "#3a3f4a";
+    c.lineWidth = 1;
+    c.fillStyle = "#a0a0a0";
+    c.textAlign = "right";
+    for (const mm of [0, peak / 2, peak]) {
+      c.beginPath();
+      c.moveTo(left, y(mm));
+      c.lineTo(right, y(mm));
+      c.stroke();
+      c.fillText(`${mm.toFixed(0)} mm`, left - 4 * ratio, y(mm) + 4 * ratio);
+    }
+    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
+    for (const [f, align] of ticks) {
+      c.textAlign = align;
+      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
+    }
+    for (const s of series.slice().reverse()) {
+      c.strokeStyle = s.colour;
+      c.lineWidth = s.width * ratio;
+      c.beginPath();
+      s.mm.forEach((mm, i) => {
+        const f = comparison.first_frame + i;
+        i ? c.lineTo(x(f), y(mm)) : c.moveTo(x(f), y(mm));
+      });
+      c.stroke();
+    }
+    c.strokeStyle = "#ff5252";
+    c.lineWidth = 2 * ratio;
+    c.beginPath();
+    c.moveTo(x(frame), top - 4 * ratio);
+    c.lineTo(x(frame), bottom);
+    c.stroke();
+  }
+
+  function average(values) {
+    return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
+  }
+
+  function seek(target) {
+    const f = clampFrame(Math.round(target));
+    const v = video();
+    if (v) {
+      v.currentTime = (f + 0.5) / data.fps;
+    } else {
+      ownClock = { playing: ownClock.playing, start: performance.now(), startFrame: f };
+    }
+    frame = f;
+    dirty = true;
+  }
+
+  function currentFrame() {
+    const v = video();
+    if (v) return clampFrame(Math.floor(v.currentTime * data.fps + 1e-3));
+    if (!ownClock.playing) return clampFrame(ownClock.startFrame);
+    const elapsed = ((performance.now() - ownClock.start) / 1000) * data.fps;
+    return Math.floor(ownClock.startFrame + elapsed) % data.num_frames;
+  }
+
+  function tick() {
+    if (data) {
+      const now = currentFrame();
+      if (now !== frame) {
+        frame = now;
+        dirty = true;
+      }
+      const v = video();
+      const playing = v ? !v.paused : ownClock.playing;
+      playButton.innerHTML = playing ? "&#10074;&#10074; pause" : "&#9654; play";
+      if (document.activeElement !== scrub) scrub.value = String(frame);
+      frameLabel = `frame ${frame + 1} / ${data.num_frames} \u00b7 ${(frame / data.fps).toFixed(2)} s`;
+      timeLabel.textContent = frameLabel;
+      root.dataset.frame = String(frame);
+    }
+    if (dirty) {
+      dirty = false;
+      draw();
+      drawChart();
+    }
+    requestAnimationFrame(tick);
+  }
+
+  playButton.addEventListener("click", () => {
+    if (!data) return;
+    const v = video();
+    if (v) {
+      v.paused ? v.play() : v.pause();
+    } else {
+      ownClock = { playing: !ownClock.playing, start: performance.now(), startFrame: frame };
+    }
+  });
+  scrub.addEventListener("input", () => data && seek(Number(scrub.value)));
+  chart.addEventListener("click", (event) => {
+    if (!data) return;
+    const box = chart.getBoundingClientRect();
+    const left = 48, right = box.width - 12;
+    seek(((event.clientX - box.left - left) / (right - left)) * (data.num_frames - 1));
+  });
+
+  canvas.addEventListener("contextmenu", (event) => event.preventDefault());
+  canvas.addEventListener("dblclick", resetView);
+  canvas.addEventListener("pointerdown", (event) => {
+    canvas.setPointerCapture(event.pointerId);
+    drag = { x: event.clientX, y: event.clientY, move: event.button === 2 || event.shiftKey };
+  });
+  canvas.addEventListener("pointerup", () => { drag = null; });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!drag) return;
+    const dx = event.clientX - drag.x;
+    const dy = event.clientY - drag.y;
+    drag.x = event.clientX;
+    drag.y = event.clientY;
+    if (drag.move) {
+      const ratio = window.devicePixelRatio || 1;
+      const view = projector(canvas.width, canvas.height);
+      const metresPerPixel = (camera.distance / view.focal) * ratio;
+      for (let i = 0; i < 3; i++) {
+        camera.pan[i] += metresPerPixel * (-dx * view.right[i] + dy * view.up[i]);
+      }
+    } else {
+      camera.yaw -= dx * 0.01;
+      camera.pitch = Math.min(Math.max(camera.pitch + dy * 0.01, -0.3), 1.5);
+    }
+    dirty = true;
+  });
+  canvas.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    camera.distance = Math.min(Math.max(camera.distance * Math.exp(event.deltaY * 0.001), 0.8), 40);
+    dirty = true;
+  }, { passive: false });
+
+  new ResizeObserver(resize).observe(root);
+  load(props.value);
+  watch("value", () => load(props.value));
+  requestAnimationFrame(tick);
+}

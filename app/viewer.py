@@ -1,0 +1,114 @@
+"""The live 3D viewer's data: one JSON-ready dict with every lifted pose per frame (`viewer_payload`).
+
+The page's viewer (app/static/viewer.js) draws it in a Y-up frame, metres. `display_poses` is the one place that
+chooses those poses: each person's world motion (pose_lifting.world: ground at y = 0, x right, z towards the
+camera) with its pelvis path as the trajectory; where a person could not be placed in the world, the lifter's
+camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at their feet (the median over
+frames of the lowest joint), without a trajectory. Several people are spread sideways by their place in the
+image, as in the video's 3D panel.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.pipeline import PipelineResult, spread
+from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR
+from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
+
+UPRIGHT = np.array([1.0, -1.0, -1.0], np.float32)  # camera axes (y down, z away) -> y up, z towards the camera
+WORST_JOINTS = 3  # the comparison names this many joints where the two models differ most
+GRID_STEP_M = 0.5
+
+
+@dataclass
+class DisplayPoses:
+    """One person's poses as the viewer shows them."""
+
+    poses: np.ndarray  # (T, 17, 3) metres, Y up
+    floor_y: float  # the height of the ground under them
+    trajectory: np.ndarray | None  # (T, 3) the pelvis' path, drawn on the floor; None when it is not known
+
+
+def display_poses(result: PipelineResult, model: int, person: int) -> DisplayPoses:
+    """The poses the viewer draws for one model's lift of one person (see the module doc)."""
+    run = result.models[model]
+    motion = run.world[person] if run.world else None
+    apart = spread(result.people[person]) if len(result.people) > 1 else np.zeros((len(result.people[person]), 3))
+    if motion is None:
+        upright = (run.poses[person].poses + apart[:, None]) * UPRIGHT
+        return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
+    start = apart[0]  # a world path starts above the origin: keep each person where they started in the image
+    return DisplayPoses(motion.poses + start, 0.0, motion.root + start)
+
+
+def viewer_payload(result: PipelineResult) -> dict:
+    """Everything the viewer needs, JSON-ready: frames, bones and their sides, colours, each model's people
+    (track id, first frame, poses, trajectory), the floor and its grid, and the teacher-student comparison."""
+    shown = [[display_poses(result, m, p) for p in range(len(result.people))] for m in range(len(result.models))]
+    everyone = np.concatenate([person.poses for person in shown[0]])
+    floor = min(person.floor_y for person in shown[0])
+    centre = everyone.reshape(-1, 3).mean(axis=0)
+    half = GRID_STEP_M * np.ceil((np.abs(everyone[..., [0, 2]]).max() + 1.0) / GRID_STEP_M)
+    return {
+        "fps": result.fps,
+        "num_frames": result.num_frames,
+        "joint_names": list(JOINT_NAMES),
+        "bones": [list(bone) for bone in BONES],
+        "sides": [_side(child) for _, child in BONES],
+        "colours": {
+            "left": _hex(LEFT_COLOUR),
+            "right": _hex(RIGHT_COLOUR),
+            "centre": _hex(CENTRE_COLOUR),
+            "second": _hex(SECOND_COLOUR),
+        },
+        "floor_y": floor,
+        "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
+        "target": [float(centre[0]), floor + 0.9, float(centre[2])],
+        "models": [
+            {"label": run.label, "people": [_person(p, shown[m][i]) for i, p in enumerate(result.people)]}
+            for m, run in enumerate(result.models)
+        ],
+        "comparison": _comparison(result),
+    }
+
+
+def payload_json(result: PipelineResult) -> str:
+    """`viewer_payload` as the JSON text the page's viewer component takes."""
+    return json.dumps(viewer_payload(result), separators=(",", ":"))
+
+
+def _person(person, shown: DisplayPoses) -> dict:
+    trajectory = None if shown.trajectory is None else np.round(shown.trajectory, 3).tolist()
+    return {
+        "track_id": person.track_id,
+        "first_frame": person.first_frame,
+        "poses": np.round(shown.poses, 3).tolist(),
+        "trajectory": trajectory,
+    }
+
+
+def _comparison(result: PipelineResult) -> dict | None:
+    """The main subject's mean distance over joints and the worst joints' distances, per frame, in mm."""
+    comparison = result.comparison
+    if comparison is None:
+        return None
+    worst = np.argsort(-comparison.distance_mm.mean(axis=0))[:WORST_JOINTS]
+    a, b = comparison.labels
+    return {
+        "title": f"{a} vs {b}: distance between their 3D joints, #{result.people[0].track_id}",
+        "first_frame": result.people[0].first_frame,
+        "mean_mm": np.round(comparison.distance_mm.mean(axis=1), 1).tolist(),
+        "worst": [{"joint": JOINT_NAMES[j], "mm": np.round(comparison.distance_mm[:, j], 1).tolist()} for j in worst],
+    }
+
+
+def _side(joint: int) -> str:
+    return "left" if joint in LEFT_JOINTS else "right" if joint in RIGHT_JOINTS else "centre"
+
+
+def _hex(colour: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{c:02x}" for c in colour)
