@@ -98,9 +98,10 @@ def test_the_api_runs_a_keypoints_file_with_an_odd_name_inside_its_folder(checkp
     files, status = api.lift(str(upload), "student", PipelineConfig(), models, lambda *a, **k: None)
     assert status["ok"], status
     assert status["num_frames"] == 20 and status["source"] == upload.name
-    assert len(files) == 5 and all(store.contains(f) and Path(f).parent.name == status["request"] for f in files)
+    assert len(files) == len(status["files"]) >= 5
+    assert all(store.contains(f) and Path(f).parent.name == status["request"] for f in files)
     assert storage.safe_stem(upload.name) == "2f.._2fevil_name"
-    assert all(Path(f).name.startswith("2f.._2fevil_name_") for f in files)
+    assert all(Path(f).name.startswith("2f.._2fevil_name") for f in files)
     assert not list(tmp_path.glob("*.csv"))
 
 
