@@ -3,11 +3,17 @@
 The CSV of 3D joints is written by `pose_lifting.sequence.write_pose_csv` (its header is defined there, once).
 The mp4 is H.264 (yuv420p, `faststart`) so that browsers play it; builds of FFmpeg without an H.264 encoder
 fall back to MPEG-4 Part 2, which downloads fine but may not play inline.
+
+Every file is written under a temporary name (`.<name>.partial`) and renamed into place once complete, so a
+file that exists is whole: a write that fails (a full disk) leaves nothing behind and raises `OutputWriteError`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -18,8 +24,41 @@ import numpy as np
 from PIL import Image
 
 
+class OutputWriteError(RuntimeError):
+    """An output file could not be written (usually: the disk is full); nothing half-written is left."""
+
+
 def h264_available() -> bool:
     return "libx264" in av.codecs_available
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name a file is written under before it is renamed to `path`."""
+    return path.with_name(f".{path.name}.partial")
+
+
+def write_failed(path: Path, error: BaseException) -> OutputWriteError:
+    """Remove the partial file of `path` and describe the failure for the user."""
+    partial_path(path).unlink(missing_ok=True)
+    reason = getattr(error, "strerror", None) or str(error)
+    return OutputWriteError(
+        f"the server could not write {path.name} ({reason}); no partial file was kept. If the disk is full, free "
+        "space (or lower the server's --max-disk-mb) and try again"
+    )
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """`with atomic_output(final) as partial:` write `partial`; it becomes `final` only if the block succeeds."""
+    path = Path(path)
+    try:
+        yield partial_path(path)
+        os.replace(partial_path(path), path)
+    except (OSError, av.FFmpegError) as error:
+        raise write_failed(path, error) from error
+    except BaseException:
+        partial_path(path).unlink(missing_ok=True)
+        raise
 
 
 class Mp4Writer:
@@ -28,10 +67,22 @@ class Mp4Writer:
     def __init__(self, path: str | Path, fps: float) -> None:
         self.path = Path(path)
         self.fps = fps
-        self.container = av.open(str(self.path), "w", options={"movflags": "+faststart"})
+        try:
+            self.container = av.open(
+                str(partial_path(self.path)), "w", format="mp4", options={"movflags": "+faststart"}
+            )
+        except (OSError, av.FFmpegError) as error:
+            raise write_failed(self.path, error) from error
         self.stream: av.video.stream.VideoStream | None = None
 
     def write(self, image: np.ndarray) -> None:
+        try:
+            self._encode(image)
+        except (OSError, av.FFmpegError) as error:
+            self.abort()
+            raise write_failed(self.path, error) from error
+
+    def _encode(self, image: np.ndarray) -> None:
         if self.stream is None:
             codec, options = ("libx264", {"preset": "veryfast", "crf": "23"}) if h264_available() else ("mpeg4", {})
             self.stream = self.container.add_stream(codec, rate=Fraction(self.fps).limit_denominator(1001))
@@ -43,15 +94,26 @@ class Mp4Writer:
         self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
 
     def close(self) -> None:
-        if self.stream is not None:
-            self.container.mux(self.stream.encode())
-        self.container.close()
+        """Flush the encoder and move the finished file into place."""
+        with atomic_output(self.path):
+            if self.stream is not None:
+                self.container.mux(self.stream.encode())
+            self.container.close()
+
+    def abort(self) -> None:
+        """Drop the partial file (after a failure elsewhere)."""
+        with contextlib.suppress(OSError, av.FFmpegError):
+            self.container.close()
+        partial_path(self.path).unlink(missing_ok=True)
 
     def __enter__(self) -> Mp4Writer:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+        if error is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class GifWriter:
@@ -73,19 +135,24 @@ class GifWriter:
     def close(self) -> None:
         if self.frames:
             first, *rest = self.frames
-            first.save(self.path, save_all=True, append_images=rest, duration=self.durations_ms(), loop=0)
+            with atomic_output(self.path) as partial:
+                first.save(
+                    partial, format="GIF", save_all=True, append_images=rest, duration=self.durations_ms(), loop=0
+                )
 
     def __enter__(self) -> GifWriter:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+        if error is None:
+            self.close()
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
     """Arrays as they are, `meta` as a JSON string under the key `meta`."""
     path = Path(path)
-    np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+    with atomic_output(path) as partial, partial.open("wb") as handle:
+        np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
     return path
 
 
@@ -96,5 +163,6 @@ def write_json(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> P
         name: np.where(np.isfinite(a), np.round(a, 4), None).tolist() if a.dtype.kind == "f" else a.tolist()
         for name, a in arrays.items()
     }
-    path.write_text(json.dumps(meta | lists))
+    with atomic_output(path) as partial:
+        partial.write_text(json.dumps(meta | lists))
     return path

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import json
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,7 +65,7 @@ class InputError(ValueError):
 
 
 # errors caused by the input or the set-up, whose message is all a user needs (no stack trace)
-USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError)
+USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError, export.OutputWriteError)
 
 
 @dataclass
@@ -254,9 +255,9 @@ def lift_people(
     several = config.all_tracks or len(people) > 1  # the CSVs get a person_id column
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
-        files[f"csv:{run.label}"] = write_pose_csv(
-            out_dir / name, run.poses, several, video_times=timestamps[:num_frames]
-        )
+        with export.atomic_output(out_dir / name) as partial:
+            write_pose_csv(partial, run.poses, several, video_times=timestamps[:num_frames])
+        files[f"csv:{run.label}"] = out_dir / name
     files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several))
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
@@ -345,8 +346,8 @@ def _is_detection_file(path: Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as data:
             return "meta" in data.files
-    except (OSError, ValueError) as error:
-        raise InputError(f"'{path.name}' is not a readable .npz file: {error}") from error
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise InputError(f"'{path.name}' is not a readable .npz file (truncated or damaged?): {error}") from error
 
 
 def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, list[str]]:

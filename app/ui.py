@@ -11,12 +11,13 @@ clock; turning the view happens in the browser and never reruns the pipeline. Re
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import gradio as gr
 
+from app import storage
+from app.api import register_api
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
@@ -211,7 +212,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             try:
                 result = lift_people(
                     people,
-                    tempfile.mkdtemp(prefix="scjd-app-"),
+                    storage.active_store().request_dir(),
                     settings(lifter, keypoint_words),
                     list(track_ids),
                     lambda f, message: progress(f, desc=message),
@@ -242,5 +243,6 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         lift.click(on_lift, lift_inputs, lifted, **private)
         gallery.select(on_pick, detection, chosen, **private).then(on_lift, lift_inputs, lifted, **private)
         # API endpoints (api_name=...) for programs, as opposed to the page's own events, are registered here.
+        register_api(demo, config, models)
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo

@@ -63,7 +63,7 @@ def detect(
     if config.keypoints != "yolo":
         chosen = people_to_refine(tracked, config)
         stage = refine_keypoints(video, tracked, chosen, config, lambda f, m: report(split + (1 - split) * f, m))
-    result = build_result(video, tracked, stage, config, warnings)
+    result = build_result(video, tracked, stage, config, warnings + video.warnings)  # + damaged parts skipped
     result.timings["total_s"] = perf_counter() - started
     result.timings["ms_per_frame"] = 1000 * (result.timings["total_s"] - result.timings["load_s"]) / len(tracked.times)
     report(1.0, f"found {len(tracked.ranking)} people in {len(tracked.times)} frames")

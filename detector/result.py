@@ -12,6 +12,8 @@ every sequence lines up with the video. Version 1 files (YOLO only, no feet) are
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -139,7 +141,7 @@ class DetectionResult:
             else:
                 meta = json.loads(path.read_text())
                 arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS + FOOT_ARRAYS if name in meta}
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
         version = meta.pop("version", None)
         if meta.pop("format", None) != FORMAT or version not in READABLE_VERSIONS or not set(ARRAYS) <= set(arrays):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import TypeVar
@@ -47,6 +47,7 @@ class Video:
     timestamps: np.ndarray  # (num_frames,) seconds from the first frame, from the container's packet times
     rotation: int  # degrees counter-clockwise applied to the stored frames to make them upright: 0, 90, 180, 270
     codec: str
+    warnings: list[str] = field(default_factory=list)  # problems met while decoding, for the user
 
     @property
     def duration_s(self) -> float:
@@ -80,24 +81,31 @@ class Video:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             stream.codec_context.thread_count = threads
-            start, decoded = None, 0
-            try:
-                for frame in container.decode(stream):
-                    if limit is not None and decoded >= limit:
-                        return
-                    time = frame.time if frame.time is not None else decoded / self.fps
-                    start = time if start is None else start
-                    image = np.rot90(
-                        frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
-                        k=self.rotation // 90,
-                    )
-                    yield Frame(decoded, float(time - start), np.ascontiguousarray(image))
-                    decoded += 1
-            except av.FFmpegError as error:
-                raise CorruptVideoError(
-                    f"'{self.path.name}' could not be decoded after frame {decoded}: {error}. "
-                    "The file may be truncated or damaged; try re-exporting it."
-                ) from error
+            start, decoded, damaged = None, 0, 0
+            for frame in _decodable_frames(container, stream):
+                if frame is None:
+                    damaged += 1
+                    continue
+                if limit is not None and decoded >= limit:
+                    break
+                time = frame.time if frame.time is not None else decoded / self.fps
+                start = time if start is None else start
+                image = np.rot90(
+                    frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
+                    k=self.rotation // 90,
+                )
+                yield Frame(decoded, float(time - start), np.ascontiguousarray(image))
+                decoded += 1
+        if damaged and not decoded:
+            raise CorruptVideoError(
+                f"no frame of '{self.path.name}' could be decoded ({damaged} damaged packets); "
+                "the file may be truncated or damaged, try re-exporting it"
+            )
+        if damaged:
+            self.warnings.append(
+                f"'{self.path.name}' is damaged: {damaged} unreadable part(s) were skipped and {decoded} frames "
+                "were read; poses are missing where the video is damaged. Re-export the video for a complete result"
+            )
 
 
 def read_video(path: str | Path) -> Video:
@@ -122,6 +130,25 @@ def read_video(path: str | Path) -> Video:
         times = np.arange(max(declared_frames, 1)) / fps
     width, height = (first.height, first.width) if rotation in (90, 270) else (first.width, first.height)
     return Video(path, fps, width, height, len(times), times, rotation, codec)
+
+
+def _decodable_frames(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> Iterator[av.VideoFrame | None]:
+    """The stream's frames, with None for each packet that fails to decode; a demuxing error ends the stream."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.FFmpegError:
+            yield None
+            return
+        try:
+            yield from packet.decode()  # the empty flush packet at the end drains the decoder
+        except av.FFmpegError:
+            yield None
 
 
 def prefetch(items: Iterable[T], depth: int) -> Iterator[T]:

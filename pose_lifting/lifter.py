@@ -11,6 +11,7 @@ is then smoothed over time against the detector's frame-to-frame noise (`Smoothi
 
 from __future__ import annotations
 
+import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +29,14 @@ from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
 from pose_lifting.skeleton import FLIP_PERMUTATION
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+# what torch.load and the model rebuild raise for a truncated, damaged or foreign checkpoint file
+UNREADABLE_CHECKPOINT = (RuntimeError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError)
+
+
+class CorruptWeightsError(RuntimeError):
+    """A weights file exists but cannot be read as a lifter checkpoint (truncated, damaged, another format)."""
+
+
 SMOOTHING_METHODS = ("none", "phase", "savgol", "phase+savgol")
 
 
@@ -129,9 +138,15 @@ class Lifter:
                 f"no lifter weights at {path}. Shipped weights: {available or 'none'}; "
                 "train one with `python -m pose_lifting.train` (see README)."
             )
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        model = PoseLifter(LifterConfig(**checkpoint["config"]))
-        model.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+            model = PoseLifter(LifterConfig(**checkpoint["config"]))
+            model.load_state_dict({k: v.float() for k, v in checkpoint["state_dict"].items()})
+        except UNREADABLE_CHECKPOINT as error:
+            raise CorruptWeightsError(
+                f"the lifter weights {path} are damaged or not a lifter checkpoint ({type(error).__name__}: "
+                f"{str(error)[:200]}); copy the file again or retrain it with `python -m pose_lifting.train`"
+            ) from error
         info = {k: v for k, v in checkpoint.items() if k not in ("state_dict", "config", "inputs")}
         return cls(model, InputConfig(**checkpoint["inputs"]), checkpoint.get("name", path.stem), device, info)
 
