@@ -4,13 +4,15 @@
 recording or the bundled example; it shows every person found (thumbnail, time in view) with the main subject
 chosen, and lifts another choice from the cached detections without detecting again. The video with its 2D
 skeleton plays beside a live 3D viewer (app/static/viewer.js, fed by app/viewer.py) that follows the video's
-clock; turning the view happens in the browser and never reruns the pipeline. Requests queue one at a time
-(the pipeline uses every core). Bad input is shown as a message in the page, never as a stack trace.
+clock; turning the view happens in the browser and never reruns the pipeline. Requests queue one at a time, in
+one queue with the /lift API (the pipeline uses every core); *Cancel*, or closing the page, stops a running one
+and frees the worker (app/jobs.py). Bad input is shown as a message in the page, never as a stack trace.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import gradio as gr
 
 from app import storage
 from app.api import register_api
+from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
@@ -127,7 +130,9 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
                 keypoints = gr.Radio(list(KEYPOINT_MODELS), value=start, label="2D keypoints", elem_id="keypoints")
                 choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
-                run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run")
+                with gr.Row():
+                    run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
+                    cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
                 status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
         with gr.Column(elem_id="people", visible=False) as people_box:  # shown once people are found
             gr.Markdown(
@@ -209,14 +214,18 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
             if not track_ids:
                 return ("**Tick at least one person** to lift.", *(gr.skip() for _ in lifted[1:]))
             people = cached.detected
+            out_dir = storage.active_store().request_dir(cached.source)
             try:
                 result = lift_people(
                     people,
-                    storage.active_store().request_dir(),
+                    out_dir,
                     settings(lifter, keypoint_words),
                     list(track_ids),
                     lambda f, message: progress(f, desc=message),
                 )
+            except Cancelled:  # stopped by Cancel or a closed page: leave no half-written outputs
+                shutil.rmtree(out_dir, ignore_errors=True)
+                raise
             except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
                 return (error_message(error, cached.source), *(gr.skip() for _ in lifted[1:]))
             done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
@@ -237,11 +246,17 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         example.click(on_example, None, source_video, **private)
         lift_inputs = [detection, chosen, choice, keypoints]
         detect_inputs = [source_video, keypoints_file, choice, keypoints, detection]
-        run.click(on_detect, detect_inputs, [status, people_box, gallery, chosen, detection], **private).then(
-            on_lift, lift_inputs, lifted, **private
-        )
-        lift.click(on_lift, lift_inputs, lifted, **private)
-        gallery.select(on_pick, detection, chosen, **private).then(on_lift, lift_inputs, lifted, **private)
+        pipeline = {"concurrency_id": PIPELINE_QUEUE, **private}  # one queue with the /lift API
+        detect_outputs = [status, people_box, gallery, chosen, detection]
+        lift_chosen = cancellable(on_lift)
+        detect_run = run.click(cancellable(on_detect), detect_inputs, detect_outputs, **pipeline)
+        runs = [
+            detect_run,
+            detect_run.success(lift_chosen, lift_inputs, lifted, **pipeline),  # .success: not after a cancel
+            lift.click(lift_chosen, lift_inputs, lifted, **pipeline),
+            gallery.select(on_pick, detection, chosen, **private).then(lift_chosen, lift_inputs, lifted, **pipeline),
+        ]
+        cancel.click(lambda: "Cancelled.", None, status, cancels=runs, queue=False, **private)
         # API endpoints (api_name=...) for programs, as opposed to the page's own events, are registered here.
         register_api(demo, config, models)
     demo.queue(default_concurrency_limit=1, max_size=32)

@@ -1,5 +1,6 @@
-"""Reliability of the running server, through `gradio_client` on 127.0.0.1: the `/lift` API, the upload limit,
-refused file types, the queue position, and cancel freeing the worker for the next request."""
+"""Reliability of the running server, through `gradio_client` on 127.0.0.1 (and the page in headless Chromium): the
+`/lift` API, the upload limit, refused file types, the queue position, and a cancel (API or page button) or a
+closed page freeing the worker for the next request."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.utils import Status
+from playwright.sync_api import expect
 
 from app import storage
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
 from tests.test_app import checkpoints, keypoints_file  # noqa: F401 (a fixture, used by name)
-from tests.test_app_browser import free_port
+from tests.test_app_browser import VIEWPORT, browser, free_port  # noqa: F401 (browser: a fixture)
 
 pytestmark = pytest.mark.slow
 MAX_UPLOAD_BYTES = 1_000_000
@@ -103,3 +105,31 @@ def test_cancel_frees_the_worker_and_the_next_request_runs(server, tmp_path):
     assert not any(name.endswith("-long_walk") for name in requests)
     assert any(name.endswith("-short_walk") for name in requests)
 
+
+@pytest.mark.browser
+@pytest.mark.parametrize("leave", ["press cancel", "close the page"])
+def test_a_user_who_cancels_or_leaves_frees_the_worker(leave, server, browser, tmp_path):  # noqa: F811
+    client, store = server
+    long_source = keypoints_file(tmp_path / f"{leave.replace(' ', '_')}.npz", frames=1500)
+    page = browser.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(60_000)
+    page.goto(client.src)
+    page.get_by_role("tab", name="2D keypoints file").click()
+    page.locator("#upload input[type=file]").set_input_files(str(long_source))
+    page.locator("#upload").get_by_text(long_source.stem).first.wait_for()
+    page.locator("#run").click()
+    deadline = time.monotonic() + 120
+    while not list(store.requests.glob(f"*-{long_source.stem}")):  # the people are found and the lift has started
+        assert time.monotonic() < deadline, "the page's request never started"
+        time.sleep(0.1)
+    time.sleep(1.0)
+    if leave == "press cancel":
+        page.locator("#cancel").click()
+        expect(page.locator("#status")).to_have_text("Cancelled.")
+        expect(page.locator("#run")).to_be_enabled()
+    page.close()
+    short_source = keypoints_file(tmp_path / "after_page.npz", frames=20)
+    files, status = client.predict(handle_file(str(short_source)), "student", api_name="/lift")
+    assert status["ok"]
+    # the stopped request never wrote its results, and its partial folder is gone
+    assert not list(store.requests.glob(f"*-{long_source.stem}")), "the abandoned request ran to its end"
