@@ -4,16 +4,14 @@ The CSV of 3D joints is written by `pose_lifting.sequence.write_pose_csv` (its h
 The mp4 is H.264 (yuv420p, `faststart`) so that browsers play it; builds of FFmpeg without an H.264 encoder
 fall back to MPEG-4 Part 2, which downloads fine but may not play inline.
 
-Every file is written under a temporary name (`.<name>.partial`) and renamed into place once complete, so a
-file that exists is whole: a write that fails (a full disk) leaves nothing behind and raises `OutputWriteError`.
+Every file is written whole (`pose_lifting.files`): under a temporary name, renamed into place once complete;
+a write that fails (a full disk) leaves nothing behind and raises `OutputWriteError`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
@@ -23,42 +21,14 @@ import cv2
 import numpy as np
 from PIL import Image
 
-
-class OutputWriteError(RuntimeError):
-    """An output file could not be written (usually: the disk is full); nothing half-written is left."""
+from pose_lifting.files import atomic_output, partial_path, write_failed
 
 
 def h264_available() -> bool:
     return "libx264" in av.codecs_available
 
 
-def partial_path(path: Path) -> Path:
-    """The temporary name a file is written under before it is renamed to `path`."""
-    return path.with_name(f".{path.name}.partial")
-
-
-def write_failed(path: Path, error: BaseException) -> OutputWriteError:
-    """Remove the partial file of `path` and describe the failure for the user."""
-    partial_path(path).unlink(missing_ok=True)
-    reason = getattr(error, "strerror", None) or str(error)
-    return OutputWriteError(
-        f"the server could not write {path.name} ({reason}); no partial file was kept. If the disk is full, free "
-        "space (or lower the server's --max-disk-mb) and try again"
-    )
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | Path) -> Iterator[Path]:
-    """`with atomic_output(final) as partial:` write `partial`; it becomes `final` only if the block succeeds."""
-    path = Path(path)
-    try:
-        yield partial_path(path)
-        os.replace(partial_path(path), path)
-    except (OSError, av.FFmpegError) as error:
-        raise write_failed(path, error) from error
-    except BaseException:
-        partial_path(path).unlink(missing_ok=True)
-        raise
+WRITE_FAILURES = (OSError, av.FFmpegError)  # what a failed write of an mp4 or GIF raises
 
 
 class Mp4Writer:
@@ -71,14 +41,14 @@ class Mp4Writer:
             self.container = av.open(
                 str(partial_path(self.path)), "w", format="mp4", options={"movflags": "+faststart"}
             )
-        except (OSError, av.FFmpegError) as error:
+        except WRITE_FAILURES as error:
             raise write_failed(self.path, error) from error
         self.stream: av.video.stream.VideoStream | None = None
 
     def write(self, image: np.ndarray) -> None:
         try:
             self._encode(image)
-        except (OSError, av.FFmpegError) as error:
+        except WRITE_FAILURES as error:
             self.abort()
             raise write_failed(self.path, error) from error
 
@@ -95,7 +65,7 @@ class Mp4Writer:
 
     def close(self) -> None:
         """Flush the encoder and move the finished file into place."""
-        with atomic_output(self.path):
+        with atomic_output(self.path, WRITE_FAILURES):
             if self.stream is not None:
                 self.container.mux(self.stream.encode())
             self.container.close()
@@ -135,7 +105,7 @@ class GifWriter:
     def close(self) -> None:
         if self.frames:
             first, *rest = self.frames
-            with atomic_output(self.path) as partial:
+            with atomic_output(self.path, WRITE_FAILURES) as partial:
                 first.save(
                     partial, format="GIF", save_all=True, append_images=rest, duration=self.durations_ms(), loop=0
                 )
@@ -146,14 +116,6 @@ class GifWriter:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         if error is None:
             self.close()
-
-
-def write_npz(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:
-    """Arrays as they are, `meta` as a JSON string under the key `meta`."""
-    path = Path(path)
-    with atomic_output(path) as partial, partial.open("wb") as handle:
-        np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
-    return path
 
 
 def write_json(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:

@@ -41,7 +41,8 @@ from detector.examples import ExampleUnavailableError
 from detector.remap import coco_to_h36m
 from detector.video import prefetch
 from pose_lifting.devices import DEVICES, Device, detector_device
-from pose_lifting.lifter import WEIGHTS_DIR, Lifter, weights_path
+from pose_lifting.files import OutputWriteError, atomic_output, write_npz
+from pose_lifting.lifter import WEIGHTS_DIR, Lifter, missing_weights_message, weights_path
 from pose_lifting.progress import Progress
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
@@ -52,10 +53,6 @@ WORLD_COORDINATES = (
     "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
     "each person's pelvis starts above the origin and moves along the estimated trajectory"
 )
-TRAIN_COMMANDS = {
-    "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
-    "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
-}
 OUT_OF_VIEW = "chosen person out of view"
 KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
 
@@ -65,7 +62,7 @@ class InputError(ValueError):
 
 
 # errors caused by the input or the set-up, whose message is all a user needs (no stack trace)
-USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError, export.OutputWriteError)
+USER_ERRORS = (InputError, DetectorError, ExampleUnavailableError, OutputWriteError)
 
 
 @dataclass
@@ -255,7 +252,7 @@ def lift_people(
     several = config.all_tracks or len(people) > 1  # the CSVs get a person_id column
     for run in runs:
         name = f"{stem}_3d.csv" if len(runs) == 1 else f"{stem}_{run.label}_3d.csv"
-        with export.atomic_output(out_dir / name) as partial:
+        with atomic_output(out_dir / name) as partial:
             write_pose_csv(partial, run.poses, several, video_times=timestamps[:num_frames])
         files[f"csv:{run.label}"] = out_dir / name
     files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several))
@@ -265,7 +262,7 @@ def lift_people(
     result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
                             people, runs, timings, files, warnings, comparison)
     arrays, meta = result_arrays(result)
-    files["npz"] = export.write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
+    files["npz"] = write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
     report(1.0, f"done: {num_frames} frames at {result.end_to_end_fps():.1f} fps")
     return result
@@ -294,13 +291,6 @@ def load_lifter(name_or_path: str | Path, device: str = "auto") -> Lifter:
 def load_lifters(config: PipelineConfig) -> list[Lifter]:
     """The lifters of `config.models`, in order (cached: cheap to call again)."""
     return [load_lifter(name, config.device) for name in config.models]
-
-
-def missing_weights_message(path: Path) -> str:
-    """What to do about lifter weights that do not exist: the command that trains them, or check the path."""
-    how = TRAIN_COMMANDS.get(path.stem)
-    hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
-    return f"the lifter weights {path} do not exist yet: {hint} (see docs/training.md)."
 
 
 @functools.lru_cache(maxsize=4)

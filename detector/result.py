@@ -23,6 +23,7 @@ from detector.errors import ResultFileError
 from detector.gaps import fill_gaps
 from detector.remap import coco_to_h36m
 from detector.tracking import choose_track, rank_tracks
+from pose_lifting.files import write_npz
 from pose_lifting.sequence import Pose2DSequence
 
 FORMAT = "scjd-detections"
@@ -120,7 +121,7 @@ class DetectionResult:
         meta = {"format": FORMAT, "version": VERSION}
         meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ARRAYS + FOOT_ARRAYS}
         if path.suffix == ".npz":
-            np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
+            write_npz(path, arrays, meta)
         elif path.suffix == ".json":
             path.write_text(json.dumps(meta | {name: value.tolist() for name, value in arrays.items()}))
         else:

@@ -107,6 +107,19 @@ def resample(values: np.ndarray, times: np.ndarray, new_times: np.ndarray) -> np
     return out.reshape(len(new_times), *values.shape[1:]).astype(values.dtype)
 
 
+TRAIN_COMMANDS = {
+    "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
+    "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
+}
+
+
+def missing_weights_message(path: Path) -> str:
+    """What to do about lifter weights that do not exist: the command that trains them, or check the path."""
+    how = TRAIN_COMMANDS.get(path.stem)
+    hint = f"train it with `{how}` and copy runs/{path.stem}/model.pt there" if how else "check the path"
+    return f"the lifter weights {path} do not exist yet: {hint} (see docs/training.md)."
+
+
 class Lifter:
     """A trained lifter ready for inference."""
 
@@ -133,11 +146,7 @@ class Lifter:
         """Load weights/<name>.pt or a checkpoint path; the checkpoint's stored config rebuilds its model."""
         path = weights_path(name_or_path)
         if not path.is_file():
-            available = sorted(p.stem for p in WEIGHTS_DIR.glob("*.pt"))
-            raise FileNotFoundError(
-                f"no lifter weights at {path}. Shipped weights: {available or 'none'}; "
-                "train one with `python -m pose_lifting.train` (see README)."
-            )
+            raise FileNotFoundError(missing_weights_message(path))
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
             model = PoseLifter(LifterConfig(**checkpoint["config"]))

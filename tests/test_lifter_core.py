@@ -255,7 +255,7 @@ def test_checkpoint_round_trip_and_lifting_a_short_sequence(tmp_path):
     )
     out = lifter.lift(seq)
     assert out.poses.shape == (5, NUM_JOINTS, 3) and np.isfinite(out.poses).all()
-    with pytest.raises(FileNotFoundError, match="no lifter weights"):
+    with pytest.raises(FileNotFoundError, match="do not exist yet"):
         Lifter.from_pretrained(tmp_path / "missing.pt")
 
 

@@ -19,6 +19,7 @@ from app import api, export, storage
 from app.jobs import Cancelled, StoppableProgress
 from app.pipeline import USER_ERRORS, InputError, PipelineConfig, load_lifter, run_pipeline
 from detector import DetectionResult, read_video
+from pose_lifting.files import OutputWriteError
 from pose_lifting.lifter import CorruptWeightsError, Lifter
 from tests.conftest import write_video
 from tests.test_app import checkpoints, keypoints_file  # noqa: F401 (a fixture, used by name)
@@ -137,7 +138,7 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_no_partial_file(checkpoints,
 
     monkeypatch.setattr(export.np, "savez_compressed", half_then_full)
     out = tmp_path / "out"
-    with pytest.raises(export.OutputWriteError, match="No space left on device") as caught:
+    with pytest.raises(OutputWriteError, match="No space left on device") as caught:
         config = PipelineConfig(models=(str(checkpoints["student"]),))
         run_pipeline(keypoints_file(tmp_path / "walk.npz", frames=20), out, config)
     assert isinstance(caught.value, USER_ERRORS) and "no partial file was kept" in str(caught.value)
@@ -164,7 +165,7 @@ def test_a_video_writer_that_runs_out_of_disk_leaves_nothing(tmp_path, monkeypat
     real_open = av.open
     monkeypatch.setattr(export.av, "open", lambda *a, **k: FullAfter(real_open(*a, **k), 5))
     path = tmp_path / "out.mp4"
-    with pytest.raises(export.OutputWriteError, match="out.mp4"), export.Mp4Writer(path, 25) as out:
+    with pytest.raises(OutputWriteError, match="out.mp4"), export.Mp4Writer(path, 25) as out:
         for _ in range(20):
             out.write(np.zeros((64, 64, 3), np.uint8))
     assert list(tmp_path.iterdir()) == []

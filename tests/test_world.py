@@ -9,7 +9,7 @@ import pytest
 
 from pose_lifting.camera import cameras_looking_at
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
-from pose_lifting.skeleton import JOINT_INDEX, root_relative
+from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, root_relative
 from pose_lifting.world import (
     WorldConfig,
     focal_length,
@@ -56,18 +56,7 @@ def walker(frames: int = 150, lean_deg: float = 12.0, ankle_height: float = 0.08
         poses[:, J[f"{name}_knee"]] = knee + np.array([0.0, 0.0, 0.06])
     poses[:, J["pelvis"]] = np.stack([np.zeros(frames), np.full(frames, 0.95), along], -1)
     tilt = np.array([[1, 0, 0], [0, np.cos(lean), np.sin(lean)], [0, -np.sin(lean), np.cos(lean)]])
-    for name in (
-        "spine",
-        "thorax",
-        "neck_nose",
-        "head",
-        "left_shoulder",
-        "left_elbow",
-        "left_wrist",
-        "right_shoulder",
-        "right_elbow",
-        "right_wrist",
-    ):
+    for name in JOINT_NAMES[J["spine"] :]:  # the upper body: spine to the wrists
         poses[:, J[name]] = poses[:, J["pelvis"]] + tilt @ upper[J[name]]
     # bend the straight path into an arc: each frame's points turn about the path point by the heading
     path = np.zeros((frames, 3))
