@@ -2,7 +2,7 @@
 child processes and report each run's peak memory (so that one can see it does not grow with the video's length:
 frames stream, only keypoints are kept).
 
-    python scripts/bench_long_video.py                                  # the runs: full 10 min 1080p, 4K
+    python scripts/bench_long_video.py                                  # the full runs: 10 min 1080p, 4K
     python scripts/bench_long_video.py --durations 5 20 --imgsz 160     # shorter processed spans, a cheaper detector
 
 The clips are made once in `--work` (default /tmp/scjd-bench): the example (Sports2D demo, 7.7 s) is scaled and
