@@ -4,9 +4,10 @@ of 2D keypoints and 3D poses that a dataset ships already projected (Human3.6M).
 Every window is a dense receptive field of frames around a centre frame (edges repeat the first or last
 frame, as at inference). `WindowSampler` (mocap) augments with what in-the-wild video brings: time-warp
 (speed), limb-length scaling (body proportions), random cameras (camera.py), 2D errors, horizontal flips.
-The 2D errors are either independent Gaussian noise with a few outlier joints (`gaussian_noise`) or the
-structured errors of a real keypoint detector (`detector_errors`, `DetectorNoiseConfig`): steady per-joint
-bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints.
+The 2D errors are independent Gaussian noise with a few outlier joints (`gaussian_noise`), the
+structured errors of a real keypoint detector (`detector_errors`, `DetectorNoiseConfig`: steady per-joint
+bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints),
+or a mix of the two, drawn per window (`AugmentConfig.detector_fraction`).
 `PairSampler` (given pairs) only flips, the paper's pose-level augmentation. Held-out views with fixed cameras
 are made in datasets.py, with the same error models.
 """
@@ -32,7 +33,7 @@ from pose_lifting.skeleton import (
     root_relative,
 )
 
-NoiseModel = Literal["gaussian", "detector"]
+NoiseModel = Literal["gaussian", "detector", "mix"]
 NOISE_MODELS = get_args(NoiseModel)
 TORSO_JOINTS = tuple(JOINT_INDEX[name] for name in ("pelvis", "spine", "thorax"))  # derived, as detector/remap.py
 MEAN_LENGTH_PER_SIGMA = float(np.sqrt(np.pi / 2))  # mean length of a 2D error vector with N(0, sigma^2) per axis
@@ -94,7 +95,8 @@ class AugmentConfig:
 
     speed: tuple[float, float] = (0.7, 1.4)  # time-warp factor
     limb_scale: tuple[float, float] = (0.85, 1.15)  # per bone pair, same factor left and right
-    noise: NoiseModel = "gaussian"  # 2D errors: independent "gaussian" noise or a "detector"'s (`detector`)
+    noise: NoiseModel = "gaussian"  # 2D errors: independent "gaussian" noise, a "detector"'s, or a "mix" of both
+    detector_fraction: float = 0.5  # mix: share of windows with a detector's errors, the others get gaussian noise
     noise_px: tuple[float, float] = (2.0, 4.0)  # gaussian: 2D noise, standard deviation in pixels
     outlier_fraction: float = 0.02  # gaussian: joints that get a large error
     outlier_scale: float = 0.05  # ... of the subject's 2D size
@@ -105,6 +107,8 @@ class AugmentConfig:
     def __post_init__(self) -> None:
         if self.noise not in NOISE_MODELS:
             raise ValueError(f"noise must be one of {NOISE_MODELS}, got {self.noise!r}")
+        if not 0 <= self.detector_fraction <= 1:
+            raise ValueError(f"detector_fraction must be in [0, 1], got {self.detector_fraction}")
 
 
 @dataclass
@@ -204,10 +208,14 @@ class WindowSampler:
         centre = world.shape[1] // 2
         cameras = random_cameras(world[:, centre, JOINT_INDEX["pelvis"]], rng, aug.camera)
         batch = project_windows(world, cameras)
-        if aug.noise == "detector":
-            batch.windows = detector_errors(batch.windows, rng, aug.detector, self.fps)[0]
+        if aug.noise == "mix":
+            detected = rng.random(batch_size) < aug.detector_fraction
         else:
-            batch.windows += gaussian_noise(batch.windows, rng, aug)
+            detected = np.full(batch_size, aug.noise == "detector")
+        if detected.any():
+            batch.windows[detected] = detector_errors(batch.windows[detected], rng, aug.detector, self.fps)[0]
+        if not detected.all():
+            batch.windows[~detected] += gaussian_noise(batch.windows[~detected], rng, aug)
         return flip_batch(batch, rng.random(batch_size) < aug.flip)
 
 

@@ -194,3 +194,20 @@ def test_training_batches_and_heldout_views_can_use_it() -> None:
     np.testing.assert_array_equal(noisy[0].pixels, again[0].pixels)  # seeded
     size = subject_size(exact[0].pixels[None])[0]
     assert 0.02 < np.linalg.norm(noisy[0].pixels - exact[0].pixels, axis=-1).mean() / size < 0.1
+
+
+def test_mix_gives_some_windows_detector_errors_and_the_others_gaussian_noise() -> None:
+    sequences = [walking(60, seed) for seed in range(2)]
+    silent = {"noise_px": (0.0, 0.0), "outlier_fraction": 0.0, "flip": 0.0}  # gaussian noise of size zero
+
+    def batch(**augment: object) -> np.ndarray:
+        return WindowSampler(sequences, 27, AugmentConfig(**silent, **augment), seed=3).sample(400).windows
+
+    clean = batch()  # the same windows and cameras: they are drawn before the noise
+    mixed = batch(noise="mix", detector_fraction=0.3, detector=DetectorNoiseConfig(strength=(1.0, 1.0)))
+    error = np.linalg.norm(mixed - clean, axis=-1).mean(axis=(1, 2)) / subject_size(clean)
+    detected = error > 0
+    assert 0.2 < detected.mean() < 0.4
+    assert error[detected].min() > 0.01  # strength 1: about 5 % of the body on average
+    with pytest.raises(ValueError, match="detector_fraction"):
+        AugmentConfig(noise="mix", detector_fraction=1.5)
