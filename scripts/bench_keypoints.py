@@ -123,29 +123,47 @@ def render(result: DetectionResult, video_path: Path, path: Path) -> None:
     cv2.imwrite(str(path), image)
 
 
-def bench_clip(name: str, video_path: Path, every_person: bool, args: argparse.Namespace, lifter: Lifter) -> list[Row]:
+@dataclass
+class Detections:
+    """One clip tracked once by YOLO, then refined by each keypoint model on the same tracks."""
+
+    results: dict[str, DetectionResult]
+    costs: dict[str, tuple[float, float]]  # model -> (ms, CPU ms) per person-frame of its keypoint stage
+    counts: dict[str, StageCounts]
+    tracks: list[int]  # the refined tracks
+    rows: np.ndarray  # their detections' rows
+
+
+def detect_models(video_path: Path, models: list[str], base: DetectorConfig) -> Detections:
     video = read_video(video_path)
-    base = DetectorConfig(max_frames=args.max_frames, all_tracks=every_person, imgsz=args.imgsz)
-    limit = min(video.num_frames, args.max_frames or video.num_frames)
+    limit = min(video.num_frames, base.max_frames or video.num_frames)
     tracked = track_people(video, limit, replace(base, keypoints="yolo"), lambda f, m: None)
     tracks = people_to_refine(tracked, base)
     rows = np.flatnonzero(np.isin(tracked.rows["track_id"], tracks))
-    results, costs, counts = {}, {}, {}
-    for model in args.models:
+    found = Detections({}, {}, {}, tracks, rows)
+    for model in models:
         config = replace(base, keypoints=model)
         if model == "yolo":
-            results[model] = build_result(video, tracked, None, config, [])
-            costs[model] = (1000 * tracked.timings["inference_s"] / len(tracked.times), float("nan"))
-            counts[model] = StageCounts(person_frames=len(rows))
+            found.results[model] = build_result(video, tracked, None, config, [])
+            found.costs[model] = (1000 * tracked.timings["inference_s"] / len(tracked.times), float("nan"))
+            found.counts[model] = StageCounts(person_frames=len(rows))
         else:
             cpu = time.process_time()
             stage = refine_keypoints(video, tracked, tracks, config, lambda f, m: None)
             frames = max(1, stage.counts.person_frames)
-            costs[model] = (1000 * stage.landmark_s / frames, 1000 * (time.process_time() - cpu) / frames)
-            counts[model] = stage.counts
-            results[model] = build_result(video, tracked, stage, config, [])
-        if args.render:
-            render(results[model], video_path, args.render / f"{Path(name).stem.replace(' ', '_')}_{model}.png")
+            found.costs[model] = (1000 * stage.landmark_s / frames, 1000 * (time.process_time() - cpu) / frames)
+            found.counts[model] = stage.counts
+            found.results[model] = build_result(video, tracked, stage, config, [])
+    return found
+
+
+def bench_clip(name: str, video_path: Path, every_person: bool, args: argparse.Namespace, lifter: Lifter) -> list[Row]:
+    base = DetectorConfig(max_frames=args.max_frames, all_tracks=every_person, imgsz=args.imgsz)
+    found = detect_models(video_path, args.models, base)
+    results, costs, counts, tracks, rows = found.results, found.costs, found.counts, found.tracks, found.rows
+    if args.render:
+        for model, result in results.items():
+            render(result, video_path, args.render / f"{Path(name).stem.replace(' ', '_')}_{model}.png")
     table = []
     for model, result in results.items():
         jitter, swaps = jitter_and_swaps(result, tracks)

@@ -21,6 +21,18 @@ from pose_lifting.generators import subject_size
 from pose_lifting.skeleton import JOINT_INDEX
 
 
+def error_summary(error: np.ndarray) -> dict[str, float]:
+    """Mean, steady part, jitter, head's and ankles' steady parts of (T, J, 2) 2D errors over the subject's size."""
+    steady = np.linalg.norm(error.mean(axis=0), axis=-1)  # (J,)
+    return {
+        "mean": float(np.linalg.norm(error, axis=-1).mean()),
+        "steady": float(steady.mean()),
+        "jitter": float(np.linalg.norm(np.diff(error, axis=0), axis=-1).mean() / np.sqrt(2)),
+        "head_steady": float(steady[JOINT_INDEX["head"]]),
+        "ankles_steady": float(steady[[JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]].mean()),
+    }
+
+
 def error_stats(strength: float, data_dir: str) -> dict[str, float]:
     _, heldout = split(load_mocap(data_dir))
     exact = list(mocap_views(heldout, ("h36m",), "none"))
@@ -28,18 +40,9 @@ def error_stats(strength: float, data_dir: str) -> dict[str, float]:
     rows = []
     for clean, view in zip(exact, noisy, strict=True):
         size = subject_size(clean.pixels[None])[0]
-        error = (view.pixels - clean.pixels) / size  # (T, J, 2)
-        steady = np.linalg.norm(error.mean(axis=0), axis=-1)  # (J,)
         rows.append(
-            {
-                "mean": np.linalg.norm(error, axis=-1).mean(),
-                "steady": steady.mean(),
-                "jitter": np.linalg.norm(np.diff(error, axis=0), axis=-1).mean() / np.sqrt(2),
-                "head_steady": steady[JOINT_INDEX["head"]],
-                "ankles_steady": steady[[JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]].mean(),
-                "missing": (view.scores < 0.3).mean(),
-                "doubtful": ((view.scores >= 0.3) & (view.scores < 0.6)).mean(),
-            }
+            error_summary((view.pixels - clean.pixels) / size)
+            | {"missing": (view.scores < 0.3).mean(), "doubtful": ((view.scores >= 0.3) & (view.scores < 0.6)).mean()}
         )
     return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
