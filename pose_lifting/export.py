@@ -174,7 +174,8 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         *data_section(data_dir),
         "",
         f"## Held-out metrics (mm; measured by `python -m pose_lifting.export {run} --name {name}`)",
-        "Whole held-out sequences, every frame, static cameras at four headings, flip test-time augmentation.",
+        "Whole held-out sequences, every frame, static cameras at four headings, flip test-time augmentation, "
+        f"smoothing `{results['exact 2D']['smoothing']}` (the lifter's default).",
         "",
         *metrics_rows(results),
         "",
