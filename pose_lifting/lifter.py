@@ -30,7 +30,6 @@ from pose_lifting.skeleton import FLIP_PERMUTATION
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 # what torch.load and the model rebuild raise for a truncated, damaged or foreign checkpoint file
-# what torch.load and the rebuild raise on a damaged file (random bytes give all of these)
 UNREADABLE_CHECKPOINT = (RuntimeError, pickle.UnpicklingError, EOFError, IndexError, KeyError, TypeError, ValueError)
 
 
