@@ -1,8 +1,9 @@
-"""All settings of the detector stage in one dataclass, with defaults that suit a laptop CPU."""
+"""All settings of the detector stage in one dataclass (with the scene and camera-motion steps' own), with defaults
+that suit a laptop CPU."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 
 from detector.errors import DetectorError
@@ -10,6 +11,42 @@ from detector.errors import DetectorError
 PACKAGED_MODEL = "yolo11n-pose.pt"
 KeypointModel = Literal["yolo", "lite", "full", "heavy"]  # "yolo": YOLO's own keypoints; else a BlazePose model
 KEYPOINT_MODELS: tuple[str, ...] = get_args(KeypointModel)
+
+
+@dataclass
+class SceneConfig:
+    """How `detector.scene` reads gravity ("up") and the focal length from the scene's straight lines."""
+
+    enabled: bool = True
+    frames: int = 5  # frames read, spread evenly over the clip
+    max_side: int = 640  # frames are read at most this large (longest side, pixels)
+    min_length: float = 0.03  # segments shorter than this fraction of the image diagonal are ignored
+    max_tilt_deg: float = 35.0  # vertical candidates lie within this angle of the image's up direction
+    inlier_deg: float = 1.5  # a segment supports a vanishing direction whose plane it is within this angle of
+    ransac_iterations: int = 500
+    min_inliers: int = 8  # fewer supporting vertical segments in a frame: that frame gives no up
+    full_confidence_lines: int = 40  # this many supporting segments (per frame read) make the confidence 1
+    min_focal_ratio: float = 0.3  # focal estimates outside [min, max] x the image's longer side are rejected
+    max_focal_ratio: float = 3.0
+    box_margin: float = 0.1  # people's boxes are masked out, widened by this fraction of their size
+    seed: int = 0
+
+
+@dataclass
+class CameraMotionConfig:
+    """How `detector.camera_motion` follows the camera's rotation from the background's motion between frames."""
+
+    enabled: bool = True
+    max_side: int = 320  # frames are read at most this large (longest side, pixels), in grey
+    max_corners: int = 300  # background corners tracked per frame pair
+    corner_quality: float = 0.01
+    min_corner_distance: int = 8  # pixels, at the reduced size
+    min_matches: int = 30  # fewer tracked background corners: the pair failed (the rotation is held over)
+    ransac_px: float = 2.0  # homography RANSAC threshold, pixels at the reduced size
+    min_inlier_fraction: float = 0.5  # fewer RANSAC inliers than this share of the tracks: a cut or a failed pair
+    translation_px: float = 1.0  # median residual of the rotation-only model above this (reduced pixels): parallax
+    translation_fraction: float = 0.3  # the camera "translates" when this share of the measured pairs have parallax
+    box_margin: float = 0.15  # people's boxes are masked out, widened by this fraction of their size
 
 
 @dataclass
@@ -47,6 +84,10 @@ class DetectorConfig:
     min_frames: int = 2  # fewer frames are a still image, not motion
     max_frames: int | None = None  # process at most this many frames (None: all)
     max_duration_s: float | None = None  # process at most this many seconds (None: all)
+    # what the picture says about the camera: its up and focal length, and its rotation over time
+    scene: SceneConfig = field(default_factory=SceneConfig)
+    camera_motion: CameraMotionConfig = field(default_factory=CameraMotionConfig)
+    fov_deg: float | None = None  # horizontal field of view if the user knows it (the scene steps start from it)
 
     def __post_init__(self) -> None:
         if self.keypoints not in KEYPOINT_MODELS:

@@ -1,7 +1,9 @@
 """Typed values at the lifter's boundary: a 2D keypoint sequence in, a 3D pose sequence out.
 
 The detector produces `Pose2DSequence`s (Human3.6M layout, pixels); `Lifter.lift` turns one into a
-`Pose3DSequence` (metres, camera axes, pelvis at the origin) that writes itself to CSV.
+`Pose3DSequence` (metres, camera axes, pelvis at the origin) that writes itself to CSV. What the picture says
+about the camera (`SceneGeometry`: gravity and focal length from the scene's lines; `CameraMotion`: the camera's
+rotation per frame) rides along with the 2D, for the world frame (`pose_lifting.world`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,88 @@ from pathlib import Path
 import numpy as np
 
 from pose_lifting.skeleton import JOINT_NAMES, NUM_JOINTS
+
+
+@dataclass
+class SceneGeometry:
+    """Gravity and focal length from the scene's straight lines (detector.scene), in the first frame's camera axes
+    (x right, y down, z forward)."""
+
+    up: np.ndarray | None  # (3,) unit "up" (against gravity); None where the scene has no vertical structure
+    confidence: float  # 0 (nothing to go on) .. 1 (many vertical lines, frames agree)
+    focal_px: float | None  # from two orthogonal vanishing points; None where the scene did not give it
+    num_lines: int  # vertical line segments that supported `up`, over all frames read
+    spread_deg: float  # how far the frames' own estimates of up lie from `up` (RMS, degrees); NaN for one frame
+    frames: tuple[int, ...] = ()  # the video frames read
+
+    def __post_init__(self) -> None:
+        if self.up is not None:
+            self.up = np.asarray(self.up, dtype=np.float64)
+            self.up = self.up / np.linalg.norm(self.up)
+
+    def summary(self) -> dict:
+        return {
+            "up_camera": None if self.up is None else self.up.tolist(),
+            "confidence": self.confidence,
+            "focal_px": self.focal_px,
+            "num_lines": self.num_lines,
+            "spread_deg": None if not np.isfinite(self.spread_deg) else self.spread_deg,
+            "frames": list(self.frames),
+        }
+
+
+@dataclass
+class CameraMotion:
+    """The camera's rotation in every frame of a clip (detector.camera_motion), relative to its first frame."""
+
+    rotations: np.ndarray  # (T, 3, 3) frame t's camera axes -> the first frame's: p_first = R_t @ p_t
+    measured: np.ndarray  # (T,) bool: False where the rotation was held over (a cut or a frame pair that failed)
+    segments: np.ndarray  # (T,) int: 0 from the start, one more after each cut
+    residual_px: np.ndarray  # (T,) median background reprojection error of the rotation-only model (NaN: none)
+    translating: bool = False  # the rotation-only model did not explain the background: the camera moved
+    focal_px: float = float("nan")  # the focal length the rotations were computed with
+
+    def __post_init__(self) -> None:
+        self.rotations = np.asarray(self.rotations, dtype=np.float64)
+        self.measured = np.asarray(self.measured, dtype=bool)
+        self.segments = np.asarray(self.segments, dtype=np.int64)
+        self.residual_px = np.asarray(self.residual_px, dtype=np.float64)
+        count = len(self.rotations)
+        if self.rotations.shape != (count, 3, 3) or not (
+            self.measured.shape == self.segments.shape == self.residual_px.shape == (count,)
+        ):
+            raise ValueError("camera motion: rotations (T, 3, 3) and measured, segments, residual_px (T,)")
+
+    def __len__(self) -> int:
+        return len(self.rotations)
+
+    @classmethod
+    def still(cls, frames: int) -> CameraMotion:
+        """A camera that never turns."""
+        return cls(np.tile(np.eye(3), (frames, 1, 1)), np.ones(frames, bool), np.zeros(frames, int), np.zeros(frames))
+
+    def slice(self, start: int, stop: int) -> CameraMotion:
+        """Frames start..stop-1, still relative to the clip's first frame."""
+        part = slice(start, stop)
+        return CameraMotion(self.rotations[part], self.measured[part], self.segments[part], self.residual_px[part],
+                            self.translating, self.focal_px)
+
+    def angles_deg(self) -> np.ndarray:
+        """(T,) each frame's rotation angle from the first frame, degrees."""
+        cosine = (np.trace(self.rotations, axis1=1, axis2=2) - 1) / 2
+        return np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+    def summary(self) -> dict:
+        angles = self.angles_deg()
+        residuals = self.residual_px[np.isfinite(self.residual_px)]
+        return {
+            "max_angle_deg": float(angles.max()) if len(angles) else 0.0,
+            "measured_fraction": float(self.measured.mean()) if len(self.measured) else 1.0,
+            "segments": int(self.segments.max()) + 1 if len(self.segments) else 1,
+            "translating": self.translating,
+            "median_residual_px": float(np.median(residuals)) if len(residuals) else None,
+            "focal_px": None if not np.isfinite(self.focal_px) else self.focal_px,
+        }
 
 
 @dataclass
@@ -31,8 +115,12 @@ class Pose2DSequence:
     # left_heel, right_heel, left_foot_index, right_foot_index, and their (T, 4) scores; None otherwise
     feet: np.ndarray | None = None
     feet_scores: np.ndarray | None = None
+    scene: SceneGeometry | None = None  # the clip's gravity and focal length from its lines, where measured
+    camera: CameraMotion | None = None  # the camera's rotation in each of this sequence's frames, where measured
 
     def __post_init__(self) -> None:
+        if self.camera is not None and len(self.camera) != len(self.keypoints):
+            raise ValueError(f"camera motion has {len(self.camera)} frames, the keypoints {len(self.keypoints)}")
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
         self.scores = np.asarray(self.scores, dtype=np.float32)
         if (self.feet is None) != (self.feet_scores is None):

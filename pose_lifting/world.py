@@ -1,12 +1,18 @@
 """A world frame for lifted poses: ground and up direction, the root's path through the scene, foot contacts.
 
-Pure geometry on one person's lifted 3D poses (camera axes, pelvis at the origin), their 2D keypoints and an
-assumed focal length; nothing here is learnt.
+Pure geometry on one person's lifted 3D poses (camera axes, pelvis at the origin), their 2D keypoints and what
+the picture says about the camera (`Pose2DSequence.scene`: up and focal length from the scene's lines;
+`Pose2DSequence.camera`: the camera's rotation in each frame); nothing here is learnt.
 
-1. Root trajectory (camera axes): per frame, the translation that best projects the lifted skeleton onto the 2D
-   keypoints (linear least squares, weighted by the keypoint scores) with the focal length of a horizontal field
-   of view. Depth comes from the skeleton's metric size against its size in pixels, so a wrong field of view
-   scales the depth (not the lateral position). Smoothed over time, depth more than the image-plane position.
+0. A turning camera: every frame's poses, root and heel rays are turned by that frame's camera rotation into the
+   first frame's camera axes ("reference axes"), so that everything below happens in one still world. A still
+   camera (no `camera`) has the identity in every frame.
+
+1. Root trajectory: per frame, the translation that best projects the lifted skeleton onto the 2D keypoints
+   (linear least squares, weighted by the keypoint scores, in that frame's camera axes) with the focal length:
+   the user's field of view, else the scene's estimate, else a phone's. Depth comes from the skeleton's metric
+   size against its size in pixels, so a wrong focal length scales the depth (not the lateral position). Turned
+   into reference axes and smoothed over time, depth more than the image-plane position.
 2. Sole points: each foot's lowest point. The detector's heels (`Pose2DSequence.feet`, when it has them) are
    placed on their pixel rays at the ankle's horizontal distance from the camera (in the upright plane through
    the ankle that faces the camera), so the heel's drop below the ankle costs nothing; without them the sole is
@@ -14,6 +20,10 @@ assumed focal length; nothing here is learnt.
    farther than the ankle, which under a camera that looks down would put it up to ~7 cm too low or high; a
    heel is within a few centimetres of the ankle's distance.
 3. Up direction and ground, by one of `METHODS`:
+   - "auto" (the default): the scene's up when it is confident and within `max_scene_body_deg` of the body
+     prior (a wrong vanishing point, or a tilted building, is not trusted blindly), else "ground";
+   - "scene": the scene's up whenever it has one (else "ground"); the ground then only needs its height, the
+     median sole height of the contacts, and the contacts' own plane is kept as a check (`check_deg`);
    - "ground": RANSAC plane through the sole points of the feet that are still and low, its normal kept within
      `max_tilt_deg` of the body prior, refined by a least-squares fit that falls back on the body prior in the
      directions where the contacts do not spread (a straight walk fixes the tilt along the path only);
@@ -21,8 +31,10 @@ assumed focal length; nothing here is learnt.
    - "body": the body prior alone, the mean direction from the mid-ankles to the thorax;
    - "upright": the camera's own up (-y), i.e. an untilted camera.
    The ground height is the plane's offset (for "body" and "upright": a low percentile of the sole heights).
-4. World frame: Y up, metres, the ground at y = 0, x along the camera's right projected on the ground, z = x cross
-   y (towards the camera), the first frame's pelvis above the origin.
+   `WorldMotion.method` says which source was used, `UP_SOURCES` says it in words.
+4. World frame: Y up, metres, the ground at y = 0, x along the first frame camera's right projected on the ground,
+   z = x cross y (towards the camera), the first frame's pelvis above the origin. Each frame's camera orientation
+   in the world is `WorldMotion.camera_rotations`.
 5. Foot contacts per frame and foot: sole within `contact_height_m` of the ground and the ankle slower than
    `contact_speed_m_s`. With `foot_lock`, the root's horizontal motion is corrected so that planted feet stay
    put, pulled back towards the image-based trajectory with the time constant `lock_time_constant_s`.
@@ -36,11 +48,17 @@ from typing import Literal, get_args
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
+from pose_lifting.sequence import CameraMotion, Pose2DSequence, Pose3DSequence, SceneGeometry
 from pose_lifting.skeleton import JOINT_INDEX
 
-WorldMethod = Literal["ground", "body", "upright"]
+WorldMethod = Literal["auto", "scene", "ground", "body", "upright"]
 METHODS: tuple[str, ...] = get_args(WorldMethod)
+UP_SOURCES = {  # what the page and the warnings say of the method used
+    "scene": "up from the scene's vertical lines",
+    "ground": "up from the feet on the ground",
+    "body": "up from the body's mean posture",
+    "upright": "up assumed from an upright camera",
+}
 FEET = ("left", "right")  # the order of the contact columns
 ANKLES = (JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"])
 # the heels' columns of Pose2DSequence.feet (left_heel, right_heel, left_foot_index, right_foot_index) per foot
@@ -53,7 +71,9 @@ class WorldConfig:
     """How the world frame is estimated; the defaults suit a person walking in a phone video."""
 
     fov_deg: float | None = None  # horizontal field of view, degrees (none: a phone's, 65 across the longer side)
-    method: WorldMethod = "ground"  # up and ground from the foot contacts' plane, the body's mean up, or the camera's
+    method: WorldMethod = "auto"  # up from the scene's lines or the feet (auto), or one source (see the module doc)
+    min_scene_confidence: float = 0.3  # the scene's up is used by "auto" from this confidence (detector.scene)
+    max_scene_body_deg: float = 35.0  # ... and when it is at most this far from the body prior
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
     ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel
@@ -90,10 +110,16 @@ class WorldMotion:
     camera_height_m: float  # the camera's height above the ground
     spread_m: float  # RMS distance of the contact soles to the ground (how sure the ground is); NaN if none
     num_contacts: int  # sole points that supported the ground plane
-    method: str  # the method actually used ("ground" falls back to "body" with too few contacts)
-    fov_deg: float  # horizontal field of view assumed
+    method: str  # the source of up actually used: "scene", "ground", "body" or "upright" (see UP_SOURCES)
+    fov_deg: float  # horizontal field of view used
     focal_px: float
     fps: float
+    camera_rotations: np.ndarray  # (T, 3, 3) each frame's camera axes -> world (the camera's orientation)
+    focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points) or "assumed" (a phone's)
+    scene_confidence: float = 0.0  # the scene's confidence in its up (0: no scene, or no vertical lines)
+    check_deg: float = float("nan")  # angle between the up used and the contacts' own plane (scene up only)
+    camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
+    camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
 
     def __len__(self) -> int:
         return len(self.poses)
@@ -103,6 +129,12 @@ class WorldMotion:
         sliding = foot_sliding(self.poses, self.contacts)
         return {
             "method": self.method,
+            "up_source": UP_SOURCES[self.method],
+            "scene_confidence": self.scene_confidence,
+            "check_deg": None if np.isnan(self.check_deg) else self.check_deg,
+            "focal_source": self.focal_source,
+            "camera_max_angle_deg": self.camera_max_angle_deg,
+            "camera_translating": self.camera_translating,
             "fov_deg": self.fov_deg,
             "focal_px": self.focal_px,
             "camera_height_m": self.camera_height_m,
@@ -122,6 +154,16 @@ def focal_length(width: float, height: float, fov_deg: float | None = None) -> t
         focal = 0.5 * max(width, height) / np.tan(np.radians(DEFAULT_LONG_SIDE_FOV_DEG) / 2)
         return float(np.degrees(2 * np.arctan(0.5 * width / focal))), float(focal)
     return float(fov_deg), float(0.5 * width / np.tan(np.radians(fov_deg) / 2))
+
+
+def chosen_focal(pose2d: Pose2DSequence, fov_deg: float | None) -> tuple[float, float, str]:
+    """(field of view, focal length, its source): the user's field of view, else the scene's, else a phone's."""
+    scene = pose2d.scene
+    if fov_deg is None and scene is not None and scene.focal_px is not None:
+        focal = float(scene.focal_px)
+        return float(np.degrees(2 * np.arctan(0.5 * pose2d.width / focal))), focal, "scene"
+    fov, focal = focal_length(pose2d.width, pose2d.height, fov_deg)
+    return fov, focal, "assumed" if fov_deg is None else "user"
 
 
 def root_translation(
@@ -164,11 +206,13 @@ def sole_points(
     focal: float,
     principal: np.ndarray,
     config: WorldConfig,
+    rotations: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each foot's lowest sole point along `up`: heights (T, 2) (from the camera) and points (T, 2, 3).
 
     Candidates: the ankle, `ankle_height_m` above the sole, and, where the detector gives it with a score of at
-    least `min_foot_score`, the heel on its pixel ray at the ankle's horizontal distance, at the sole.
+    least `min_foot_score`, the heel on its pixel ray at the ankle's horizontal distance, at the sole. Points and
+    `up` are in reference axes; `rotations` (T, 3, 3) turn each frame's pixel rays into them (None: a still camera).
     """
     ankles = absolute[:, list(ANKLES)]  # (T, 2, 3)
     soles = ankles - config.ankle_height_m * up
@@ -176,9 +220,12 @@ def sole_points(
     feet = getattr(pose2d, "feet", None)
     if feet is None:
         return heights, soles
-    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # the camera's viewing direction along the ground
+    views = np.tile(np.eye(3), (len(ankles), 1, 1)) if rotations is None else rotations
+    viewing = views[:, :, 2]  # (T, 3) each frame's viewing direction
+    forward = viewing - (viewing @ up)[:, None] * up  # ... along the ground
     rays = np.concatenate([(feet[:, list(HEEL_COLUMNS)] - principal) / focal, np.ones(ankles.shape[:2] + (1,))], -1)
-    heels = rays * ((ankles @ forward) / (rays @ forward))[..., None]
+    rays = np.einsum("tij,tfj->tfi", views, rays)
+    heels = rays * (np.einsum("tfi,ti->tf", ankles, forward) / np.einsum("tfi,ti->tf", rays, forward))[..., None]
     heel_heights = heels @ up
     usable = np.isfinite(heel_heights) & (heel_heights < heights)
     feet_scores = getattr(pose2d, "feet_scores", None)
@@ -296,23 +343,71 @@ def foot_sliding(poses: np.ndarray, contacts: np.ndarray) -> float:
     return float(np.mean(paths)) if paths else float("nan")
 
 
+def camera_rotations(pose2d: Pose2DSequence) -> np.ndarray:
+    """(T, 3, 3) each frame's camera axes -> the first video frame's (identity for a still camera)."""
+    camera: CameraMotion | None = pose2d.camera
+    return np.tile(np.eye(3), (len(pose2d), 1, 1)) if camera is None else camera.rotations
+
+
+def scene_up(scene: SceneGeometry | None, prior: np.ndarray, config: WorldConfig) -> np.ndarray | None:
+    """The scene's up where the method trusts it: always for "scene"; for "auto" only when confident enough and
+    near the body prior (a wrong vanishing point or a tilted building is caught here); never otherwise."""
+    if scene is None or scene.up is None or config.method not in ("auto", "scene"):
+        return None
+    if config.method == "scene":
+        return scene.up
+    agrees = np.degrees(np.arccos(np.clip(scene.up @ prior, -1.0, 1.0))) <= config.max_scene_body_deg
+    return scene.up if scene.confidence >= config.min_scene_confidence and agrees else None
+
+
+def ground_height(
+    absolute: np.ndarray, pose2d: Pose2DSequence, up: np.ndarray, focal: float, principal: np.ndarray,
+    rotations: np.ndarray, config: WorldConfig,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """With up known (from the scene): the ground's height along it, the median sole height of the contacts,
+    contacts and ground re-estimated `refinements` times; (height, sole heights (T, 2), soles (T, 2, 3))."""
+    heights, soles = sole_points(absolute, pose2d, up, focal, principal, config, rotations)
+    ground = float(np.percentile(heights.min(axis=1), 10))
+    speeds = foot_speeds(absolute[:, list(ANKLES)], up, pose2d.fps)
+    for _ in range(config.refinements):
+        contacts = detect_contacts(heights - ground, speeds, config)
+        if contacts.sum() < config.min_contacts:
+            break
+        ground = float(np.median(heights[contacts]))
+    return ground, heights, soles
+
+
 def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldConfig | None = None) -> WorldMotion:
     """The world frame of one lifted person (see the module doc); `pose2d` is the sequence that was lifted."""
     config = config or WorldConfig()
     fps = pose3d.fps
-    fov, focal = focal_length(pose2d.width, pose2d.height, config.fov_deg)
+    fov, focal, focal_source = chosen_focal(pose2d, config.fov_deg)
     principal = np.array([pose2d.width / 2, pose2d.height / 2])
-    poses = pose3d.poses.astype(np.float64)
-    root = smooth_trajectory(root_translation(poses, pose2d.keypoints, pose2d.scores, focal, principal), fps, config)
+    views = camera_rotations(pose2d)
+    # every frame turned into the reference axes (step 0): poses, then the root found in the frame's own axes
+    poses = np.einsum("tij,tkj->tki", views, pose3d.poses.astype(np.float64))
+    own_poses = pose3d.poses.astype(np.float64)
+    root = root_translation(own_poses, pose2d.keypoints, pose2d.scores, focal, principal)
+    root = smooth_trajectory(np.einsum("tij,tj->ti", views, root), fps, config)
     absolute = poses + root[:, None]
     ankles = absolute[:, list(ANKLES)]
 
     prior = body_up(poses)
-    up = {"upright": np.array([0.0, -1.0, 0.0]), "body": prior, "ground": prior}[config.method]
-    heights, soles = sole_points(absolute, pose2d, up, focal, principal, config)
-    ground = float(np.percentile(heights.min(axis=1), 10))
-    method, spread, supporting = config.method, float("nan"), 0
-    if config.method == "ground":
+    trusted = scene_up(pose2d.scene, prior, config)
+    method = "scene" if trusted is not None else {"auto": "ground", "scene": "ground"}.get(config.method, config.method)
+    up = {"upright": np.array([0.0, -1.0, 0.0]), "body": prior, "ground": prior, "scene": trusted}[method]
+    spread, supporting, check = float("nan"), 0, float("nan")
+    if method == "scene":
+        ground, heights, soles = ground_height(absolute, pose2d, up, focal, principal, views, config)
+        contacts = detect_contacts(heights - ground, foot_speeds(ankles, up, fps), config)
+        if contacts.sum() >= config.min_contacts:
+            plane = ransac_ground(soles[contacts], up, config, np.random.default_rng(config.seed))
+            if plane is not None:
+                check = float(np.degrees(np.arccos(np.clip(plane[0] @ up, -1.0, 1.0))))
+    else:
+        heights, soles = sole_points(absolute, pose2d, up, focal, principal, config, views)
+        ground = float(np.percentile(heights.min(axis=1), 10))
+    if method == "ground":
         rng = np.random.default_rng(config.seed)
         for _ in range(config.refinements):
             contacts = detect_contacts(heights - ground, foot_speeds(ankles, up, fps), config)
@@ -324,7 +419,7 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
                 break
             up, ground, inliers = plane
             spread, supporting = float(np.sqrt(np.mean((points[inliers] @ up - ground) ** 2))), int(inliers.sum())
-            heights, soles = sole_points(absolute, pose2d, up, focal, principal, config)
+            heights, soles = sole_points(absolute, pose2d, up, focal, principal, config, views)
         if not supporting:
             method = "body"
     rotation = world_rotation(up)
@@ -338,6 +433,7 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
     if method != "ground":
         contact_heights = (heights - ground)[contacts]
         spread = float(np.sqrt(np.mean(contact_heights**2))) if len(contact_heights) else float("nan")
+    camera = pose2d.camera
     return WorldMotion(
         poses=(relative + world_root[:, None]).astype(np.float32),
         root=world_root.astype(np.float32),
@@ -352,4 +448,10 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
         fov_deg=fov,
         focal_px=focal,
         fps=fps,
+        camera_rotations=np.einsum("ij,tjk->tik", rotation, views),
+        focal_source=focal_source,
+        scene_confidence=0.0 if pose2d.scene is None else float(pose2d.scene.confidence),
+        check_deg=check,
+        camera_max_angle_deg=0.0 if camera is None else float(camera.angles_deg().max()),
+        camera_translating=bool(camera is not None and camera.translating),
     )
