@@ -5,14 +5,16 @@
 One node per Human3.6M joint (named after it, the hierarchy of app.bvh), translated by its constant offset and
 rotated per frame; the pelvis also moves along the world path. A mesh of one slim double pyramid per bone, each
 bound wholly to the bone's parent joint, makes the skeleton visible; the skin turns the nodes into an armature
-in Blender. glTF's axes are ours (Y up, metres, right-handed), so nothing is converted. The bytes are written
-here (JSON chunk + binary chunk) with no glTF library.
+in Blender. glTF's axes are ours (Y up, metres, right-handed), so nothing is converted. With a `FilmingCamera`,
+a perspective camera node turns as the real camera did, so that Blender and glTF viewers show the shot as it was
+filmed. The bytes are written here (JSON chunk + binary chunk) with no glTF library.
 """
 
 from __future__ import annotations
 
 import json
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,27 @@ from app.bvh import Rig, rig_positions
 FLOAT, UNSIGNED_SHORT = 5126, 5123
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 BONE_MATERIAL = {"baseColorFactor": [0.85, 0.55, 0.2, 1.0], "metallicFactor": 0.0, "roughnessFactor": 0.8}
+# a glTF camera looks along its -z with +y up; ours along +z with y down: the same x, y and z flipped
+GLTF_FROM_CAMERA_AXES = np.diag([1.0, -1.0, -1.0])
+
+
+@dataclass
+class FilmingCamera:
+    """The camera that filmed the clip, in the world: where it stood and how it turned, and its lens."""
+
+    position: np.ndarray  # (3,) world
+    orientations: np.ndarray  # (T, 3, 3) camera axes (x right, y down, z forward) -> world
+    focal_px: float
+    width: int
+    height: int
+
+    def node_rotations(self) -> np.ndarray:
+        """(T, 4) the camera node's glTF rotation quaternions (x, y, z, w)."""
+        return Rotation.from_matrix(self.orientations @ GLTF_FROM_CAMERA_AXES).as_quat()
+
+    def perspective(self) -> dict:
+        yfov = 2 * np.arctan(0.5 * self.height / self.focal_px)
+        return {"yfov": float(yfov), "aspectRatio": self.width / self.height, "znear": 0.05, "zfar": 1000.0}
 
 
 class _Buffer:
@@ -73,8 +96,9 @@ def bone_mesh(rest: np.ndarray, parents: tuple[int, ...]) -> tuple[np.ndarray, n
     return np.array(vertices, np.float32), np.array(faces, np.uint16), np.array(owners)
 
 
-def write_glb(path: str | Path, rig: Rig, fps: float) -> Path:
-    """Write the rig's animation as a .glb at `fps` (one keyframe per frame, linear interpolation)."""
+def write_glb(path: str | Path, rig: Rig, fps: float, camera: FilmingCamera | None = None) -> Path:
+    """Write the rig's animation as a .glb at `fps` (one keyframe per frame, linear interpolation), with the
+    filming camera as an animated camera node named "camera" when given (as many frames as the rig)."""
     path = Path(path)
     count = len(rig.names)
     unposed = np.broadcast_to(np.eye(3), (1, count, 3, 3))
@@ -114,12 +138,20 @@ def write_glb(path: str | Path, rig: Rig, fps: float) -> Path:
             node["children"] = kids
         nodes.append(node)
     nodes.append({"name": "skeleton_mesh", "mesh": 0, "skin": 0})
+    extra: dict = {}
+    if camera is not None:
+        turns = camera.node_rotations().astype(np.float32)
+        samplers.append({"input": times, "output": buffer.add(turns, "VEC4", FLOAT), "interpolation": "LINEAR"})
+        channels.append({"sampler": len(samplers) - 1, "target": {"node": len(nodes), "path": "rotation"}})
+        nodes.append({"name": "camera", "camera": 0, "translation": camera.position.tolist(),
+                      "rotation": turns[0].tolist()})
+        extra["cameras"] = [{"name": "filming_camera", "type": "perspective", "perspective": camera.perspective()}]
     attributes = {"POSITION": position, "JOINTS_0": joint_ids, "WEIGHTS_0": weight_ids}
     primitive = {"attributes": attributes, "indices": indices, "material": 0}
     document = {
         "asset": {"version": "2.0", "generator": "scjd-pose app.glb"},
         "scene": 0,
-        "scenes": [{"nodes": [0, count]}],
+        "scenes": [{"nodes": [0, count] + ([count + 1] if camera is not None else [])}],
         "nodes": nodes,
         "meshes": [{"name": "bones", "primitives": [primitive]}],
         "materials": [{"name": "bone", "pbrMetallicRoughness": BONE_MATERIAL}],
@@ -128,7 +160,7 @@ def write_glb(path: str | Path, rig: Rig, fps: float) -> Path:
         "buffers": [{"byteLength": len(buffer.data)}],
         "bufferViews": buffer.views,
         "accessors": buffer.accessors,
-    }
+    } | extra
     text = json.dumps(document, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 4)
     binary = bytes(buffer.data)

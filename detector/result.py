@@ -6,7 +6,9 @@ The result keeps the measurements, one row per (frame, person) detection: COCO-1
 `tracks()` and `main_track()` turn them into gap-free `Pose2DSequence`s for the lifter: each covers its track's
 frames from first to last detection, gaps filled by `gaps.fill_gaps` in COCO layout and only then remapped to
 H36M (the one place the remap runs, so the derived joints stay consistent), with the video's timestamps so that
-every sequence lines up with the video. Version 1 files (YOLO only, no feet) are still read.
+every sequence lines up with the video. What the picture says about the camera (the scene's up and focal
+length, the camera's rotation per frame) is kept for the whole clip and handed to every sequence. Version 1
+files (YOLO only, no feet) and version 2 files (no camera) are still read.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from detector.gaps import fill_gaps
 from detector.remap import coco_to_h36m
 from detector.tracking import choose_track, rank_tracks
 from pose_lifting.files import write_npz
-from pose_lifting.sequence import Pose2DSequence
+from pose_lifting.sequence import CameraMotion, Pose2DSequence, SceneGeometry
 
 FORMAT = "scjd-detections"
-VERSION = 2
-READABLE_VERSIONS = (1, 2)
+VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 ARRAYS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores", "timestamps")
 FOOT_ARRAYS = ("feet", "feet_scores", "from_landmarks")  # absent from version 1 files
+CAMERA_ARRAYS = ("rotations", "measured", "segments", "residual_px")  # stored as camera_<name>, from version 3
+CAMERA_VALUES = ("scene", "camera")
+STORED_CAMERA = tuple(f"camera_{name}" for name in CAMERA_ARRAYS)
 
 
 @dataclass
@@ -58,6 +63,8 @@ class DetectionResult:
     ranking: list[int] = field(default_factory=list)  # track ids, main subject's rank first (computed if empty)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, and ms_per_frame
     warnings: list[str] = field(default_factory=list)  # things the user should know, e.g. a truncated video
+    scene: SceneGeometry | None = None  # up and focal length from the scene's lines (detector.scene)
+    camera: CameraMotion | None = None  # the camera's rotation in each processed frame (detector.camera_motion)
 
     def __post_init__(self) -> None:
         self.frame_index = np.asarray(self.frame_index, dtype=np.int64)
@@ -102,8 +109,10 @@ class DetectionResult:
             feet[frames - first] = self.feet[rows]
             feet_scores[frames - first] = self.feet_scores[rows]
             feet = fill_gaps(times, feet, feet_scores, self.keypoint_threshold)
+        camera = None if self.camera is None else self.camera.slice(first, last + 1)
         return Pose2DSequence(
-            joints, joint_scores, self.fps, self.width, self.height, track_id, times, first, feet, feet_scores
+            joints, joint_scores, self.fps, self.width, self.height, track_id, times, first, feet, feet_scores,
+            self.scene, camera,
         )
 
     def main_track(self) -> Pose2DSequence:
@@ -119,7 +128,14 @@ class DetectionResult:
         path = Path(path)
         arrays = {name: getattr(self, name) for name in ARRAYS + FOOT_ARRAYS}
         meta = {"format": FORMAT, "version": VERSION}
-        meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ARRAYS + FOOT_ARRAYS}
+        skipped = ARRAYS + FOOT_ARRAYS + CAMERA_VALUES
+        meta |= {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skipped}
+        if self.scene is not None:
+            meta["scene"] = self.scene.summary()
+        if self.camera is not None:
+            arrays |= {f"camera_{name}": getattr(self.camera, name) for name in CAMERA_ARRAYS}
+            focal = self.camera.focal_px
+            meta["camera"] = {"translating": self.camera.translating, "focal_px": focal if np.isfinite(focal) else None}
         if path.suffix == ".npz":
             write_npz(path, arrays, meta)
         elif path.suffix == ".json":
@@ -138,10 +154,11 @@ class DetectionResult:
             if path.suffix == ".npz":
                 with np.load(path, allow_pickle=False) as data:
                     meta = json.loads(str(data["meta"]))
-                    arrays = {name: data[name] for name in ARRAYS + FOOT_ARRAYS if name in data}
+                    arrays = {name: data[name] for name in ARRAYS + FOOT_ARRAYS + STORED_CAMERA if name in data}
             else:
                 meta = json.loads(path.read_text())
-                arrays = {name: np.asarray(meta.pop(name)) for name in ARRAYS + FOOT_ARRAYS if name in meta}
+                names = ARRAYS + FOOT_ARRAYS + STORED_CAMERA
+                arrays = {name: np.asarray(meta.pop(name)) for name in names if name in meta}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
             raise ResultFileError(f"'{path.name}' is not a readable detection file: {error}") from error
         version = meta.pop("version", None)
@@ -149,4 +166,14 @@ class DetectionResult:
             raise ResultFileError(f"'{path.name}' is not a {FORMAT} file (v{VERSION}, or v1 without feet)")
         for name in ("keypoints_h36m", "scores_h36m"):  # version 1 stored the remap too; it is derived
             meta.pop(name, None)
+        scene, camera = meta.pop("scene", None), meta.pop("camera", None)
+        if scene is not None:
+            meta["scene"] = SceneGeometry(
+                scene["up_camera"], scene["confidence"], scene["focal_px"], scene["num_lines"],
+                float("nan") if scene["spread_deg"] is None else scene["spread_deg"], tuple(scene["frames"]),
+            )
+        if camera is not None:
+            parts = [arrays.pop(f"camera_{name}") for name in CAMERA_ARRAYS]
+            focal = float("nan") if camera["focal_px"] is None else camera["focal_px"]
+            meta["camera"] = CameraMotion(*parts, translating=camera["translating"], focal_px=focal)
         return cls(**arrays, **meta)

@@ -118,11 +118,17 @@ class WorldMotion:
     focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points) or "assumed" (a phone's)
     scene_confidence: float = 0.0  # the scene's confidence in its up (0: no scene, or no vertical lines)
     check_deg: float = float("nan")  # angle between the up used and the contacts' own plane (scene up only)
+    scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
     camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
     camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
 
     def __len__(self) -> int:
         return len(self.poses)
+
+    @property
+    def camera_position(self) -> np.ndarray:
+        """(3,) the camera's centre in the world (it turns about it; a camera that moves is flagged instead)."""
+        return -self.rotation @ self.origin
 
     def summary(self) -> dict:
         """The scalars and the rotation, for the JSON metadata (None where a value is undefined, e.g. no contacts)."""
@@ -132,6 +138,7 @@ class WorldMotion:
             "up_source": UP_SOURCES[self.method],
             "scene_confidence": self.scene_confidence,
             "check_deg": None if np.isnan(self.check_deg) else self.check_deg,
+            "scene_body_deg": None if np.isnan(self.scene_body_deg) else self.scene_body_deg,
             "focal_source": self.focal_source,
             "camera_max_angle_deg": self.camera_max_angle_deg,
             "camera_translating": self.camera_translating,
@@ -349,6 +356,11 @@ def camera_rotations(pose2d: Pose2DSequence) -> np.ndarray:
     return np.tile(np.eye(3), (len(pose2d), 1, 1)) if camera is None else camera.rotations
 
 
+def angle_between_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """The angle between two unit vectors, degrees."""
+    return float(np.degrees(np.arccos(np.clip(a @ b, -1.0, 1.0))))
+
+
 def scene_up(scene: SceneGeometry | None, prior: np.ndarray, config: WorldConfig) -> np.ndarray | None:
     """The scene's up where the method trusts it: always for "scene"; for "auto" only when confident enough and
     near the body prior (a wrong vanishing point or a tilted building is caught here); never otherwise."""
@@ -356,7 +368,7 @@ def scene_up(scene: SceneGeometry | None, prior: np.ndarray, config: WorldConfig
         return None
     if config.method == "scene":
         return scene.up
-    agrees = np.degrees(np.arccos(np.clip(scene.up @ prior, -1.0, 1.0))) <= config.max_scene_body_deg
+    agrees = angle_between_deg(scene.up, prior) <= config.max_scene_body_deg
     return scene.up if scene.confidence >= config.min_scene_confidence and agrees else None
 
 
@@ -403,7 +415,7 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
         if contacts.sum() >= config.min_contacts:
             plane = ransac_ground(soles[contacts], up, config, np.random.default_rng(config.seed))
             if plane is not None:
-                check = float(np.degrees(np.arccos(np.clip(plane[0] @ up, -1.0, 1.0))))
+                check = angle_between_deg(plane[0], up)
     else:
         heights, soles = sole_points(absolute, pose2d, up, focal, principal, config, views)
         ground = float(np.percentile(heights.min(axis=1), 10))
@@ -433,7 +445,7 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
     if method != "ground":
         contact_heights = (heights - ground)[contacts]
         spread = float(np.sqrt(np.mean(contact_heights**2))) if len(contact_heights) else float("nan")
-    camera = pose2d.camera
+    camera, scene = pose2d.camera, pose2d.scene
     return WorldMotion(
         poses=(relative + world_root[:, None]).astype(np.float32),
         root=world_root.astype(np.float32),
@@ -450,8 +462,9 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
         fps=fps,
         camera_rotations=np.einsum("ij,tjk->tik", rotation, views),
         focal_source=focal_source,
-        scene_confidence=0.0 if pose2d.scene is None else float(pose2d.scene.confidence),
+        scene_confidence=0.0 if scene is None else float(scene.confidence),
         check_deg=check,
+        scene_body_deg=float("nan") if scene is None or scene.up is None else angle_between_deg(scene.up, prior),
         camera_max_angle_deg=0.0 if camera is None else float(camera.angles_deg().max()),
         camera_translating=bool(camera is not None and camera.translating),
     )

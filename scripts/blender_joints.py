@@ -6,7 +6,8 @@ Runs inside the Blender Python environment (`make blender`: bpy from PyPI in .ve
 NumPy than the app's venv, hence a venv of its own). Uses Blender's own importers (`import_anim.bvh`,
 `import_scene.gltf`) with their default axis conversion, reads every pose bone's head in world space over the
 imported action's frames, and turns Blender's Z-up axes back into the files' Y-up (x, z, -y). The JSON holds
-`names` and `positions` (frames, joints, 3). `--png` also renders one frame of the .glb's mesh with Cycles.
+`names` and `positions` (frames, joints, 3), and for a .glb with a camera `camera_forward` (frames, 3), the
+direction it looks in, and `camera_location` (3,). `--png` also renders one frame of the .glb's mesh with Cycles.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 from pathlib import Path
 
 import bpy
+from mathutils import Vector
 
 
 def import_file(path: Path, fps: float) -> bpy.types.Object:
@@ -52,6 +54,22 @@ def joint_positions(armature: bpy.types.Object) -> tuple[list[str], list[list[li
     return names, frames
 
 
+def camera_track(armature: bpy.types.Object) -> dict:
+    """The imported filming camera's viewing direction per frame of the armature's action, and its location."""
+    cameras = [obj for obj in bpy.context.scene.objects if obj.type == "CAMERA"]
+    if not cameras:
+        return {}
+    camera, scene = cameras[0], bpy.context.scene
+    start, end = (int(round(f)) for f in armature.animation_data.action.frame_range)
+    forward = []
+    for frame in range(start, end + 1):
+        scene.frame_set(frame)
+        look = camera.matrix_world.to_3x3() @ Vector((0.0, 0.0, -1.0))
+        forward.append([look.x, look.z, -look.y])
+    where = camera.matrix_world.translation
+    return {"camera_forward": forward, "camera_location": [where.x, where.z, -where.y]}
+
+
 def render_png(path: Path, armature: bpy.types.Object, frame: int) -> None:
     """One Cycles frame of the imported mesh on a grey floor, seen from the front-left."""
     scene = bpy.context.scene
@@ -82,7 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     armature = import_file(args.file.resolve(), args.fps)
     names, frames = joint_positions(armature)
-    args.out.write_text(json.dumps({"names": names, "positions": frames}))
+    args.out.write_text(json.dumps({"names": names, "positions": frames} | camera_track(armature)))
     if args.png:
         start, end = armature.animation_data.action.frame_range
         render_png(args.png.resolve(), armature, int((start + end) / 2))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.spatial.transform import Rotation
 
 from app.bvh import Rig, bone_lengths_symmetric, forward_kinematics, read_bvh, rig_positions, solve_rig, write_bvh
-from app.glb import read_glb, write_glb
+from app.glb import FilmingCamera, read_glb, write_glb
 from pose_lifting.skeleton import BONES, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS
 from tests.test_world import walker
 
@@ -92,3 +93,29 @@ def test_glb_animation_gives_back_the_positions_and_its_skin_binds_every_bone(tm
     primitive = document["meshes"][0]["primitives"][0]
     owners = set(accessor(document, binary, primitive["attributes"]["JOINTS_0"])[:, 0].tolist())
     assert owners == {p for p, _ in BONES}
+
+
+def filming_camera(frames: int) -> FilmingCamera:
+    """A camera 4 m in front of the origin, 1.5 m up, panning 20 degrees and back over the clip."""
+    pan = np.radians(20.0) * np.sin(np.pi * np.arange(frames) / max(frames - 1, 1))
+    facing_back = np.diag([1.0, -1.0, -1.0])  # camera x, y (down), z (forward) -> world x, -y, -z
+    turns = Rotation.from_euler("y", pan[:, None]).as_matrix() @ facing_back
+    return FilmingCamera(np.array([0.0, 1.5, 4.0]), turns, 1000.0, 1280, 720)
+
+
+def test_the_glb_s_camera_node_turns_as_the_filming_camera_did(tmp_path):
+    positions = rigid_motion()
+    camera = filming_camera(len(positions))
+    document, binary = read_glb(write_glb(tmp_path / "filmed.glb", solve_rig(positions), FPS, camera))
+    (node,) = [n for n in document["nodes"] if n.get("name") == "camera"]
+    assert node["translation"] == [0.0, 1.5, 4.0]
+    (lens,) = document["cameras"]
+    assert lens["perspective"]["yfov"] == pytest.approx(2 * np.arctan(360 / 1000))
+    assert document["nodes"].index(node) in document["scenes"][0]["nodes"]
+    (animation,) = document["animations"]
+    (channel,) = [c for c in animation["channels"] if c["target"]["node"] == document["nodes"].index(node)]
+    turns = Rotation.from_quat(accessor(document, binary, animation["samplers"][channel["sampler"]]["output"]))
+    looks = turns.apply([0.0, 0.0, -1.0])  # a glTF camera looks along its -z
+    assert np.allclose(looks, camera.orientations[:, :, 2], atol=1e-5)
+    ups = turns.apply([0.0, 1.0, 0.0])
+    assert np.allclose(ups, -camera.orientations[:, :, 1], atol=1e-5)

@@ -19,7 +19,7 @@ import pytest
 from app.bvh import solve_rig, write_bvh
 from app.glb import write_glb
 from pose_lifting.skeleton import JOINT_NAMES
-from tests.test_bvh import FPS, rigid_motion
+from tests.test_bvh import FPS, filming_camera, rigid_motion
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ROOT / "scripts" / "blender_joints.py"
@@ -55,6 +55,19 @@ def test_blender_imports_our_file_with_the_same_joint_positions_every_frame(writ
     assert found.shape == positions.shape
     error = np.linalg.norm(found - positions, axis=-1)
     assert error.max() < 0.01, error.max()
+
+
+def test_blender_shows_the_glb_s_filming_camera_turning_as_it_did(blender_python, tmp_path):
+    positions = rigid_motion()
+    camera = filming_camera(len(positions))
+    path = write_glb(tmp_path / "filmed.glb", solve_rig(positions), FPS, camera)
+    out = tmp_path / "joints.json"
+    blender_joints(blender_python, path, out)
+    found = json.loads(out.read_text())
+    assert np.allclose(found["camera_location"], camera.position, atol=1e-4)
+    forward = np.array(found["camera_forward"])
+    assert forward.shape == (len(positions), 3)
+    assert np.degrees(np.arccos(np.clip((forward * camera.orientations[:, :, 2]).sum(-1), -1, 1))).max() < 0.5
 
 
 def test_the_client_runs_under_blender_only():

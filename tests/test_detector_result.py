@@ -7,6 +7,7 @@ import pytest
 
 from detector import DetectionResult, ResultFileError, TrackNotFoundError
 from detector.remap import COCO
+from pose_lifting.sequence import CameraMotion, SceneGeometry
 from pose_lifting.skeleton import JOINT_INDEX as H36M
 
 
@@ -85,6 +86,24 @@ def test_save_and_load_round_trip(tmp_path, suffix):
                  "warnings"):
         assert getattr(loaded, name) == getattr(result, name), name
     np.testing.assert_allclose(loaded.main_track().keypoints, result.main_track().keypoints)
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_the_scene_and_the_camera_s_rotations_round_trip_and_reach_each_track(tmp_path, suffix):
+    angles = np.radians(np.arange(10.0))
+    rotations = np.stack([[[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]] for a in angles])
+    measured = np.arange(10) != 6
+    camera = CameraMotion(rotations, measured, (np.arange(10) >= 6).astype(int), np.full(10, 0.3), True, 900.0)
+    scene = SceneGeometry(np.array([0.0, -0.9, 0.1]), 0.8, 1234.5, 77, 1.2, (0, 5, 9))
+    loaded = DetectionResult.load(constructed_result(scene=scene, camera=camera).save(tmp_path / f"d{suffix}"))
+    np.testing.assert_allclose(loaded.camera.rotations, rotations)
+    assert (loaded.camera.measured == measured).all() and loaded.camera.translating and loaded.camera.focal_px == 900
+    np.testing.assert_allclose(loaded.scene.up, scene.up)
+    assert (loaded.scene.focal_px, loaded.scene.num_lines, loaded.scene.frames) == (1234.5, 77, (0, 5, 9))
+    small = loaded.track(3)  # frames 2-4: the camera's rotations of those frames, the clip's scene
+    np.testing.assert_allclose(small.camera.rotations, rotations[2:5])
+    assert small.scene is loaded.scene
+    assert constructed_result().main_track().camera is None
 
 
 def test_bad_result_files_give_clear_errors(tmp_path):
