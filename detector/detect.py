@@ -4,6 +4,7 @@ Two passes over the video, because the people to refine are known only once the 
 1. `track_people`: frames decoded at YOLO's inference size (FFmpeg scales while converting, in a background
    thread, `video.prefetch`) go through the YOLO pose model a batch at a time, then frame by frame through the
    tracker; only the boxes and keypoints are kept, never the frames, so memory does not grow with the video.
+   The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`).
 2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
    resolution, go through the top-down BlazePose stage (`topdown.py`).
 Tracks are stitched and ranked once, between the passes.
@@ -11,6 +12,7 @@ Tracks are stitched and ranked once, between the passes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from time import perf_counter
 
 import numpy as np
 
+from detector.camera import CameraObserver
 from detector.config import DetectorConfig
 from detector.errors import NoPersonError, VideoTooShortError
 from detector.landmarks import LandmarkModel
@@ -28,6 +31,7 @@ from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
 from pose_lifting.progress import Progress
+from pose_lifting.sequence import CameraMotion, SceneGeometry
 
 ROWS = ("frame_index", "track_id", "keypoints_coco", "scores_coco", "boxes", "box_scores")
 
@@ -42,6 +46,9 @@ class Tracked:
     ranking: list[int]  # track ids, the main subject's rank first (tracks stitched first, if asked)
     main: int
     timings: dict[str, float] = field(default_factory=dict)
+    scene: SceneGeometry | None = None
+    camera: CameraMotion | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def detect(
@@ -63,7 +70,8 @@ def detect(
     if config.keypoints != "yolo":
         chosen = people_to_refine(tracked, config)
         stage = refine_keypoints(video, tracked, chosen, config, lambda f, m: report(split + (1 - split) * f, m))
-    result = build_result(video, tracked, stage, config, warnings + video.warnings)  # + damaged parts skipped
+    # + the camera's motion, and the damaged parts skipped
+    result = build_result(video, tracked, stage, config, warnings + tracked.warnings + video.warnings)
     result.timings["total_s"] = perf_counter() - started
     result.timings["ms_per_frame"] = 1000 * (result.timings["total_s"] - result.timings["load_s"]) / len(tracked.times)
     report(1.0, f"found {len(tracked.ranking)} people in {len(tracked.times)} frames")
@@ -95,6 +103,8 @@ def build_result(
         ranking=tracked.ranking,
         timings=timings,
         warnings=warnings,
+        scene=tracked.scene,
+        camera=tracked.camera,
     )
 
 
@@ -111,7 +121,9 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
     frames = video.frames(limit, bgr=True, max_side=config.yolo_imgsz, threads=threads)
+    observer = CameraObserver(config, video.width, video.height, limit)
     timings = {"load_s": perf_counter() - started, "decode_wait_s": 0.0, "inference_s": 0.0, "tracking_s": 0.0}
+    timings["camera_s"] = 0.0  # camera motion and the scene's lines
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
     times: list[float] = []
     with closing(prefetch(_batched(frames, config.batch_size), config.prefetch_batches)) as batches:
@@ -128,6 +140,7 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
                 parts["box_scores"].append(found.box_scores[index])
                 times.append(frame.time)
             timings["tracking_s"] += perf_counter() - tick
+            _timed(timings, "camera_s", functools.partial(observe, observer, batch, detections, to_video))
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
     if len(times) < config.min_frames:
         raise _too_short(video, len(times), config)
@@ -142,7 +155,15 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
             rows["frame_index"], rows["track_id"], rows["boxes"], video.fps, config.stitch_gap_s
         )
     ranking = rank_tracks(rows["track_id"], rows["boxes"])
-    return Tracked(rows, np.asarray(times), model.name, ranking, choose_track(ranking, config.track_id), timings)
+    scene, camera, camera_warnings = _timed(timings, "camera_s", observer.finish)
+    main = choose_track(ranking, config.track_id)
+    return Tracked(rows, np.asarray(times), model.name, ranking, main, timings, scene, camera, camera_warnings)
+
+
+def observe(observer: CameraObserver, batch: list[Frame], detections: list, to_video: np.ndarray) -> None:
+    """The camera observer sees each frame with every person found in it (tracked or not), boxes in video pixels."""
+    for frame, found in zip(batch, detections):
+        observer.add(frame.index, frame.image, found.boxes * np.tile(to_video, 2))
 
 
 def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:

@@ -1,0 +1,86 @@
+"""What the picture says about the camera over a clip, gathered while the detector's first pass decodes it.
+
+`CameraObserver.add` sees every frame (at YOLO's reduced size) with every person's box: the camera-motion
+tracker follows the background from frame to frame (`camera_motion`), and a few frames spread over the clip are
+kept for the scene's lines (`scene`). `finish` turns them into the clip's `CameraMotion` (the rotation of each
+frame) and `SceneGeometry` (up and focal length), both in the first frame's camera axes:
+
+1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
+   measured with the prior focal length (the user's field of view, else a phone's);
+2. where the scene gave a focal length, the rotations are computed again with it (and the scene combined again
+   when the camera turned);
+3. the warnings a user needs: cuts, frame pairs that failed, a camera that moved rather than turned.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from detector.camera_motion import CameraMotionTracker
+from detector.config import DetectorConfig
+from detector.scene import estimate_scene
+from pose_lifting.sequence import CameraMotion, SceneGeometry
+from pose_lifting.world import focal_length
+
+TURNED_DEG = 1.0  # a camera that turned more than this: the scene's frames are combined again with new rotations
+
+
+class CameraObserver:
+    """Fed each frame of the first pass in order; `finish` gives the clip's camera motion and scene geometry."""
+
+    def __init__(self, config: DetectorConfig, width: int, height: int, frames: int) -> None:
+        self.config, self.size = config, (width, height)
+        self.prior_focal = focal_length(width, height, config.fov_deg)[1]
+        self.motion = CameraMotionTracker(config.camera_motion, width, height) if config.camera_motion.enabled else None
+        count = min(config.scene.frames, frames) if config.scene.enabled else 0
+        self.scene_frames = set(np.linspace(0, frames - 1, count).round().astype(int).tolist()) if count else set()
+        self.kept: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, image, boxes in video pixels)
+        self.frames = 0
+
+    def add(self, index: int, image: np.ndarray, boxes: np.ndarray) -> None:
+        """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels."""
+        if self.motion is not None:
+            self.motion.add(image, boxes)
+        if index in self.scene_frames:
+            self.kept.append((index, image, boxes))
+        self.frames += 1
+
+    def finish(self) -> tuple[SceneGeometry | None, CameraMotion | None, list[str]]:
+        """(scene geometry, camera motion, warnings); None for a step that is switched off."""
+        motion = self.motion.result(self.prior_focal) if self.motion is not None and self.frames else None
+        scene = self._scene(motion)
+        if scene is not None and scene.focal_px is not None and self.motion is not None and self.frames:
+            motion = self.motion.result(scene.focal_px)
+            if motion.angles_deg().max() > TURNED_DEG:
+                scene = self._scene(motion, scene.focal_px)
+        return scene, motion, motion_warnings(motion) if motion is not None else []
+
+    def _scene(self, motion: CameraMotion | None, focal: float | None = None) -> SceneGeometry | None:
+        if not self.kept:
+            return None
+        indices, images, boxes = (list(column) for column in zip(*self.kept))
+        rotations = None if motion is None else motion.rotations[indices]
+        found = estimate_scene(
+            images, boxes, indices, self.size, focal or self.prior_focal, self.config.scene, rotations=rotations
+        )
+        if focal is not None and found.focal_px is None:  # combined again with the focal found the first time
+            found.focal_px = focal
+        return found
+
+
+def motion_warnings(motion: CameraMotion) -> list[str]:
+    """What the user should know about the camera's motion."""
+    warnings = []
+    cuts = int(motion.segments.max()) if len(motion) else 0
+    failed = int((~motion.measured).sum())
+    if failed:
+        warnings.append(
+            f"the camera's motion could not be followed in {failed} of {len(motion)} frames ({cuts} cut(s) or "
+            "frame pairs without enough background); there the camera is assumed not to have turned"
+        )
+    if motion.translating:
+        warnings.append(
+            "the camera moved through the scene (not only turned): the world path is relative to the camera, "
+            "and distances travelled may be off"
+        )
+    return warnings

@@ -1,0 +1,114 @@
+"""The camera's rotation per frame: real frames warped by known pans and tilts, a still camera, a cut, a person."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from detector.camera_motion import camera_motion
+from detector.video import read_video
+from pose_lifting.world import focal_length
+
+WIDTH = 640  # the frames' size here (the detector hands over 512 px frames; the tracker reads them at 320)
+
+
+@pytest.fixture(scope="module")
+def frames(example_video) -> list[np.ndarray]:
+    """The example clip's first 20 frames (a camera on a tripod, one person walking), 640 px wide, BGR."""
+    return [frame.image for frame in read_video(example_video).frames(20, bgr=True, max_side=WIDTH)]
+
+
+def pan_and_tilt(count: int) -> np.ndarray:
+    """(T, 3, 3) frame t's camera axes -> the first's: a 10-degree pan and back, a 4-degree tilt, a little roll."""
+    phase = np.sin(np.pi * np.arange(count) / (count - 1))
+    angles = np.stack([4.0 * phase, 10.0 * phase, 1.5 * np.sin(2 * np.pi * np.arange(count) / count)], -1)
+    return Rotation.from_euler("xyz", angles, degrees=True).as_matrix()
+
+
+def filmed(image: np.ndarray, rotations: np.ndarray, focal: float) -> list[np.ndarray]:
+    """What a camera turned by each rotation sees of a (wider) picture: the first frame's pixel x appears at
+    K R_t^T K^-1 x; the view is the middle of the picture, so that no warp reaches its border."""
+    import cv2
+
+    height, width = image.shape[:2]
+    out_w, out_h = width // 2 * 2 - 2 * (width // 5), height - 2 * (height // 5)
+    k = np.array([[focal, 0, out_w / 2], [0, focal, out_h / 2], [0, 0, 1.0]])
+    shift = np.array([[1, 0, (width - out_w) / 2], [0, 1, (height - out_h) / 2], [0, 0, 1.0]])
+    views = []
+    for rotation in rotations:
+        into_view = k @ rotation.T @ np.linalg.inv(k) @ np.linalg.inv(shift)
+        views.append(cv2.warpPerspective(image, into_view, (out_w, out_h), flags=cv2.INTER_LINEAR))
+    return views
+
+
+def angle_errors(found: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    return np.degrees(Rotation.from_matrix(np.swapaxes(found, 1, 2) @ truth).magnitude())
+
+
+def test_known_pans_and_tilts_of_a_real_frame_are_recovered_within_a_degree(frames):
+    truth = pan_and_tilt(36)
+    focal = focal_length(WIDTH, 360, None)[1]
+    views = filmed(frames[0], truth, focal)
+    height, width = views[0].shape[:2]
+    none = [np.zeros((0, 4))] * len(views)
+    motion = camera_motion(views, none, width, height, focal)
+    errors = angle_errors(motion.rotations, truth)
+    assert motion.measured.all() and motion.segments.max() == 0 and not motion.translating
+    assert errors.max() < 1.0, errors
+    off = camera_motion(views, none, width, height, 1.1 * focal)  # the assumed focal length 10 % off
+    assert angle_errors(off.rotations, truth).max() < 1.5
+
+
+def test_frames_smaller_than_the_video_give_the_same_rotations(frames):
+    import cv2
+
+    truth = pan_and_tilt(12)
+    focal = focal_length(WIDTH, 360, None)[1]
+    views = filmed(frames[0], truth, focal)
+    height, width = views[0].shape[:2]
+    small = [cv2.resize(view, (width // 2, height // 2), interpolation=cv2.INTER_AREA) for view in views]
+    motion = camera_motion(small, [np.zeros((0, 4))] * len(small), width, height, focal)  # video-size focal
+    assert angle_errors(motion.rotations, truth).max() < 1.0
+
+
+def test_a_still_camera_gives_identity_and_a_walking_person_in_a_box_does_not_turn_it(frames, example_video):
+    from detector import DetectorConfig, detect
+
+    boxes = detect(example_video, DetectorConfig(max_frames=len(frames), keypoints="yolo")).boxes
+    height, width = frames[0].shape[:2]
+    video_width = read_video(example_video).width
+    per_frame = [boxes[i : i + 1] * width / video_width for i in range(len(frames))]  # one person per frame
+    motion = camera_motion(frames, per_frame, width, height, focal_length(width, height, None)[1])
+    assert motion.measured.all() and motion.segments.max() == 0
+    assert motion.angles_deg().max() < 0.3 and not motion.translating
+
+
+def test_a_cut_starts_a_new_segment_and_holds_the_rotation(frames):
+    truth = pan_and_tilt(16)[:8]
+    focal = focal_length(WIDTH, 360, None)[1]
+    views = filmed(frames[0], truth, focal)
+    rng = np.random.default_rng(0)
+    other = (rng.random(views[0].shape[:2]) * 255).astype(np.uint8)  # another shot altogether
+    other = np.repeat(other[..., None], 3, axis=-1)
+    shot = views + [other, other.copy()]
+    height, width = views[0].shape[:2]
+    motion = camera_motion(shot, [np.zeros((0, 4))] * len(shot), width, height, focal)
+    assert not motion.measured[8] and motion.segments[8] == 1
+    assert np.allclose(motion.rotations[8], motion.rotations[7])
+    assert angle_errors(motion.rotations[:8], truth).max() < 1.0
+
+
+def test_a_camera_moving_sideways_past_near_and_far_things_is_flagged(frames):
+    """Parallax: a far picture and a near strip of another slide by different amounts as the camera moves."""
+    far = frames[0][60:300, 40:560]
+    near = np.ascontiguousarray(frames[5][240:, ::-1])
+    shot = []
+    for t in range(12):
+        view = far[:, 2 * t : 2 * t + 440].copy()  # 2 px a frame far away ...
+        strip = near[:80, 14 * t : 14 * t + 440]  # ... 14 px a frame near by
+        view[-80:] = strip
+        shot.append(view)
+    height, width = shot[0].shape[:2]
+    motion = camera_motion(shot, [np.zeros((0, 4))] * len(shot), width, height, focal_length(width, height, None)[1])
+    assert motion.translating
