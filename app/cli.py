@@ -25,6 +25,7 @@ from app.pipeline import (
     run_pipeline,
 )
 from app.render import PanelView
+from app.viewer import world_caption
 from detector import TerminalProgress, example_video_path
 from pose_lifting.cli_options import add_options, from_options
 from pose_lifting.world import WorldConfig
@@ -82,6 +83,7 @@ def summary(result: PipelineResult) -> str:
     if result.comparison:
         a, b = result.comparison.labels
         lines.append(f"  {a} vs {b}: mean joint distance {result.comparison.mean_mm:.1f} mm")
+    lines.append(f"  world: {world_caption(result)}")
     lines += [f"  warning: {warning}" for warning in result.warnings]
     lines += [f"  wrote {path}" for path in result.files.values()]
     return "\n".join(lines)

@@ -34,7 +34,7 @@ import torch
 
 from app import export, render
 from app.bvh import solve_rig, write_bvh
-from app.glb import write_glb
+from app.glb import FilmingCamera, write_glb
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
 from detector.config import KeypointModel
 from detector.examples import ExampleUnavailableError
@@ -44,14 +44,18 @@ from pose_lifting.devices import DEVICES, Device, detector_device
 from pose_lifting.files import OutputWriteError, atomic_output, write_npz
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter, missing_weights_message, weights_path
 from pose_lifting.progress import Progress
-from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, write_pose_csv
+from pose_lifting.sequence import CameraMotion, Pose2DSequence, Pose3DSequence, SceneGeometry, write_pose_csv
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
-from pose_lifting.world import FEET, WorldConfig, WorldMotion, world_motion
+from pose_lifting.world import FEET, UP_SOURCES, WorldConfig, WorldMotion, world_motion
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
 WORLD_COORDINATES = (
     "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
     "each person's pelvis starts above the origin and moves along the estimated trajectory"
+)
+CAMERA_COORDINATES = (
+    "camera_rotations (T, 3, 3): frame t's camera axes -> the first frame's (p_first = R_t p_t); "
+    "world_camera_orientation_<model> (P, T, 3, 3): camera axes -> world, world_camera_position_<model> (P, 3)"
 )
 OUT_OF_VIEW = "chosen person out of view"
 KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
@@ -98,6 +102,7 @@ class PipelineConfig:
             max_duration_s=self.max_duration_s,
             keypoints=self.keypoints,
             all_tracks=self.all_tracks,
+            fov_deg=self.world.fov_deg,
         )
 
 
@@ -143,10 +148,12 @@ class PipelineResult:
     height: int
     people: list[Pose2DSequence]  # H36M 2D per person, main subject first
     models: list[ModelRun]
-    timings: dict[str, float]  # seconds per stage: detect, lift, render, export, total
+    timings: dict[str, float]  # seconds per stage: detect (and the camera's part of it), lift, render, export, total
     files: dict[str, Path]  # mp4, gif, npz, json, and csv:<label> per model
     warnings: list[str]
     comparison: Comparison | None
+    scene: SceneGeometry | None = None  # the clip's up and focal length from its lines (a video only)
+    camera: CameraMotion | None = None  # the camera's rotation per processed frame (a video only)
 
     def ms_per_frame(self) -> dict[str, float]:
         return {stage: 1000 * seconds / self.num_frames for stage, seconds in self.timings.items()}
@@ -164,6 +171,9 @@ class DetectedPeople:
     timestamps: np.ndarray  # (T,) seconds of each processed frame
     warnings: list[str]
     detect_s: float
+    scene: SceneGeometry | None = None  # the clip's up and focal length from its lines (a video only)
+    camera: CameraMotion | None = None  # the camera's rotation per processed frame (a video only)
+    camera_s: float = 0.0  # of detect_s, the time the camera's motion and the scene's lines took
 
     @property
     def num_frames(self) -> int:
@@ -193,8 +203,14 @@ def detect_people(input_path: str | Path, config: PipelineConfig, progress: Prog
     """The detection step: every tracked person in the input, main subject first."""
     tick = time.perf_counter()
     input_path = Path(input_path)
-    people, timestamps, warnings = read_people(input_path, config, progress or (lambda fraction, message: None))
-    return DetectedPeople(input_path, people, timestamps, warnings, time.perf_counter() - tick)
+    people, timestamps, warnings, detections = read_people(
+        input_path, config, progress or (lambda fraction, message: None)
+    )
+    if detections is None:
+        return DetectedPeople(input_path, people, timestamps, warnings, time.perf_counter() - tick)
+    camera_s = detections.timings.get("camera_s", 0.0)
+    return DetectedPeople(input_path, people, timestamps, warnings, time.perf_counter() - tick, detections.scene,
+                          detections.camera, camera_s)
 
 
 def lift_people(
@@ -215,7 +231,7 @@ def lift_people(
     else:
         people = detected.choose(track_ids)
     num_frames, timestamps, input_path = detected.num_frames, detected.timestamps, detected.source
-    timings = {"detect": detected.detect_s}
+    timings = {"detect": detected.detect_s, "camera (in detect)": detected.camera_s}
     warnings = list(detected.warnings)
     lifters = load_lifters(config)
 
@@ -255,12 +271,12 @@ def lift_people(
         with atomic_output(out_dir / name) as partial:
             write_pose_csv(partial, run.poses, several, video_times=timestamps[:num_frames])
         files[f"csv:{run.label}"] = out_dir / name
-    files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several))
+    files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several, (first.width, first.height)))
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
     timings["total"] = detected.detect_s + time.perf_counter() - started
     result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
-                            people, runs, timings, files, warnings, comparison)
+                            people, runs, timings, files, warnings, comparison, detected.scene, detected.camera)
     arrays, meta = result_arrays(result)
     files["npz"] = write_npz(out_dir / f"{stem}_pose.npz", arrays, meta)
     files["json"] = export.write_json(out_dir / f"{stem}_pose.json", arrays, meta)
@@ -315,8 +331,9 @@ def run_detector(path: Path, config: PipelineConfig, progress: Progress) -> Dete
 
 def read_people(
     path: Path, config: PipelineConfig, progress: Progress
-) -> tuple[list[Pose2DSequence], np.ndarray, list[str]]:
-    """Every 2D person (main subject first), the timestamps of all processed frames, and warnings for the user.
+) -> tuple[list[Pose2DSequence], np.ndarray, list[str], DetectionResult | None]:
+    """Every 2D person (main subject first), the timestamps of all processed frames, warnings for the user, and
+    the detections they come from (None for a keypoints file).
 
     A video goes through the detector; a detection file (`python -m detector --out x.npz/.json`) is read back;
     any other `.npz` is a keypoints file (see the module doc).
@@ -327,9 +344,10 @@ def read_people(
         detections = DetectionResult.load(path)
     else:
         person, warnings = read_keypoints(path, config)
-        return [person], person.times(), warnings
+        return [person], person.times(), warnings, None
     others = [detections.track(i) for i in detections.track_ids() if i != detections.main_track_id]
-    return [detections.main_track()] + others, detections.timestamps, list(detections.warnings)
+    people = [detections.main_track()] + others
+    return people, detections.timestamps, list(detections.warnings), detections
 
 
 def _is_detection_file(path: Path) -> bool:
@@ -399,15 +417,29 @@ def place_in_world(runs: list[ModelRun], people: list[Pose2DSequence], config: W
             except (ValueError, np.linalg.LinAlgError) as error:
                 run.world.append(None)
                 warnings.append(f"{run.label}: person {person.track_id} could not be placed in the world ({error})")
-    return warnings
+    main = runs[0].world[0] if runs and runs[0].world else None
+    return warnings + ([] if main is None else up_warnings(main, config))
+
+
+def up_warnings(motion: WorldMotion, config: WorldConfig) -> list[str]:
+    """Where the scene's up was there but not used, say why (a wrong vanishing point, or a person lying down?)."""
+    if motion.method == "scene" or np.isnan(motion.scene_body_deg) or config.method != "auto":
+        return []
+    if motion.scene_confidence < config.min_scene_confidence:
+        return []
+    return [
+        f"the scene's vertical lines point {motion.scene_body_deg:.0f} degrees away from the person's posture "
+        f"(more than {config.max_scene_body_deg:.0f}); {UP_SOURCES[motion.method]} instead "
+        "(--world-method scene uses the lines anyway)"
+    ]
 
 
 def write_world_files(
-    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool, size: tuple[int, int]
 ) -> dict[str, Path]:
     """`<stem>_3d_world.csv` per model and `<stem>.bvh` / `<stem>.glb` per model and person (file keys
     `world_csv:<label>`, `bvh:<label>:<person>`, `glb:<label>:<person>`); model and person names join the stem
-    only where there are several."""
+    only where there are several. Each GLB holds the filming camera (`size`: the video's width and height)."""
     files = {}
     for run in runs:
         name = stem if len(runs) == 1 else f"{stem}_{run.label}"
@@ -422,7 +454,8 @@ def write_world_files(
             person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
             rig = solve_rig(motion.poses)
             files[f"bvh:{run.label}:{pose.track_id}"] = write_bvh(out_dir / f"{person}.bvh", rig, motion.fps)
-            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps)
+            camera = FilmingCamera(motion.camera_position, motion.camera_rotations, motion.focal_px, *size)
+            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps, camera)
     return files
 
 
@@ -461,10 +494,13 @@ def render_videos(
 
     The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
     beneath them, in the world frame (`panel_skeleton`): on the ground, which slides beneath the main person as
-    they move, with their path over the last seconds. With several people, each 3D skeleton is shifted sideways
+    they move, with their path over the last seconds. Where the scene's lines gave up, a faint horizon crosses
+    the video. With several people, each 3D skeleton is shifted sideways
     by its pelvis' place in the image (`spread`), so that they stand apart.
     """
     first = people[0]
+    main_world = runs[0].world[0] if runs[0].world else None
+    horizon = main_world if main_world is not None and main_world.method == "scene" else None  # the scene gave it
     gif_step = int(np.ceil(num_frames / config.gif_max_frames))
     gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
     models = render.model_legend([run.label for run in runs])
@@ -481,6 +517,9 @@ def render_videos(
                 panel = render.Panel3D(replace(config.view, size=image.shape[0]))
             scale = np.array([image.shape[1] / people[0].width, image.shape[0] / people[0].height], np.float32)
             skeletons: list[list[np.ndarray]] = [[] for _ in runs]
+            if horizon is not None and 0 <= index - first.first_frame < len(horizon):
+                line = horizon.horizon(index - first.first_frame, first.width, first.height)
+                render.draw_horizon(image, line * np.array([1 / scale[0], 1 / scale[1], 1.0]))
             for person, p in enumerate(people):
                 t = index - p.first_frame
                 if not 0 <= t < len(p):
@@ -558,6 +597,9 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
             arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
     for run in result.models:
         arrays |= world_arrays(run, result.people, result.num_frames)
+    if result.camera is not None:
+        arrays["camera_rotations"] = result.camera.rotations[: result.num_frames].astype(np.float32)
+        arrays["camera_measured"] = result.camera.measured[: result.num_frames].astype(np.uint8)
     meta = {
         "source": result.source.name,
         "fps": result.fps,
@@ -567,6 +609,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "coordinates_3d": COORDINATES,
         "coordinates_world": WORLD_COORDINATES,
         "world": {run.label: [None if m is None else m.summary() for m in run.world] for run in result.models},
+        "scene": None if result.scene is None else result.scene.summary(),
+        "camera": None if result.camera is None else result.camera.summary() | {"coordinates": CAMERA_COORDINATES},
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
         "models": {
             run.label: {
@@ -589,7 +633,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
 def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -> dict[str, np.ndarray]:
     """One model's world outputs, (person, frame, ...) with NaN where a person is absent or was not placed:
     poses, root trajectory, foot contacts (1/0 for FEET), and per person the camera -> world rotation, the
-    camera's height above the ground and the spread of the contacts about it (metres)."""
+    camera's height above the ground and the spread of the contacts about it (metres); per person and frame the
+    camera's orientation in the world (camera axes -> world), and per person its position in the world."""
     label, count = run.label, len(people)
     arrays = {
         f"world_poses_3d_{label}": np.full((count, num_frames, NUM_JOINTS, 3), np.nan, np.float32),
@@ -598,6 +643,8 @@ def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -
         f"world_rotation_{label}": np.full((count, 3, 3), np.nan, np.float32),
         f"world_camera_height_{label}": np.full(count, np.nan, np.float32),
         f"world_ground_spread_{label}": np.full(count, np.nan, np.float32),
+        f"world_camera_orientation_{label}": np.full((count, num_frames, 3, 3), np.nan, np.float32),
+        f"world_camera_position_{label}": np.full((count, 3), np.nan, np.float32),
     }
     for person, (p, motion) in enumerate(zip(people, run.world)):
         if motion is None:
@@ -609,6 +656,8 @@ def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -
         arrays[f"world_rotation_{label}"][person] = motion.rotation
         arrays[f"world_camera_height_{label}"][person] = motion.camera_height_m
         arrays[f"world_ground_spread_{label}"][person] = motion.spread_m
+        arrays[f"world_camera_orientation_{label}"][person, span] = motion.camera_rotations
+        arrays[f"world_camera_position_{label}"][person] = motion.camera_position
     return arrays
 
 

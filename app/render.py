@@ -136,6 +136,26 @@ def draw_2d(image: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, min_sc
     draw_skeleton(image, points, None, thickness, visible=np.isfinite(keypoints).all(-1) & (scores >= min_score))
 
 
+HORIZON_COLOUR = (120, 220, 255)
+
+
+def draw_horizon(image: np.ndarray, line: np.ndarray, opacity: float = 0.45) -> None:
+    """A faint horizon across the frame in place: `line` (a, b, c), a u + b v + c = 0 in the frame's pixels."""
+    a, b, c = line
+    width = image.shape[1]
+    if abs(b) < 1e-9 * max(abs(a), 1e-12):  # a vertical horizon: the camera rolled by 90 degrees
+        return
+    left, right = -c / b, -(c + a * (width - 1)) / b
+    ends = np.array([[0, left], [width - 1, right]])
+    inside, start, end = cv2.clipLine((0, 0, width, image.shape[0]), *(tuple(np.round(e).astype(int)) for e in ends))
+    if not inside:
+        return
+    top, bottom = max(0, min(start[1], end[1]) - 2), min(image.shape[0], max(start[1], end[1]) + 3)
+    band = image[top:bottom].copy()
+    cv2.line(band, (start[0], start[1] - top), (end[0], end[1] - top), HORIZON_COLOUR, 1, cv2.LINE_AA)
+    image[top:bottom] = cv2.addWeighted(band, opacity, image[top:bottom], 1 - opacity, 0)
+
+
 def side_by_side(frame: np.ndarray, panel: np.ndarray) -> np.ndarray:
     """The video frame (already at the panel's height) left, the 3D panel right; width made even for H.264."""
     image = np.concatenate([frame, panel], axis=1)

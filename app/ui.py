@@ -36,7 +36,7 @@ from app.pipeline import (
     model_choices,
     weights_path,
 )
-from app.viewer import payload_json
+from app.viewer import payload_json, world_caption
 from detector import example_video_path
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                     apply_default_css=False,
                     elem_id="viewer",
                 )
+                caption = gr.Markdown(elem_id="world_caption")
                 gr.Markdown(
                     f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
                     f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
@@ -170,7 +171,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
         with gr.Row():
             gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)
             files = gr.File(label="Downloads", file_count="multiple", elem_id="files")
-        lifted = [status, video, gif, files, viewer, table]
+        lifted = [status, video, gif, files, viewer, table, caption]
 
         def settings(lifter: str, keypoint_words: str) -> PipelineConfig:
             return replace(config, models=models[lifter], keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True)
@@ -237,6 +238,7 @@ def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, 
                 [str(path) for path in result.files.values()],
                 payload_json(result),
                 model_table(result),
+                world_caption(result),
             )
 
         def on_pick(cached, evt: gr.SelectData) -> list[int]:

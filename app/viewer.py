@@ -5,7 +5,8 @@ chooses those poses: each person's world motion (pose_lifting.world: ground at y
 camera) with its pelvis path as the trajectory; where a person could not be placed in the world, the lifter's
 camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at their feet (the median over
 frames of the lowest joint), without a trajectory. Several people are spread sideways by their place in the
-image, as in the video's 3D panel.
+image, as in the video's 3D panel. The filming camera (where the main subject was placed in the world) comes
+with its position and, per frame, its forward, up and right directions, so that the viewer can draw it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from app.pipeline import PipelineResult, spread
 from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
+from pose_lifting.world import UP_SOURCES
 
 UPRIGHT = np.array([1.0, -1.0, -1.0], np.float32)  # camera axes (y down, z away) -> y up, z towards the camera
 WORST_JOINTS = 3  # the comparison names this many joints where the two models differ most
@@ -73,7 +75,45 @@ def viewer_payload(result: PipelineResult) -> dict:
             for m, run in enumerate(result.models)
         ],
         "comparison": _comparison(result),
+        "camera": _camera(result, shown[0][0]),
     }
+
+
+def _camera(result: PipelineResult, main: DisplayPoses) -> dict | None:
+    """The filming camera as the viewer draws it, in the main subject's displayed world (None if not placed)."""
+    motion = result.models[0].world[0] if result.models[0].world else None
+    if motion is None or main.trajectory is None:
+        return None
+    shift = main.trajectory[0] - motion.root[0]  # where the display put the main subject's world
+    turns = motion.camera_rotations
+    return {
+        "first_frame": result.people[0].first_frame,
+        "position": np.round(motion.camera_position + shift, 3).tolist(),
+        "forward": np.round(turns[:, :, 2], 4).tolist(),
+        "up": np.round(-turns[:, :, 1], 4).tolist(),
+        "right": np.round(turns[:, :, 0], 4).tolist(),
+        "fov_deg": motion.fov_deg,
+        "aspect": result.width / result.height,
+    }
+
+
+def world_caption(result: PipelineResult) -> str:
+    """The 3D view's caption in words: where "up" came from and how sure it is, the field of view and its source,
+    and how the camera moved (the main subject, first model)."""
+    run = result.models[0]
+    motion = run.world[0] if run.world else None
+    if motion is None:
+        return "The main subject could not be placed in the world: shown in the lifter's camera axes."
+    source = UP_SOURCES[motion.method]
+    if motion.method == "scene":
+        source += f" (confidence {motion.scene_confidence:.2f})"
+    lens = {"scene": "from the scene's lines", "user": "as given", "assumed": "assumed, a phone's"}[motion.focal_source]
+    words = [f"{source[0].upper()}{source[1:]}", f"field of view {motion.fov_deg:.0f} degrees ({lens})"]
+    if motion.camera_max_angle_deg >= 1.0:
+        words.append(f"the camera turned up to {motion.camera_max_angle_deg:.0f} degrees (followed)")
+    if motion.camera_translating:
+        words.append("the camera moved through the scene: the path is relative to it")
+    return "; ".join(words) + "."
 
 
 def payload_json(result: PipelineResult) -> str:

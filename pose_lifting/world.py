@@ -130,6 +130,13 @@ class WorldMotion:
         """(3,) the camera's centre in the world (it turns about it; a camera that moves is flagged instead)."""
         return -self.rotation @ self.origin
 
+    def horizon(self, t: int, width: int, height: int) -> np.ndarray:
+        """Frame t's horizon in its pixels, the line (a, b, c) with a u + b v + c = 0: the image of the directions
+        square to up, K^-T up_t with up_t the world's up in frame t's camera axes."""
+        up = self.camera_rotations[t].T @ np.array([0.0, 1.0, 0.0])
+        centre = np.array([width / 2, height / 2])
+        return np.array([up[0] / self.focal_px, up[1] / self.focal_px, up[2] - centre @ up[:2] / self.focal_px])
+
     def summary(self) -> dict:
         """The scalars and the rotation, for the JSON metadata (None where a value is undefined, e.g. no contacts)."""
         sliding = foot_sliding(self.poses, self.contacts)

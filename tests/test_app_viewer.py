@@ -95,6 +95,12 @@ def test_the_payload_shows_world_motion_on_the_ground_with_its_path(two_people, 
     assert payload["floor_y"] == 0.0
     assert np.allclose(person["poses"], motion.poses, atol=1e-3)
     assert np.allclose(person["trajectory"], motion.root, atol=1e-3)
+    # the filming camera where the world motion puts it (the tiny untrained lifter's person stands at the lens)
+    camera = payload["camera"]
+    assert np.allclose(camera["position"], motion.camera_position, atol=1e-3)
+    assert abs(camera["position"][1] - motion.camera_height_m) < 1e-3
+    assert np.allclose(camera["forward"], motion.camera_rotations[:, :, 2], atol=1e-3)
+    assert len(camera["forward"]) == len(person["poses"])
 
 
 def test_the_payload_names_the_joints_where_teacher_and_student_differ_most(two_people, checkpoints, tmp_path):

@@ -5,13 +5,15 @@
 // video (#video video) when one is loaded, so that video and skeleton show the same frame; the play button and
 // the slider drive that video. Without a video it plays on its own clock. A distance chart (teacher against
 // student) under the 3D view marks the current frame; a click on it seeks. The current frame is written to
-// the root's data-frame attribute, for tests.
+// the root's data-frame attribute, for tests. The filming camera, where the payload has it, is drawn as a small
+// pyramid that turns as the real camera did (the "camera" button hides it).
 // `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py).
 
 function mountViewer(element, props, watch) {
   const VIDEO = "#video video";
   const DEFAULT_VIEW = { yaw: 0.6, pitch: 0.21, distance: 3.8 };
   const CHART_COLOURS = ["#ffd54f", "#4dd0e1", "#aed581"];
+  const CAMERA_COLOUR = "#90caf9";
   const root = element.querySelector(".scjd-viewer") || element;
   root.innerHTML = `
     <div class="sv-stage">
@@ -20,6 +22,7 @@ function mountViewer(element, props, watch) {
     </div>
     <div class="sv-controls">
       <button class="sv-play" type="button">&#9654; play</button>
+      <button class="sv-camera" type="button" aria-pressed="true">camera</button>
       <input class="sv-scrub" type="range" min="0" max="0" step="1" value="0" aria-label="frame">
       <span class="sv-time">no poses yet</span>
     </div>
@@ -30,6 +33,7 @@ function mountViewer(element, props, watch) {
   const chart = root.querySelector(".sv-chart");
   const legend = root.querySelector(".sv-legend");
   const playButton = root.querySelector(".sv-play");
+  const cameraButton = root.querySelector(".sv-camera");
   const scrub = root.querySelector(".sv-scrub");
   const timeLabel = root.querySelector(".sv-time");
   const context = canvas.getContext("2d");
@@ -42,6 +46,7 @@ function mountViewer(element, props, watch) {
   let dirty = true;
   let drag = null;
   let frameLabel = "";
+  let showCamera = true;
 
   function video() {
     const element = document.querySelector(VIDEO);
@@ -155,6 +160,27 @@ function mountViewer(element, props, watch) {
     }
   }
 
+  // the filming camera at this frame: a pyramid from its centre to a 0.4 m deep picture of its field of view
+  function drawCamera(view) {
+    const camera = data.camera;
+    if (!camera || !showCamera) return;
+    const t = Math.min(Math.max(frame - camera.first_frame, 0), camera.forward.length - 1);
+    const [forward, up, right] = [camera.forward[t], camera.up[t], camera.right[t]];
+    const depth = 0.4;
+    const halfWidth = depth * Math.tan((camera.fov_deg * Math.PI) / 360);
+    const halfHeight = halfWidth / camera.aspect;
+    const at = (x, y) => camera.position.map((c, i) => c + depth * forward[i] + x * right[i] + y * up[i]);
+    const corners = [at(-halfWidth, halfHeight), at(halfWidth, halfHeight), at(halfWidth, -halfHeight),
+      at(-halfWidth, -halfHeight)];
+    context.lineCap = "round";
+    corners.forEach((corner, i) => {
+      line(view, camera.position, corner, CAMERA_COLOUR, 1.5);
+      line(view, corner, corners[(i + 1) % 4], CAMERA_COLOUR, 1.5);
+    });
+    line(view, at(-halfWidth * 0.5, halfHeight), at(0, halfHeight * 1.5), CAMERA_COLOUR, 1.5);  // its top
+    line(view, at(0, halfHeight * 1.5), at(halfWidth * 0.5, halfHeight), CAMERA_COLOUR, 1.5);
+  }
+
   function boneColour(bone, model) {
     return model > 0 ? data.colours.second : data.colours[data.sides[bone]];
   }
@@ -210,6 +236,7 @@ function mountViewer(element, props, watch) {
     }
     const view = projector(width, height);
     drawFloor(view);
+    drawCamera(view);
     const [first, ...others] = data.models;
     const missing = [];
     first.people.forEach((person, index) => {
@@ -362,6 +389,11 @@ function mountViewer(element, props, watch) {
     } else {
       ownClock = { playing: !ownClock.playing, start: performance.now(), startFrame: frame };
     }
+  });
+  cameraButton.addEventListener("click", () => {
+    showCamera = !showCamera;
+    cameraButton.setAttribute("aria-pressed", String(showCamera));
+    dirty = true;
   });
   scrub.addEventListener("input", () => data && seek(Number(scrub.value)));
   chart.addEventListener("click", (event) => {
