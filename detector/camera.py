@@ -9,15 +9,21 @@ frame) and `SceneGeometry` (up and focal length), both in the first frame's came
    measured with the prior focal length (the user's field of view, else a phone's);
 2. where the scene gave a focal length, the rotations are computed again with it (and the scene combined again
    when the camera turned);
-3. the warnings a user needs: cuts, frame pairs that failed, a camera that moved rather than turned.
+3. drift: chained rotations drift slowly; the kept frames' own vertical lines say where up is in each of them,
+   and a tilt drift linear in time, fitted to where the rotations put those ups, is taken out when it exceeds
+   `min_drift_deg` over the clip (`correct_drift`; turning about up itself is not observable from the lines);
+4. the warnings a user needs: cuts, frame pairs that failed, a camera that moved rather than turned.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from detector.camera_motion import CameraMotionTracker
-from detector.config import DetectorConfig
+from detector.config import CameraMotionConfig, DetectorConfig
 from detector.scene import estimate_scene
 from pose_lifting.sequence import CameraMotion, SceneGeometry
 from pose_lifting.world import focal_length
@@ -53,6 +59,8 @@ class CameraObserver:
             motion = self.motion.result(scene.focal_px)
             if motion.angles_deg().max() > TURNED_DEG:
                 scene = self._scene(motion, scene.focal_px)
+        if motion is not None:
+            motion = correct_drift(motion, scene, self.config.camera_motion)
         return scene, motion, motion_warnings(motion) if motion is not None else []
 
     def _scene(self, motion: CameraMotion | None, focal: float | None = None) -> SceneGeometry | None:
@@ -68,6 +76,27 @@ class CameraObserver:
         return found
 
 
+def correct_drift(motion: CameraMotion, scene: SceneGeometry | None, config: CameraMotionConfig) -> CameraMotion:
+    """The rotations with their tilt drift taken out where the scene's lines show one (see the module doc)."""
+    if scene is None or scene.up is None or scene.frame_ups is None or scene.confidence < config.drift_min_confidence:
+        return motion
+    seen = np.isfinite(scene.frame_ups).all(axis=1) & (np.array(scene.frames) < len(motion))
+    if seen.sum() < 3:
+        return motion
+    frames = np.array(scene.frames)[seen]
+    predicted = np.einsum("kij,kj->ki", motion.rotations[frames], scene.frame_ups[seen])  # in the first frame's axes
+    # the small rotations taking each predicted up onto the clip's up, fitted as rate x frame (zero at frame 0)
+    axes = np.cross(predicted, scene.up)
+    sines = np.linalg.norm(axes, axis=1, keepdims=True)
+    errors = axes / np.maximum(sines, 1e-12) * np.arcsin(np.clip(sines, 0.0, 1.0))
+    rate = frames @ errors / max(float(frames @ frames), 1e-12)
+    drift_deg = float(np.degrees(np.linalg.norm(rate) * (len(motion) - 1)))
+    if drift_deg < config.min_drift_deg:
+        return motion
+    corrections = Rotation.from_rotvec(np.arange(len(motion))[:, None] * rate).as_matrix()
+    return replace(motion, rotations=corrections @ motion.rotations, drift_deg=drift_deg)
+
+
 def motion_warnings(motion: CameraMotion) -> list[str]:
     """What the user should know about the camera's motion."""
     warnings = []
@@ -76,7 +105,7 @@ def motion_warnings(motion: CameraMotion) -> list[str]:
     if failed:
         warnings.append(
             f"the camera's motion could not be followed in {failed} of {len(motion)} frames ({cuts} cut(s) or "
-            "frame pairs without enough background); there the camera is assumed not to have turned"
+            "frame pairs without enough background); after each, the camera is taken to point where it last did"
         )
     if motion.translating:
         warnings.append(

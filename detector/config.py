@@ -47,6 +47,10 @@ class CameraMotionConfig:
     translation_px: float = 1.0  # median residual of the rotation-only model above this (reduced pixels): parallax
     translation_fraction: float = 0.3  # the camera "translates" when this share of the measured pairs have parallax
     box_margin: float = 0.15  # people's boxes are masked out, widened by this fraction of their size
+    # drift: the chained rotations' tilt is corrected by the scene's vertical lines only when it has drifted more
+    # than this over the clip (one frame's lines are noisier than a degree; the chain is better below it) ...
+    min_drift_deg: float = 2.0
+    drift_min_confidence: float = 0.3  # ... and the scene's up is at least this confident
 
 
 @dataclass

@@ -135,7 +135,8 @@ class DetectionResult:
         if self.camera is not None:
             arrays |= {f"camera_{name}": getattr(self.camera, name) for name in CAMERA_ARRAYS}
             focal = self.camera.focal_px
-            meta["camera"] = {"translating": self.camera.translating, "focal_px": focal if np.isfinite(focal) else None}
+            meta["camera"] = {"translating": self.camera.translating, "focal_px": focal if np.isfinite(focal) else None,
+                              "drift_deg": self.camera.drift_deg}
         if path.suffix == ".npz":
             write_npz(path, arrays, meta)
         elif path.suffix == ".json":
@@ -171,9 +172,10 @@ class DetectionResult:
             meta["scene"] = SceneGeometry(
                 scene["up_camera"], scene["confidence"], scene["focal_px"], scene["num_lines"],
                 float("nan") if scene["spread_deg"] is None else scene["spread_deg"], tuple(scene["frames"]),
+                scene.get("frame_ups"),
             )
         if camera is not None:
             parts = [arrays.pop(f"camera_{name}") for name in CAMERA_ARRAYS]
             focal = float("nan") if camera["focal_px"] is None else camera["focal_px"]
-            meta["camera"] = CameraMotion(*parts, translating=camera["translating"], focal_px=focal)
+            meta["camera"] = CameraMotion(*parts, camera["translating"], focal, camera.get("drift_deg", 0.0))
         return cls(**arrays, **meta)

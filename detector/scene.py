@@ -333,6 +333,7 @@ def estimate_scene(
     rng = np.random.default_rng(config.seed)
     video_width, video_height = video_size
     found: list[tuple[FrameVanishing, np.ndarray]] = []  # (vanishing in video pixels, rotation to the first frame)
+    read: list[int] = []  # which of the images gave a vertical vanishing point
     for k, (image, frame_boxes) in enumerate(zip(images, boxes, strict=True)):
         image = shrunk(image, config.max_side)
         height, width = image.shape[:2]
@@ -346,6 +347,7 @@ def estimate_scene(
         vertical_vp = to_video @ vanishing.vertical_vp
         focal = None if vanishing.focal_px is None else vanishing.focal_px / scale
         rotation = np.eye(3) if rotations is None else np.asarray(rotations[k], dtype=np.float64)
+        read.append(k)
         found.append(
             (
                 FrameVanishing(vertical_vp / np.linalg.norm(vertical_vp), vanishing.inliers, vanishing.segments, focal),
@@ -354,12 +356,13 @@ def estimate_scene(
         )
     frames = tuple(int(index) for index in frame_indices)
     if not found:
-        return SceneGeometry(None, 0.0, None, 0, float("nan"), frames)
+        return SceneGeometry(None, 0.0, None, 0, float("nan"), frames, np.full((len(images), 3), np.nan))
     focals = [vanishing.focal_px for vanishing, _ in found if vanishing.focal_px is not None]
     focal = float(np.median(focals)) if focals else None
-    ups = np.array(
-        [rotation @ vanishing.up(focal or focal_px, video_width, video_height) for vanishing, rotation in found]
-    )
+    own = np.array([vanishing.up(focal or focal_px, video_width, video_height) for vanishing, _ in found])
+    ups = np.einsum("kij,kj->ki", np.array([rotation for _, rotation in found]), own)
+    frame_ups = np.full((len(images), 3), np.nan)
+    frame_ups[read] = own
     weights = np.array([vanishing.inliers for vanishing, _ in found], dtype=np.float64)
     up = weights @ ups
     up = up / np.linalg.norm(up)
@@ -371,7 +374,7 @@ def estimate_scene(
     else:
         spread, agreement = float("nan"), 1.0
     support = min(1.0, num_lines / (config.full_confidence_lines * max(1, len(images))))
-    return SceneGeometry(up, support * agreement, focal, num_lines, spread, frames)
+    return SceneGeometry(up, support * agreement, focal, num_lines, spread, frames, frame_ups)
 
 
 def shrunk(image: np.ndarray, max_side: int) -> np.ndarray:

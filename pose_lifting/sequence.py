@@ -28,8 +28,12 @@ class SceneGeometry:
     num_lines: int  # vertical line segments that supported `up`, over all frames read
     spread_deg: float  # how far the frames' own estimates of up lie from `up` (RMS, degrees); NaN for one frame
     frames: tuple[int, ...] = ()  # the video frames read
+    frame_ups: np.ndarray | None = None  # (K, 3) each frame's own up in its own camera axes (NaN: none found)
 
     def __post_init__(self) -> None:
+        if self.frame_ups is not None:  # None rows (from JSON) are frames without an up
+            rows = [[np.nan] * 3 if row is None else row for row in self.frame_ups]
+            self.frame_ups = np.asarray(rows, dtype=np.float64).reshape(-1, 3)
         if self.up is not None:
             self.up = np.asarray(self.up, dtype=np.float64)
             self.up = self.up / np.linalg.norm(self.up)
@@ -42,6 +46,9 @@ class SceneGeometry:
             "num_lines": self.num_lines,
             "spread_deg": None if not np.isfinite(self.spread_deg) else self.spread_deg,
             "frames": list(self.frames),
+            "frame_ups": None if self.frame_ups is None else [
+                row.tolist() if np.isfinite(row).all() else None for row in self.frame_ups
+            ],
         }
 
 
@@ -55,6 +62,7 @@ class CameraMotion:
     residual_px: np.ndarray  # (T,) background reprojection error of the rotation-only model, pixels (NaN: none)
     translating: bool = False  # the rotation-only model did not explain the background: the camera moved
     focal_px: float = float("nan")  # the focal length the rotations were computed with
+    drift_deg: float = 0.0  # the tilt drift the scene's vertical lines corrected over the clip (0: none applied)
 
     def __post_init__(self) -> None:
         self.rotations = np.asarray(self.rotations, dtype=np.float64)
@@ -79,7 +87,7 @@ class CameraMotion:
         """Frames start..stop-1, still relative to the clip's first frame."""
         part = slice(start, stop)
         return CameraMotion(self.rotations[part], self.measured[part], self.segments[part], self.residual_px[part],
-                            self.translating, self.focal_px)
+                            self.translating, self.focal_px, self.drift_deg)
 
     def angles_deg(self) -> np.ndarray:
         """(T,) each frame's rotation angle from the first frame, degrees."""
@@ -96,6 +104,7 @@ class CameraMotion:
             "translating": self.translating,
             "median_residual_px": float(np.median(residuals)) if len(residuals) else None,
             "focal_px": None if not np.isfinite(self.focal_px) else self.focal_px,
+            "drift_deg": self.drift_deg,
         }
 
 

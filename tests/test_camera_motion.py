@@ -112,3 +112,24 @@ def test_a_camera_moving_sideways_past_near_and_far_things_is_flagged(frames):
     height, width = shot[0].shape[:2]
     motion = camera_motion(shot, [np.zeros((0, 4))] * len(shot), width, height, focal_length(width, height, None)[1])
     assert motion.translating
+
+
+def test_a_slow_tilt_drift_is_taken_out_by_the_scene_s_vertical_lines():
+    from detector.camera import correct_drift
+    from detector.config import CameraMotionConfig
+    from pose_lifting.sequence import CameraMotion, SceneGeometry
+
+    frames = 300
+    truth = pan_and_tilt(frames)
+    up = np.array([0.0, -0.96, 0.28]) / np.linalg.norm([0.0, -0.96, 0.28])  # the first frame's up (tilted down)
+    seen = (0, 75, 150, 225, 299)
+    own = np.einsum("kji,kj->ki", truth[list(seen)], np.tile(up, (len(seen), 1)))  # each frame's up: R_t^T up
+    scene = SceneGeometry(up, 0.9, None, 200, 0.5, seen, own)
+    drift = Rotation.from_rotvec(np.outer(np.arange(frames), [np.radians(6.0) / frames, 0.0, 0.0])).as_matrix()
+    still = np.ones(frames, bool), np.zeros(frames, int), np.zeros(frames)
+    drifted = CameraMotion(drift @ truth, *still)
+    fixed = correct_drift(drifted, scene, CameraMotionConfig())
+    assert 5.0 < fixed.drift_deg < 7.0
+    assert angle_errors(fixed.rotations, truth).max() < 0.2 < angle_errors(drifted.rotations, truth).max()
+    small = CameraMotion(Rotation.from_rotvec([0.01, 0, 0]).as_matrix() @ truth, *still)  # 0.6 degrees: kept as is
+    assert correct_drift(small, scene, CameraMotionConfig()) is small
