@@ -7,8 +7,8 @@ frame) and `SceneGeometry` (up and focal length), both in the first frame's came
 
 1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
    measured with the prior focal length (the user's field of view, else a phone's);
-2. where the scene gave a focal length, the rotations are computed again with it (and the scene combined again
-   when the camera turned);
+2. where the scene gave a focal length, the rotations are computed again with it and the frames' lines combined
+   again (their vanishing points, measured once, do not depend on the focal length);
 3. drift: chained rotations drift slowly; the kept frames' own vertical lines say where up is in each of them,
    and a tilt drift linear in time, fitted to where the rotations put those ups, is taken out when it exceeds
    `min_drift_deg` over the clip (`correct_drift`; turning about up itself is not observable from the lines);
@@ -24,11 +24,9 @@ from scipy.spatial.transform import Rotation
 
 from detector.camera_motion import CameraMotionTracker
 from detector.config import CameraMotionConfig, DetectorConfig
-from detector.scene import estimate_scene
+from detector.scene import combine_frames, measure_frames
 from pose_lifting.sequence import CameraMotion, SceneGeometry
 from pose_lifting.world import focal_length
-
-TURNED_DEG = 1.0  # a camera that turned more than this: the scene's frames are combined again with new rotations
 
 
 class CameraObserver:
@@ -54,26 +52,22 @@ class CameraObserver:
     def finish(self) -> tuple[SceneGeometry | None, CameraMotion | None, list[str]]:
         """(scene geometry, camera motion, warnings); None for a step that is switched off."""
         motion = self.motion.result(self.prior_focal) if self.motion is not None and self.frames else None
-        scene = self._scene(motion)
-        if scene is not None and scene.focal_px is not None and self.motion is not None and self.frames:
-            motion = self.motion.result(scene.focal_px)
-            if motion.angles_deg().max() > TURNED_DEG:
-                scene = self._scene(motion, scene.focal_px)
+        scene = None
+        if self.kept:
+            indices, images, boxes = (list(column) for column in zip(*self.kept))
+            found = measure_frames(images, boxes, self.size, self.prior_focal, self.config.scene)
+
+            def combined(motion: CameraMotion | None) -> SceneGeometry:
+                turns = None if motion is None else motion.rotations[indices]
+                return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns)
+
+            scene = combined(motion)
+            if scene.focal_px is not None and motion is not None:  # the rotations again, with the scene's focal
+                motion = self.motion.result(scene.focal_px)
+                scene = combined(motion)
         if motion is not None:
             motion = correct_drift(motion, scene, self.config.camera_motion)
         return scene, motion, motion_warnings(motion) if motion is not None else []
-
-    def _scene(self, motion: CameraMotion | None, focal: float | None = None) -> SceneGeometry | None:
-        if not self.kept:
-            return None
-        indices, images, boxes = (list(column) for column in zip(*self.kept))
-        rotations = None if motion is None else motion.rotations[indices]
-        found = estimate_scene(
-            images, boxes, indices, self.size, focal or self.prior_focal, self.config.scene, rotations=rotations
-        )
-        if focal is not None and found.focal_px is None:  # combined again with the focal found the first time
-            found.focal_px = focal
-        return found
 
 
 def correct_drift(motion: CameraMotion, scene: SceneGeometry | None, config: CameraMotionConfig) -> CameraMotion:

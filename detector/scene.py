@@ -317,24 +317,23 @@ def estimate_scene(
     config: SceneConfig,
     rotations: np.ndarray | None = None,
 ) -> SceneGeometry:
-    """Up and focal from several frames spread over a clip, in the first frame's camera axes and the video's pixels.
+    """Up and focal from several frames spread over a clip, in the first frame's camera axes and the video's pixels:
+    `measure_frames`, then `combine_frames` (see both)."""
+    found = measure_frames(images, boxes, video_size, focal_px, config)
+    return combine_frames(found, frame_indices, video_size, focal_px, config, rotations)
 
-    `images` (any size; shrunk to `config.max_side` where larger), `boxes` (M, 4) per image in video pixels,
-    `video_size` (width, height), `focal_px` the prior focal in video pixels (for the RANSAC angle tests),
-    `rotations` (K, 3, 3) each frame's camera axes -> the first frame's (a panning camera), where known.
 
-    The focal is the median of the frames' estimates (None where none gave one); each frame's up is recomputed with
-    it (vanishing points in pixels do not depend on it), turned into the first frame's axes, and the ups are
-    averaged weighted by their inliers. spread_deg is the RMS angle of the frame ups to that mean (NaN for fewer
-    than two). confidence = min(1, num_lines / (full_confidence_lines x frames read)) / (1 + (spread_deg /
-    AGREEMENT_DEG)^2) (the disagreement factor is 1 for a single frame); 0 with up None where no frame found
-    a vertical vanishing point.
-    """
+def measure_frames(
+    images: list[np.ndarray], boxes: list[np.ndarray], video_size: tuple[int, int], focal_px: float,
+    config: SceneConfig,
+) -> list[FrameVanishing | None]:
+    """Each frame's vanishing points in video pixels (None where it has no vertical one). `images` (any size;
+    shrunk to `config.max_side` where larger), `boxes` (M, 4) per image in video pixels, `video_size` (width,
+    height), `focal_px` the prior focal in video pixels (for the RANSAC angle tests)."""
     rng = np.random.default_rng(config.seed)
     video_width, video_height = video_size
-    found: list[tuple[FrameVanishing, np.ndarray]] = []  # (vanishing in video pixels, rotation to the first frame)
-    read: list[int] = []  # which of the images gave a vertical vanishing point
-    for k, (image, frame_boxes) in enumerate(zip(images, boxes, strict=True)):
+    found: list[FrameVanishing | None] = []
+    for image, frame_boxes in zip(images, boxes, strict=True):
         image = shrunk(image, config.max_side)
         height, width = image.shape[:2]
         to_image = np.array([width / video_width, height / video_height])
@@ -342,28 +341,47 @@ def estimate_scene(
         image_boxes = np.asarray(frame_boxes, dtype=np.float64).reshape(-1, 4) * np.tile(to_image, 2)
         vanishing = frame_vanishing(image, image_boxes, focal_px * scale, config, rng)
         if vanishing.vertical_vp is None:
+            found.append(None)
             continue
-        to_video = np.diag([1 / to_image[0], 1 / to_image[1], 1.0])
-        vertical_vp = to_video @ vanishing.vertical_vp
+        vertical_vp = np.diag([1 / to_image[0], 1 / to_image[1], 1.0]) @ vanishing.vertical_vp
         focal = None if vanishing.focal_px is None else vanishing.focal_px / scale
-        rotation = np.eye(3) if rotations is None else np.asarray(rotations[k], dtype=np.float64)
-        read.append(k)
-        found.append(
-            (
-                FrameVanishing(vertical_vp / np.linalg.norm(vertical_vp), vanishing.inliers, vanishing.segments, focal),
-                rotation,
-            )
-        )
+        found.append(FrameVanishing(vertical_vp / np.linalg.norm(vertical_vp), vanishing.inliers,
+                                    vanishing.segments, focal))
+    return found
+
+
+def combine_frames(
+    found: list[FrameVanishing | None],
+    frame_indices: list[int],
+    video_size: tuple[int, int],
+    focal_px: float,
+    config: SceneConfig,
+    rotations: np.ndarray | None = None,
+) -> SceneGeometry:
+    """The frames' vanishing points (`measure_frames`) combined into the clip's `SceneGeometry`; `rotations`
+    (K, 3, 3) each frame's camera axes -> the first frame's (a panning camera), where known.
+
+    The focal is the median of the frames' estimates (None where none gave one); each frame's up is recomputed with
+    it (vanishing points in pixels do not depend on it), turned into the first frame's axes, and the ups are
+    averaged weighted by their inliers. spread_deg is the RMS angle of the frame ups to that mean (NaN for fewer
+    than two). confidence = min(1, num_lines / (full_confidence_lines x frames read)) / (1 + (spread_deg /
+    AGREEMENT_DEG)^2) (the disagreement factor is 1 for a single frame); 0 with up None where no frame found
+    a vertical vanishing point. `frame_ups` keeps each frame's up in its own axes (for the drift correction).
+    """
+    video_width, video_height = video_size
     frames = tuple(int(index) for index in frame_indices)
-    if not found:
-        return SceneGeometry(None, 0.0, None, 0, float("nan"), frames, np.full((len(images), 3), np.nan))
-    focals = [vanishing.focal_px for vanishing, _ in found if vanishing.focal_px is not None]
+    read = [k for k, vanishing in enumerate(found) if vanishing is not None]
+    frame_ups = np.full((len(found), 3), np.nan)
+    if not read:
+        return SceneGeometry(None, 0.0, None, 0, float("nan"), frames, frame_ups)
+    measured = [found[k] for k in read]
+    focals = [vanishing.focal_px for vanishing in measured if vanishing.focal_px is not None]
     focal = float(np.median(focals)) if focals else None
-    own = np.array([vanishing.up(focal or focal_px, video_width, video_height) for vanishing, _ in found])
-    ups = np.einsum("kij,kj->ki", np.array([rotation for _, rotation in found]), own)
-    frame_ups = np.full((len(images), 3), np.nan)
+    own = np.array([vanishing.up(focal or focal_px, video_width, video_height) for vanishing in measured])
+    turns = np.tile(np.eye(3), (len(read), 1, 1)) if rotations is None else np.asarray(rotations, np.float64)[read]
+    ups = np.einsum("kij,kj->ki", turns, own)
     frame_ups[read] = own
-    weights = np.array([vanishing.inliers for vanishing, _ in found], dtype=np.float64)
+    weights = np.array([vanishing.inliers for vanishing in measured], dtype=np.float64)
     up = weights @ ups
     up = up / np.linalg.norm(up)
     num_lines = int(weights.sum())
@@ -373,7 +391,7 @@ def estimate_scene(
         agreement = 1.0 / (1.0 + (spread / AGREEMENT_DEG) ** 2)
     else:
         spread, agreement = float("nan"), 1.0
-    support = min(1.0, num_lines / (config.full_confidence_lines * max(1, len(images))))
+    support = min(1.0, num_lines / (config.full_confidence_lines * max(1, len(found))))
     return SceneGeometry(up, support * agreement, focal, num_lines, spread, frames, frame_ups)
 
 

@@ -108,3 +108,12 @@ def test_a_still_camera_s_motion_changes_nothing():
     pose2d.camera = CameraMotion.still(len(world))
     after = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0))
     assert np.allclose(before.poses, after.poses, atol=1e-6) and after.camera_max_angle_deg == 0.0
+
+
+def test_without_pictures_auto_and_scene_are_exactly_today_s_ground_method():
+    world, _, feet = walker()
+    lifted, pose2d, _, _ = sequences(world, feet)
+    ground = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, method="ground"))
+    for method in ("auto", "scene"):
+        other = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, method=method))
+        assert other.method == "ground" and np.array_equal(other.poses, ground.poses)
