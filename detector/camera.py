@@ -7,8 +7,8 @@ frame) and `SceneGeometry` (up and focal length), both in the first frame's came
 
 1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
    measured with the prior focal length (the user's field of view, else a phone's);
-2. where the scene gave a focal length, the rotations are computed again with it and the frames' lines combined
-   again (their vanishing points, measured once, do not depend on the focal length);
+2. where the scene gave a focal length (and the user no field of view), the rotations are computed again with
+   it and the frames' lines combined again (their vanishing points, measured once, do not depend on it);
 3. drift: chained rotations drift slowly; the kept frames' own vertical lines say where up is in each of them,
    and a tilt drift linear in time, fitted to where the rotations put those ups, is taken out when it exceeds
    `min_drift_deg` over the clip (`correct_drift`; turning about up itself is not observable from the lines);
@@ -62,7 +62,8 @@ class CameraObserver:
                 return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns)
 
             scene = combined(motion)
-            if scene.focal_px is not None and motion is not None:  # the rotations again, with the scene's focal
+            if scene.focal_px is not None and motion is not None and self.config.fov_deg is None:
+                # the rotations again, with the scene's focal (a field of view the user gave is kept)
                 motion = self.motion.result(scene.focal_px)
                 scene = combined(motion)
         if motion is not None:

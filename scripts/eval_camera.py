@@ -13,8 +13,9 @@ pans and tilts recovered with the world unchanged.
    degree pan and back, a 4-degree tilt, a little roll; the homography K R_t^T K^-1 of the first frame's focal
    length) and by a still one, both through the pipeline with the true field of view. Columns: the recovered
    rotation's error (mean / max, degrees), and the world outputs of the turning run against the still run:
-   pelvis path (mean / max distance, cm), lowest joint's height (median / std, cm, each run), and the same with
-   the camera motion switched off (what the app did before).
+   pelvis path (mean / max distance, cm; None where the two runs chose different main subjects), lowest joint's
+   height (median / std, cm, each run), and the same with the camera motion switched off (what the app did
+   before).
 """
 
 from __future__ import annotations
@@ -139,10 +140,14 @@ def camera_motion_check(name: str, path: Path, out: Path, frames: int) -> dict:
     errors = np.degrees(Rotation.from_matrix(np.swapaxes(found, 1, 2) @ truth[: len(found)]).magnitude())
     ignored = world_motion(turned.models[0].poses[0], replace(person, camera=None), config.world)
 
-    def against_still(motion, first: int) -> tuple[float, float]:
+    def against_still(motion, first: int) -> tuple[float, float] | None:
+        """Mean / max pelvis distance to the still run's, or None where the runs chose different main subjects
+        (a crowd: the turned picture may rank another pedestrian first)."""
         reference = still.models[0].world[0]
         offset = first - still.people[0].first_frame
         frames_both = min(len(motion.root), len(reference.root) - offset)
+        if offset < 0 or frames_both < 0.5 * len(reference.root):
+            return None
         gap = 100 * np.linalg.norm(motion.root[:frames_both] - reference.root[offset : offset + frames_both], axis=-1)
         return float(gap.mean()), float(gap.max())
 
