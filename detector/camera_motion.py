@@ -25,6 +25,7 @@ from pose_lifting.sequence import CameraMotion
 
 LK_WINDOW = (21, 21)
 LK_LEVELS = 3
+ROUND_TRIP_PX = 0.5  # a corner tracked forward then back must land this close to where it started
 RESIDUAL_PERCENTILE = 75  # parallax shows in a share of the background (the near or the far part), not all
 REDETECT_FRACTION = 0.6  # corners carried from the last pair are topped up below this share of max_corners
 
@@ -73,7 +74,7 @@ class CameraMotionTracker:
         ahead, found, _ = cv2.calcOpticalFlowPyrLK(self.previous, grey, self.corners, None, **lk)
         back, found_back, _ = cv2.calcOpticalFlowPyrLK(grey, self.previous, ahead, None, **lk)
         error = np.linalg.norm((back - self.corners).reshape(-1, 2), axis=1)
-        good = (found[:, 0] == 1) & (found_back[:, 0] == 1) & (error < 0.5)
+        good = (found[:, 0] == 1) & (found_back[:, 0] == 1) & (error < ROUND_TRIP_PX)
         landing = ahead.reshape(-1, 2)
         inside = (landing >= 0).all(axis=1) & (landing[:, 0] < self.size[0]) & (landing[:, 1] < self.size[1])
         good &= inside
@@ -129,7 +130,7 @@ def pair_rotation(
     before: np.ndarray, after: np.ndarray, k: np.ndarray, k_inv: np.ndarray, config: CameraMotionConfig
 ) -> tuple[np.ndarray, float] | None:
     """(R, residual): the rotation taking the first frame's rays to the second's, from matched points (N, 2),
-    and the upper quartile of the points' distances (pixels) from where R alone puts them; None when the
+    and the upper quartile of the points' distances (reduced-size pixels) from where R alone puts them; None when the
     homography has too little support (a cut or a failed pair)."""
     homography, inliers = cv2.findHomography(before, after, cv2.RANSAC, config.ransac_px)
     if homography is None or inliers.sum() < max(config.min_matches, config.min_inlier_fraction * len(before)):

@@ -59,7 +59,7 @@ class CameraMotion:
     rotations: np.ndarray  # (T, 3, 3) frame t's camera axes -> the first frame's: p_first = R_t @ p_t
     measured: np.ndarray  # (T,) bool: False where the rotation was held over (a cut or a frame pair that failed)
     segments: np.ndarray  # (T,) int: 0 from the start, one more after each cut
-    residual_px: np.ndarray  # (T,) background reprojection error of the rotation-only model, pixels (NaN: none)
+    residual_px: np.ndarray  # (T,) rotation-only model's background error, tracker pixels (NaN: none)
     translating: bool = False  # the rotation-only model did not explain the background: the camera moved
     focal_px: float = float("nan")  # the focal length the rotations were computed with
     drift_deg: float = 0.0  # the tilt drift the scene's vertical lines corrected over the clip (0: none applied)

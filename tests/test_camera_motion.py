@@ -133,3 +133,23 @@ def test_a_slow_tilt_drift_is_taken_out_by_the_scene_s_vertical_lines():
     assert angle_errors(fixed.rotations, truth).max() < 0.2 < angle_errors(drifted.rotations, truth).max()
     small = CameraMotion(Rotation.from_rotvec([0.01, 0, 0]).as_matrix() @ truth, *still)  # 0.6 degrees: kept as is
     assert correct_drift(small, scene, CameraMotionConfig()) is small
+
+
+@pytest.mark.parametrize("boxes_given", [True, False])
+def test_a_textured_person_sliding_across_a_still_shot_is_masked_by_its_box(frames, boxes_given):
+    """Without its box the block's texture wins the corners and drags the "camera" along: the mask matters."""
+    rng = np.random.default_rng(1)
+    block = np.repeat(np.repeat((rng.random((40, 20, 3)) * 255).astype(np.uint8), 5, axis=0), 5, axis=1)
+    shot, boxes = [], []
+    for t in range(20):
+        view = frames[0].copy()
+        x = 20 + 8 * t
+        view[10:210, x : x + 100] = block
+        shot.append(view)
+        boxes.append(np.array([[x, 10, x + 100, 210]], float) if boxes_given else np.zeros((0, 4)))
+    height, width = shot[0].shape[:2]
+    motion = camera_motion(shot, boxes, width, height, focal_length(width, height, None)[1])
+    if boxes_given:
+        assert motion.angles_deg().max() < 0.3
+    else:
+        assert motion.angles_deg().max() > 1.0
