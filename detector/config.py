@@ -37,8 +37,8 @@ class CameraMotionConfig:
     """How `detector.camera_motion` follows the camera's rotation from the background's motion between frames."""
 
     enabled: bool = True
-    max_side: int = 256  # frames are read at most this large (longest side, grey); 320 costs 60 % more, no better
-    max_corners: int = 200  # background corners tracked per frame pair
+    max_side: int = 384  # frames are read at most this large (longest side, grey; see docs/world.md for 256, 320)
+    max_corners: int = 300  # background corners tracked per frame pair
     corner_quality: float = 0.01
     min_corner_distance: int = 8  # pixels, at the reduced size
     min_matches: int = 30  # fewer tracked background corners: the pair failed (the rotation is held over)

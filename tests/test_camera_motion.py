@@ -10,7 +10,7 @@ from detector.camera_motion import camera_motion
 from detector.video import read_video
 from pose_lifting.world import focal_length
 
-WIDTH = 640  # the frames' size here (the detector hands over 512 px frames; the tracker reads them at 256)
+WIDTH = 640  # the frames' size here (the detector hands over 512 px frames; the tracker reads them at 384)
 
 
 @pytest.fixture(scope="module")
