@@ -4,13 +4,16 @@
     python -m app.cli --example --out outputs          # the bundled example clip
 
 INPUT is a video (mp4, mov, avi, webm, mkv, ...), a 2D keypoints `.npz` (`keypoints` (T, 17, 2) pixels,
-`scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m") or a detection file written by
-`python -m detector`. A bad input is reported and skipped; the exit status is 1 if any input failed.
+`scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m"), a folder or `.zip` of OpenPose JSON, a
+COCO keypoint results or MMPose predictions `.json` (`--fps` and `--size WxH` where the file lacks them), or a
+detection file written by `python -m detector`. A bad input is reported and skipped; the exit status is 1 if any
+input failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -32,7 +35,8 @@ from pose_lifting.world import WorldConfig
 
 # PipelineConfig and PanelView fields under shorter option names
 OPTION_NAMES = {"flip_test": "flip", "max_duration_s": "max_duration", "azimuth_deg": "azimuth",
-                "elevation_deg": "elevation", "fov_deg": "fov", "method": "world_method"}
+                "elevation_deg": "elevation", "fov_deg": "fov", "method": "world_method", "keypoints_fps": "fps"}
+# --size WxH is written by hand: the generic tuple option would read two separate numbers
 # WorldConfig's tuning constants stay off the command line; the field of view and the method are options
 WORLD_FIXED = tuple(f.name for f in fields(WorldConfig) if f.name not in ("fov_deg", "method"))
 OPTION_HELP = {"max_duration_s": "process at most this many seconds of video; 0: no cap"}
@@ -40,7 +44,9 @@ OPTION_HELP = {"max_duration_s": "process at most this many seconds of video; 0:
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
     """PipelineConfig's fields as options (the app's and this command's); the models come from elsewhere."""
-    add_options(parser, PipelineConfig, names=OPTION_NAMES, skip=("models",), help=OPTION_HELP)
+    add_options(parser, PipelineConfig, names=OPTION_NAMES, skip=("models", "keypoints_size"), help=OPTION_HELP)
+    parser.add_argument("--size", dest="keypoints_size", type=picture_size, metavar="WxH",
+                        help="picture width x height of a keypoints file that does not give it, e.g. 1920x1080")
     add_options(parser.add_argument_group("3D view"), PanelView, names=OPTION_NAMES, skip=("size",))
     add_options(parser.add_argument_group("world frame"), WorldConfig, names=OPTION_NAMES, skip=WORLD_FIXED)
 
@@ -50,13 +56,22 @@ def config_from_options(args: argparse.Namespace, models: tuple[str, ...]) -> Pi
     view = from_options(args, PanelView, skip=("size",))
     world = from_options(args, WorldConfig, skip=WORLD_FIXED)
     return from_options(
-        args, PipelineConfig, models=models, max_duration_s=args.max_duration_s or None, view=view, world=world
+        args, PipelineConfig, skip=("keypoints_size",), models=models, max_duration_s=args.max_duration_s or None,
+        keypoints_size=args.keypoints_size, view=view, world=world,
     )
+
+
+def picture_size(text: str) -> tuple[int, int]:
+    """--size's "WxH" (e.g. 1920x1080) as (width, height)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"give the size as WIDTHxHEIGHT, e.g. 1920x1080, not {text!r}")
+    return int(match[1]), int(match[2])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.split("\n\n")[0])
-    parser.add_argument("inputs", nargs="*", type=Path, help="videos or keypoint .npz files")
+    parser.add_argument("inputs", nargs="*", type=Path, help="videos, keypoint files or folders")
     parser.add_argument("--example", action="store_true", help="process the bundled example clip (Sports2D demo)")
     parser.add_argument("--out", type=Path, default=Path("outputs"), help="output folder (default: outputs)")
     choices = model_choices()

@@ -9,9 +9,11 @@ windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (re
 `<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
 `<stem>_pose.npz` and `<stem>_pose.json`; in the world frame (pose_lifting.world: Y up, ground at y = 0, the root
 moving through the scene) `<stem>_3d_world.csv`, `<stem>.bvh` and `<stem>.glb` (one BVH and GLB per person).
-`run_pipeline` runs both steps, for the main subject (or everyone). A keypoints file (`.npz`: `keypoints`
-(T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m") or a detection file
-saved by `python -m detector` skips the detector.
+`run_pipeline` runs both steps, for the main subject (or everyone). A 2D keypoints file skips the detector: a
+keypoints `.npz` (`keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or
+"h36m"), a folder or `.zip` of OpenPose JSON, a COCO keypoint results or MMPose predictions `.json`
+(`detector.keypoint_files`; frame rate and size from `keypoints_fps` / `keypoints_size` where the file lacks
+them), or a detection file saved by `python -m detector`.
 
 Coordinate frame of the camera-axes outputs (`<stem>_3d.csv`, `poses_3d_*`): the lifter's camera axes, x to the
 right of the image, y down, z away from the camera, in metres, with the pelvis of each person at the origin in
@@ -38,7 +40,8 @@ from app.glb import FilmingCamera, write_glb
 from detector import DetectionResult, DetectorConfig, DetectorError, detect, read_video
 from detector.config import KeypointModel
 from detector.examples import ExampleUnavailableError
-from detector.remap import coco_to_h36m
+from detector.keypoint_files import KeypointFileError, read_keypoint_file
+from detector.result import FORMAT as DETECTION_FORMAT
 from detector.video import prefetch
 from pose_lifting.devices import DEVICES, Device, detector_device
 from pose_lifting.files import OutputWriteError, atomic_output, write_npz
@@ -58,7 +61,7 @@ CAMERA_COORDINATES = (
     "world_camera_orientation_<model> (P, T, 3, 3): camera axes -> world, world_camera_position_<model> (P, 3)"
 )
 OUT_OF_VIEW = "chosen person out of view"
-KEYPOINT_FILE_KEYS = ("keypoints", "scores", "fps", "width", "height", "layout")
+KEYPOINT_SUFFIXES = (".npz", ".json", ".zip")  # with folders: the inputs that are 2D keypoints, not videos
 
 
 class InputError(ValueError):
@@ -85,6 +88,8 @@ class PipelineConfig:
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
     overlay_video: bool = False  # also write <stem>_2d.mp4, the video with the 2D skeleton alone (for the page)
+    keypoints_fps: float | None = None  # frame rate of a keypoints file that does not give one (else: its video's)
+    keypoints_size: tuple[int, int] | None = None  # picture (width, height) of such a file, pixels (else: its video's)
     view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera
     world: WorldConfig = field(default_factory=WorldConfig)  # ground, up and trajectory (field of view: fov_deg)
 
@@ -258,7 +263,7 @@ def lift_people(
     if config.overlay_video:
         files["mp4:2d"] = out_dir / f"{stem}_2d.mp4"
     first = people[0]
-    is_video = input_path.suffix.lower() not in (".npz", ".json")
+    is_video = not is_keypoint_input(input_path)
     frames = _video_frames(input_path, num_frames, config) if is_video else _blank_frames(first, num_frames, config)
     render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.25, 0.93))
     timings["render"] = time.perf_counter() - tick
@@ -336,62 +341,64 @@ def read_people(
     the detections they come from (None for a keypoints file).
 
     A video goes through the detector; a detection file (`python -m detector --out x.npz/.json`) is read back;
-    any other `.npz` is a keypoints file (see the module doc).
+    any other `.npz`, `.json`, `.zip` or a folder is a keypoints file (see the module doc).
     """
-    if path.suffix.lower() not in (".npz", ".json"):
+    if not is_keypoint_input(path):
         detections = run_detector(path, config, progress)
-    elif path.suffix.lower() == ".json" or _is_detection_file(path):
+    elif _is_detection_file(path):
         detections = DetectionResult.load(path)
     else:
-        person, warnings = read_keypoints(path, config)
-        return [person], person.times(), warnings, None
+        return *read_keypoints(path, config), None
     others = [detections.track(i) for i in detections.track_ids() if i != detections.main_track_id]
     people = [detections.main_track()] + others
     return people, detections.timestamps, list(detections.warnings), detections
 
 
+def is_keypoint_input(path: Path) -> bool:
+    """A keypoints or detection file, or a folder of them, rather than a video."""
+    return path.is_dir() or path.suffix.lower() in KEYPOINT_SUFFIXES
+
+
 def _is_detection_file(path: Path) -> bool:
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        return False
+    if path.suffix.lower() == ".json":  # unreadable JSON is left to the keypoint reader, which says why
+        with contextlib.suppress(OSError, ValueError, RecursionError):
+            document = json.loads(path.read_bytes())
+            return isinstance(document, dict) and document.get("format") == DETECTION_FORMAT
+        return False
     try:
         with np.load(path, allow_pickle=False) as data:
             return "meta" in data.files
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError) as error:  # AttributeError: one .npy
         raise InputError(f"'{path.name}' is not a readable .npz file (truncated or damaged?): {error}") from error
 
 
-def read_keypoints(path: Path, config: PipelineConfig) -> tuple[Pose2DSequence, list[str]]:
-    """A 2D keypoints `.npz` (see the module doc), cut to max_frames / max_duration_s with a warning."""
-    with np.load(path, allow_pickle=False) as data:
-        content = {key: data[key] for key in data.files}
-    missing = [key for key in KEYPOINT_FILE_KEYS if key not in content]
-    if missing:
-        raise InputError(
-            f"'{path.name}' lacks {', '.join(missing)}; a keypoints file holds keypoints (T, 17, 2) pixels, "
-            "scores (T, 17), fps, width, height and layout ('coco' or 'h36m')"
-        )
-    layout = str(content["layout"])
-    keypoints, scores = content["keypoints"], content["scores"]
-    if layout not in ("coco", "h36m"):
-        raise InputError(f"'{path.name}': layout must be 'coco' or 'h36m', got {layout!r}")
-    if keypoints.ndim != 3 or keypoints.shape[1:] != (NUM_JOINTS, 2) or scores.shape != keypoints.shape[:2]:
-        raise InputError(
-            f"'{path.name}': keypoints must be (T, 17, 2) and scores (T, 17), got {keypoints.shape} and {scores.shape}"
-        )
-    if layout == "coco":
-        keypoints, scores = coco_to_h36m(keypoints, scores)
+def read_keypoints(path: Path, config: PipelineConfig) -> tuple[list[Pose2DSequence], np.ndarray, list[str]]:
+    """The people of a 2D keypoints file (see the module doc), main subject first, and the timestamps of its
+    frames, cut to max_frames / max_duration_s with a warning."""
     try:
-        person = Pose2DSequence(keypoints, scores, float(content["fps"]), int(content["width"]), int(content["height"]))
-    except ValueError as error:
-        raise InputError(f"'{path.name}': {error}") from error
-    limit = len(person) if config.max_frames is None else min(len(person), config.max_frames)
+        people, timestamps = read_keypoint_file(path, config.keypoints_fps, config.keypoints_size)
+    except KeypointFileError as error:
+        raise InputError(str(error)) from error
+    limit = len(timestamps) if config.max_frames is None else min(len(timestamps), config.max_frames)
     if config.max_duration_s is not None:
-        limit = min(limit, int(np.searchsorted(person.times(), config.max_duration_s)))
-    if limit >= len(person):
-        return person, []
+        limit = min(limit, int(np.searchsorted(timestamps, config.max_duration_s)))
+    if limit >= len(timestamps):
+        return people, timestamps, []
+    people = [_first_frames(p, limit - p.first_frame) for p in people if p.first_frame < limit]
+    if not people:
+        raise InputError(f"'{path.name}': nobody is in the first {limit} frames; raise max_frames / max_duration_s")
     warning = (
-        f"only the first {limit} of {len(person)} frames were processed (max_frames={config.max_frames}, "
+        f"only the first {limit} of {len(timestamps)} frames were processed (max_frames={config.max_frames}, "
         f"max_duration_s={config.max_duration_s}); raise the limit to process all of them"
     )
-    return replace(person, keypoints=person.keypoints[:limit], scores=person.scores[:limit]), [warning]
+    return people, timestamps[:limit], [warning]
+
+
+def _first_frames(person: Pose2DSequence, count: int) -> Pose2DSequence:
+    times = None if person.timestamps is None else person.timestamps[:count]
+    return replace(person, keypoints=person.keypoints[:count], scores=person.scores[:count], timestamps=times)
 
 
 def _lift(
