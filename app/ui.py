@@ -1,12 +1,14 @@
 """The browser app: a Gradio page over the pipeline's two steps (find the people, then lift the chosen ones).
 
-`build_ui()` returns the Blocks; `python -m app` launches it on 127.0.0.1. The page takes an upload, a webcam
-recording or the bundled example; it shows every person found (thumbnail, time in view) with the main subject
-chosen, and lifts another choice from the cached detections without detecting again. The video with its 2D
-skeleton plays beside a live 3D viewer (app/static/viewer.js, fed by app/viewer.py) that follows the video's
-clock; turning the view happens in the browser and never reruns the pipeline. Requests queue one at a time, in
-one queue with the /lift API (the pipeline uses every core); *Cancel*, or closing the page, stops a running one
-and frees the worker (app/jobs.py). Bad input is shown as a message in the page, never as a stack trace.
+`build_ui()` returns the Blocks, built part by part (the inputs, the people, the 3D view, the downloads: one
+function each, returning its components); `wire_events` then connects them to `Handlers`. `python -m app`
+launches it on 127.0.0.1. The page takes an upload, a webcam recording or the bundled example; it shows every
+person found (thumbnail, time in view) with the main subject chosen, and lifts another choice from the cached
+detections without detecting again. The video with its 2D skeleton plays beside a live 3D viewer
+(app/static/viewer.js, fed by app/viewer.py) that follows the video's clock; turning the view happens in the
+browser and never reruns the pipeline. Requests queue one at a time, in one queue with the /lift API (the
+pipeline uses every core); *Cancel*, or closing the page, stops a running one and frees the worker
+(app/jobs.py). Bad input is shown as a message in the page, never as a stack trace.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ STATIC = Path(__file__).parent / "static"
 KEYPOINT_MODELS = {"fast": "yolo", "balanced": "full", "accurate": "heavy"}  # the page's words -> keypoints
 KEYPOINT_WORDS = {model: word for word, model in KEYPOINT_MODELS.items()}
 VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
+LIFTED = 7  # the outputs a lift fills (lift_outputs)
 
 
 @dataclass
@@ -96,170 +99,265 @@ def error_message(error: Exception, source: str) -> str:
     return f"**Something went wrong** ({type(error).__name__}: {error}). Please report it."
 
 
+@dataclass
+class Inputs:
+    """The top of the page: the video (or keypoints file), the model choices, the buttons and the status line."""
+
+    video: gr.Video
+    keypoints_file: gr.File
+    example: gr.Button
+    keypoints: gr.Radio
+    lifter: gr.Radio
+    run: gr.Button
+    cancel: gr.Button
+    status: gr.Markdown
+
+
+@dataclass
+class People:
+    """The person picker, hidden until people are found."""
+
+    box: gr.Column
+    gallery: gr.Gallery
+    chosen: gr.CheckboxGroup
+    lift: gr.Button
+
+
+@dataclass
+class View:
+    """The video with its 2D skeleton beside the live 3D viewer and the viewer's caption."""
+
+    video: gr.Video
+    viewer: gr.HTML
+    caption: gr.Markdown
+
+
+@dataclass
+class Downloads:
+    """The models' table, the GIF and the run's files."""
+
+    table: gr.Markdown
+    gif: gr.Image
+    files: gr.File
+
+
+def intro(models: dict[str, tuple[str, ...]]) -> None:
+    """The page's title and how to use it, and which lifter weights are missing."""
+    gr.Markdown(
+        "# Video to 3D skeleton\nUpload a short video, record one with the webcam, or use the example clip; "
+        "the page finds everyone in it, lifts the main subject to 3D, and plays the video beside a 3D view that "
+        "you can turn, zoom and move with the mouse. Pick other people below to lift them instead. *both* "
+        "(listed when a student and its teacher are shipped in weights/) runs the two and compares them."
+    )
+    missing = missing_weights(models)
+    if missing:
+        gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
+
+
+def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) -> Inputs:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            with gr.Tab("Video"):
+                source_video = gr.Video(
+                    label="Your video (upload, or record with the webcam)",
+                    sources=["upload", "webcam"],
+                    elem_id="input_video",
+                    height=300,
+                )
+            with gr.Tab("2D keypoints file"):
+                keypoints_file = gr.File(
+                    label="A keypoints .npz or a detection file (python -m detector); used instead of the video",
+                    elem_id="upload",
+                )
+        with gr.Column(scale=2):
+            example = gr.Button("Use the example clip", elem_id="example")
+            start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
+            keypoints = gr.Radio(list(KEYPOINT_MODELS), value=start, label="2D keypoints", elem_id="keypoints")
+            lifter = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
+            with gr.Row():
+                run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
+                cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
+            status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
+    return Inputs(source_video, keypoints_file, example, keypoints, lifter, run, cancel, status)
+
+
+def people_section() -> People:
+    with gr.Column(elem_id="people", visible=False) as box:  # shown once people are found
+        gr.Markdown(
+            "### People\nEveryone the detector tracked; click a picture to lift that person, or tick several "
+            "and press *Lift the chosen people*."
+        )
+        gallery = gr.Gallery(
+            label="People found",
+            columns=6,
+            height=250,
+            allow_preview=False,
+            object_fit="contain",
+            fit_columns=False,
+            elem_id="people_gallery",
+        )
+        with gr.Row():
+            chosen = gr.CheckboxGroup(label="Lift", show_select_all=True, elem_id="people_choice", scale=4)
+            lift = gr.Button("Lift the chosen people", elem_id="lift_people", scale=1)
+    return People(box, gallery, chosen, lift)
+
+
+def view_section() -> View:
+    with gr.Row(equal_height=False):
+        video = gr.Video(label="Video with the 2D skeleton", elem_id="video", autoplay=False, scale=1)
+        with gr.Column(scale=1):
+            viewer = gr.HTML(
+                None,
+                html_template=VIEWER_TEMPLATE,
+                css_template=(STATIC / "viewer.css").read_text(),
+                js_on_load=(STATIC / "viewer.js").read_text() + "\nmountViewer(element, props, watch);",
+                apply_default_css=False,
+                elem_id="viewer",
+            )
+            caption = gr.Markdown(elem_id="world_caption")
+            gr.Markdown(
+                f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
+                f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
+            )
+    return View(video, viewer, caption)
+
+
+def downloads_section() -> Downloads:
+    table = gr.Markdown(elem_id="models")
+    with gr.Row():
+        gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)
+        files = gr.File(label="Downloads", file_count="multiple", elem_id="files")
+    return Downloads(table, gif, files)
+
+
+def lift_outputs(inputs: Inputs, view: View, downloads: Downloads) -> list[gr.components.Component]:
+    """What a lift fills, in the order `Handlers.on_lift` returns them (LIFTED of them)."""
+    return [inputs.status, view.video, downloads.gif, downloads.files, view.viewer, downloads.table, view.caption]
+
+
+def status_only(message: str) -> tuple:
+    """A lift's outputs when only its status changes."""
+    return (message, *(gr.skip() for _ in range(LIFTED - 1)))
+
+
+@dataclass
+class Handlers:
+    """The page's event handlers for one pipeline config and its lifter choices."""
+
+    config: PipelineConfig
+    models: dict[str, tuple[str, ...]]
+
+    def settings(self, lifter: str, keypoint_words: str) -> PipelineConfig:
+        models = self.models[lifter]
+        return replace(self.config, models=models, keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True)
+
+    @staticmethod
+    def on_example() -> str | None:
+        try:
+            return str(example_video_path())
+        except USER_ERRORS as error:
+            gr.Warning(f"The example clip is unavailable. {error}")
+            return None
+
+    def on_detect(self, path, npz, lifter, keypoint_words, cached, progress=gr.Progress()) -> tuple:  # noqa: B008
+        source = npz or path
+        empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
+        if not source:
+            return ("**Upload a video or a keypoints .npz first** (or press *Use the example clip*).", *empty, None)
+        run_config = self.settings(lifter, keypoint_words)
+        if cached and (cached.source, cached.keypoints) == (source, run_config.keypoints):
+            found = cached
+        else:
+            try:
+                load_lifters(run_config)  # missing weights fail before the long detection
+                everyone = replace(run_config, all_tracks=True)  # the picker offers every person
+                people = detect_people(source, everyone, lambda f, message: progress(f, desc=message))
+                found = Detection(source, run_config.keypoints, people, person_cards(people))
+            except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
+                return (error_message(error, source), *empty, None)
+        main = found.detected.people[0].track_id
+        choices = [(card.label, card.track_id) for card in found.cards]
+        return (
+            f"**{people_status(found.detected, [main])}** ...",
+            gr.Column(visible=True),
+            [(card.image, card.label) for card in found.cards],
+            gr.update(choices=choices, value=[main]),
+            found,
+        )
+
+    def on_lift(self, cached, track_ids, lifter, keypoint_words, progress=gr.Progress()) -> tuple:  # noqa: B008
+        if cached is None:  # nothing detected (or the detection failed): clear the last results
+            return (gr.skip(), *(None for _ in range(LIFTED - 1)))
+        if not track_ids:
+            return status_only("**Tick at least one person** to lift.")
+        people = cached.detected
+        out_dir = storage.active_store().request_dir(cached.source)
+        try:
+            result = lift_people(
+                people,
+                out_dir,
+                self.settings(lifter, keypoint_words),
+                list(track_ids),
+                lambda f, message: progress(f, desc=message),
+            )
+        except Cancelled:  # stopped by Cancel or a closed page: leave no half-written outputs
+            shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+        except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
+            return status_only(error_message(error, cached.source))
+        done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
+        summary = f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
+        return (
+            summary + warnings_text(result.warnings),
+            str(result.files["mp4:2d"]),
+            str(result.files["gif"]),
+            [str(path) for path in result.files.values()],
+            payload_json(result),
+            model_table(result),
+            world_caption(result),
+        )
+
+    @staticmethod
+    def on_pick(cached, evt: gr.SelectData) -> list[int]:
+        return [cached.detected.people[evt.index].track_id]
+
+
+def wire_events(
+    handlers: Handlers, detection: gr.State, inputs: Inputs, people: People, view: View, downloads: Downloads
+) -> None:
+    """The page's events: detect then lift, lift another choice, pick from the gallery, and cancel any of them."""
+    private = {"api_visibility": "private"}
+    pipeline = {"concurrency_id": PIPELINE_QUEUE, **private}  # one queue with the /lift API
+    inputs.example.click(handlers.on_example, None, inputs.video, **private)
+    lifted = lift_outputs(inputs, view, downloads)
+    lift_inputs = [detection, people.chosen, inputs.lifter, inputs.keypoints]
+    detect_inputs = [inputs.video, inputs.keypoints_file, inputs.lifter, inputs.keypoints, detection]
+    detect_outputs = [inputs.status, people.box, people.gallery, people.chosen, detection]
+    lift_chosen = cancellable(handlers.on_lift)
+    detect_run = inputs.run.click(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)
+    runs = [
+        detect_run,
+        detect_run.success(lift_chosen, lift_inputs, lifted, **pipeline),  # .success: not after a cancel
+        people.lift.click(lift_chosen, lift_inputs, lifted, **pipeline),
+        people.gallery.select(handlers.on_pick, detection, people.chosen, **private).then(
+            lift_chosen, lift_inputs, lifted, **pipeline
+        ),
+    ]
+    inputs.cancel.click(lambda: "Cancelled.", None, inputs.status, cancels=runs, queue=False, **private)
+
+
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
     """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
     config = config or PipelineConfig()
     models = models or model_choices()
     with gr.Blocks(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
-        gr.Markdown(
-            "# Video to 3D skeleton\nUpload a short video, record one with the webcam, or use the example clip; "
-            "the page finds everyone in it, lifts the main subject to 3D, and plays the video beside a 3D view that "
-            "you can turn, zoom and move with the mouse. Pick other people below to lift them instead. *both* "
-            "(listed when a student and its teacher are shipped in weights/) runs the two and compares them."
-        )
-        missing = missing_weights(models)
-        if missing:
-            gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
-        detection = gr.State(None)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                with gr.Tab("Video"):
-                    source_video = gr.Video(
-                        label="Your video (upload, or record with the webcam)",
-                        sources=["upload", "webcam"],
-                        elem_id="input_video",
-                        height=300,
-                    )
-                with gr.Tab("2D keypoints file"):
-                    keypoints_file = gr.File(
-                        label="A keypoints .npz or a detection file (python -m detector); used instead of the video",
-                        elem_id="upload",
-                    )
-            with gr.Column(scale=2):
-                example = gr.Button("Use the example clip", elem_id="example")
-                start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
-                keypoints = gr.Radio(list(KEYPOINT_MODELS), value=start, label="2D keypoints", elem_id="keypoints")
-                choice = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
-                with gr.Row():
-                    run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
-                    cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
-                status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
-        with gr.Column(elem_id="people", visible=False) as people_box:  # shown once people are found
-            gr.Markdown(
-                "### People\nEveryone the detector tracked; click a picture to lift that person, or tick several "
-                "and press *Lift the chosen people*."
-            )
-            gallery = gr.Gallery(
-                label="People found",
-                columns=6,
-                height=250,
-                allow_preview=False,
-                object_fit="contain",
-                fit_columns=False,
-                elem_id="people_gallery",
-            )
-            with gr.Row():
-                chosen = gr.CheckboxGroup(label="Lift", show_select_all=True, elem_id="people_choice", scale=4)
-                lift = gr.Button("Lift the chosen people", elem_id="lift_people", scale=1)
-        with gr.Row(equal_height=False):
-            video = gr.Video(label="Video with the 2D skeleton", elem_id="video", autoplay=False, scale=1)
-            with gr.Column(scale=1):
-                viewer = gr.HTML(
-                    None,
-                    html_template=VIEWER_TEMPLATE,
-                    css_template=(STATIC / "viewer.css").read_text(),
-                    js_on_load=(STATIC / "viewer.js").read_text() + "\nmountViewer(element, props, watch);",
-                    apply_default_css=False,
-                    elem_id="viewer",
-                )
-                caption = gr.Markdown(elem_id="world_caption")
-                gr.Markdown(
-                    f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
-                    f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
-                )
-        table = gr.Markdown(elem_id="models")
-        with gr.Row():
-            gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)
-            files = gr.File(label="Downloads", file_count="multiple", elem_id="files")
-        lifted = [status, video, gif, files, viewer, table, caption]
-
-        def settings(lifter: str, keypoint_words: str) -> PipelineConfig:
-            return replace(config, models=models[lifter], keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True)
-
-        def on_example() -> str | None:
-            try:
-                return str(example_video_path())
-            except USER_ERRORS as error:
-                gr.Warning(f"The example clip is unavailable. {error}")
-                return None
-
-        def on_detect(path, npz, lifter, keypoint_words, cached, progress=gr.Progress()) -> tuple:  # noqa: B008
-            source = npz or path
-            empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
-            if not source:
-                return ("**Upload a video or a keypoints .npz first** (or press *Use the example clip*).", *empty, None)
-            run_config = settings(lifter, keypoint_words)
-            if cached and (cached.source, cached.keypoints) == (source, run_config.keypoints):
-                found = cached
-            else:
-                try:
-                    load_lifters(run_config)  # missing weights fail before the long detection
-                    everyone = replace(run_config, all_tracks=True)  # the picker offers every person
-                    people = detect_people(source, everyone, lambda f, message: progress(f, desc=message))
-                    found = Detection(source, run_config.keypoints, people, person_cards(people))
-                except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
-                    return (error_message(error, source), *empty, None)
-            main = found.detected.people[0].track_id
-            choices = [(card.label, card.track_id) for card in found.cards]
-            return (
-                f"**{people_status(found.detected, [main])}** ...",
-                gr.Column(visible=True),
-                [(card.image, card.label) for card in found.cards],
-                gr.update(choices=choices, value=[main]),
-                found,
-            )
-
-        def on_lift(cached, track_ids, lifter, keypoint_words, progress=gr.Progress()) -> tuple:  # noqa: B008
-            if cached is None:  # nothing detected (or the detection failed): clear the last results
-                return (gr.skip(), *(None for _ in lifted[1:]))
-            if not track_ids:
-                return ("**Tick at least one person** to lift.", *(gr.skip() for _ in lifted[1:]))
-            people = cached.detected
-            out_dir = storage.active_store().request_dir(cached.source)
-            try:
-                result = lift_people(
-                    people,
-                    out_dir,
-                    settings(lifter, keypoint_words),
-                    list(track_ids),
-                    lambda f, message: progress(f, desc=message),
-                )
-            except Cancelled:  # stopped by Cancel or a closed page: leave no half-written outputs
-                shutil.rmtree(out_dir, ignore_errors=True)
-                raise
-            except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
-                return (error_message(error, cached.source), *(gr.skip() for _ in lifted[1:]))
-            done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
-            summary = f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
-            return (
-                summary + warnings_text(result.warnings),
-                str(result.files["mp4:2d"]),
-                str(result.files["gif"]),
-                [str(path) for path in result.files.values()],
-                payload_json(result),
-                model_table(result),
-                world_caption(result),
-            )
-
-        def on_pick(cached, evt: gr.SelectData) -> list[int]:
-            return [cached.detected.people[evt.index].track_id]
-
-        private = {"api_visibility": "private"}
-        example.click(on_example, None, source_video, **private)
-        lift_inputs = [detection, chosen, choice, keypoints]
-        detect_inputs = [source_video, keypoints_file, choice, keypoints, detection]
-        pipeline = {"concurrency_id": PIPELINE_QUEUE, **private}  # one queue with the /lift API
-        detect_outputs = [status, people_box, gallery, chosen, detection]
-        lift_chosen = cancellable(on_lift)
-        detect_run = run.click(cancellable(on_detect), detect_inputs, detect_outputs, **pipeline)
-        runs = [
-            detect_run,
-            detect_run.success(lift_chosen, lift_inputs, lifted, **pipeline),  # .success: not after a cancel
-            lift.click(lift_chosen, lift_inputs, lifted, **pipeline),
-            gallery.select(on_pick, detection, chosen, **private).then(lift_chosen, lift_inputs, lifted, **pipeline),
-        ]
-        cancel.click(lambda: "Cancelled.", None, status, cancels=runs, queue=False, **private)
-        # API endpoints (api_name=...) for programs, as opposed to the page's own events, are registered here.
-        register_api(demo, config, models)
+        intro(models)
+        detection = gr.State(None)  # the session's cached Detection
+        inputs = input_section(config, models)
+        people = people_section()
+        view = view_section()
+        downloads = downloads_section()
+        wire_events(Handlers(config, models), detection, inputs, people, view, downloads)
+        register_api(demo, config, models)  # the API's endpoints for programs, apart from the page's own events
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo
