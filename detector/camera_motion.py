@@ -116,7 +116,7 @@ class CameraMotionTracker:
             relative, residual[t] = turn
             rotations[t] = rotations[t - 1] @ relative.T
         moved = residual[measured & np.isfinite(residual)] > self.config.translation_px
-        translating = bool(len(moved)) and moved.mean() >= self.config.translation_fraction
+        translating = bool(len(moved) and moved.mean() >= self.config.translation_fraction)
         return CameraMotion(rotations, measured, segments, residual, translating, float(focal_px))
 
 
