@@ -502,13 +502,14 @@ def render_videos(
     The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
     beneath them, in the world frame (`panel_skeleton`): on the ground, which slides beneath the main person as
     they move, with their path over the last seconds. Where the scene's lines gave up, a faint horizon crosses
-    the video. With several people, each 3D skeleton is shifted sideways
-    by its pelvis' place in the image (`spread`), so that they stand apart.
+    the video. The GIF starts at the first frame with a chosen person in view. With several people, each 3D
+    skeleton is shifted sideways by its pelvis' place in the image (`spread`), so that they stand apart.
     """
     first = people[0]
     main_world = runs[0].world[0] if runs[0].world else None
     horizon = main_world if main_world is not None and main_world.method == "scene" else None  # the scene gave it
-    gif_step = int(np.ceil(num_frames / config.gif_max_frames))
+    gif_start = min(p.first_frame for p in people)  # the GIF opens on a pose, never on an empty grid
+    gif_step = int(np.ceil(max(1, num_frames - gif_start) / config.gif_max_frames))
     gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
     models = render.model_legend([run.label for run in runs])
     shifts = [spread(p) if len(people) > 1 else np.zeros((len(p), 3), np.float32) for p in people]
@@ -540,7 +541,7 @@ def render_videos(
             ground = panel_ground(runs[0].world[0] if runs[0].world else None, index - first.first_frame, config.view)
             key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
             mp4.write(render.side_by_side(image, render.legend(panel.draw(main, second, *ground), key)))
-            if index % gif_step == 0:
+            if index >= gif_start and (index - gif_start) % gif_step == 0:
                 gif.write(render.legend(gif_panel.draw(main, second, *ground), key))
             if overlay is not None:
                 overlay.write(image[:, : image.shape[1] // 2 * 2])

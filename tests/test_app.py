@@ -162,6 +162,36 @@ def test_a_detection_file_with_two_people_and_all_tracks_gives_person_ids(checkp
     assert len(rows) == 2 * frames and sorted({row[2] for row in rows}) == ["1", "2"]
 
 
+def test_the_gif_opens_on_the_person_who_enters_mid_clip(checkpoints, tmp_path):
+    frames, enters = 30, 12
+    person = STANDING[:, :2] * 150 + np.array([320, 240])
+    detections = DetectionResult(
+        frame_index=np.arange(enters, frames),
+        track_id=np.ones(frames - enters, int),
+        keypoints_coco=np.repeat(person[None, :17], frames - enters, axis=0),
+        scores_coco=np.full((frames - enters, 17), 0.9),
+        boxes=np.tile([[220, 100, 420, 400]], (frames - enters, 1)),
+        box_scores=np.full(frames - enters, 0.9),
+        timestamps=np.arange(frames) / 30.0,
+        fps=30.0,
+        width=640,
+        height=480,
+        main_track_id=1,
+        keypoint_threshold=0.3,
+    )
+    result = run_pipeline(detections.save(tmp_path / "late.npz"), tmp_path / "out",
+                          PipelineConfig(models=(str(checkpoints["student"]),)))
+    with Image.open(result.files["gif"]) as gif:
+        first = np.asarray(gif.convert("RGB")).reshape(-1, 3).astype(int)
+        durations = []
+        for index in range(gif.n_frames):  # identical pictures are merged, their durations added
+            gif.seek(index)
+            durations.append(gif.info["duration"])
+    assert abs(sum(durations) - (frames - enters) * 1000 / 30) <= 10 * gif.n_frames  # from frame 12 on
+    for colour in (LEFT_COLOUR, RIGHT_COLOUR):  # both sides of a skeleton on the first picture
+        assert (np.abs(first - np.array(colour)).sum(axis=1) < 30).sum() > 20
+
+
 def test_the_frame_cap_cuts_long_inputs_with_a_warning(checkpoints, tmp_path):
     source = keypoints_file(tmp_path / "long.npz", frames=90)
     config = PipelineConfig(models=(str(checkpoints["student"]),), max_duration_s=1.0)
