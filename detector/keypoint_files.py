@@ -16,7 +16,10 @@ The formats, told apart by `read_keypoint_file`:
   `height`.
 
 Every layout is written once below with its joint names and mapped to COCO-17 by name; `coco_to_h36m` does the
-final remap after the gaps are filled, as for the detector's own tracks (`fill_gaps` in COCO layout). A joint is
+final remap after the gaps are filled, as for the detector's own tracks (`fill_gaps` in COCO layout). The heels
+and big toes of the layouts that have them (BODY_25, MMPose's Halpe-26 and COCO-WholeBody) become the sequence's
+`feet` (heels and foot tips, as BlazePose's), cleaned and filled the same way; the world step stands the body on
+them. A joint is
 measured where its coordinates are finite, within one picture size of the picture, and its score is above 0;
 anything else (NaN, inf, far off, OpenPose's 0, 0, 0) is a missing joint, and a frame with fewer than MIN_JOINTS
 measured joints a missed frame; both are filled over time. People are told apart by OpenPose's `person_id` where
@@ -61,6 +64,15 @@ COCO_18: tuple[str, ...] = (
 OPENPOSE_LAYOUTS = {3 * len(names): (label, names) for label, names in (("BODY_25", BODY_25), ("COCO-18", COCO_18))}
 # MMPose's body layouts that begin with COCO-17's keypoints: COCO, Halpe-26, COCO-WholeBody-133
 MMPOSE_COUNTS = (17, 26, 133)
+# the foot keypoints after COCO-17's in Halpe-26 (17-25) and COCO-WholeBody (17-22; its face and hands follow)
+HALPE_26: tuple[str, ...] = (*COCO_NAMES, "head", "neck", "hip", "left_big_toe", "right_big_toe", "left_small_toe",
+                             "right_small_toe", "left_heel", "right_heel")
+WHOLEBODY_FEET: tuple[str, ...] = (*COCO_NAMES, "left_big_toe", "left_small_toe", "left_heel", "right_big_toe",
+                                   "right_small_toe", "right_heel")
+MMPOSE_LAYOUTS = {17: COCO_NAMES, 26: HALPE_26, 133: WHOLEBODY_FEET}  # the 133's first 23 keypoints are named
+# Pose2DSequence.feet's columns (detector.landmarks.FEET_NAMES: left_heel, right_heel, left_foot_index,
+# right_foot_index) by their names in these layouts: BlazePose's foot index is the tip of the foot, the big toe here
+FOOT_JOINTS: tuple[str, ...] = ("left_heel", "right_heel", "left_big_toe", "right_big_toe")
 COCO_RESULT_VALUES = 3 * len(COCO_NAMES)  # x, y, score per keypoint
 
 MIN_JOINTS = 6  # of 17: a frame with fewer measured joints says too little about the body and counts as missed
@@ -84,6 +96,13 @@ def coco_indices(names: tuple[str, ...]) -> np.ndarray:
     return np.array([names.index(name) for name in COCO_NAMES])
 
 
+def foot_indices(names: tuple[str, ...]) -> np.ndarray | None:
+    """For each FOOT_JOINTS keypoint, its index in a layout given by joint names; None if the layout lacks them."""
+    if not set(FOOT_JOINTS) <= set(names):
+        return None
+    return np.array([names.index(name) for name in FOOT_JOINTS])
+
+
 @dataclass
 class Detections:
     """What a JSON file says, before cleaning and tracking: one row per (frame, person), COCO-17 keypoints."""
@@ -92,12 +111,21 @@ class Detections:
     person_ids: list[int | None] = field(default_factory=list)  # None: the file does not say who it is
     keypoints: list[np.ndarray] = field(default_factory=list)  # (17, 2) each
     scores: list[np.ndarray] = field(default_factory=list)  # (17,) each
+    feet: list[np.ndarray] = field(default_factory=list)  # (4, 2) each, FOOT_JOINTS; NaN where the layout has none
+    feet_scores: list[np.ndarray] = field(default_factory=list)  # (4,) each
+    with_feet: list[bool] = field(default_factory=list)  # whether the detection's layout has heels and toes
 
-    def add(self, frame: int, person_id: int | None, keypoints: np.ndarray, scores: np.ndarray) -> None:
+    def add(self, frame: int, person_id: int | None, points: np.ndarray, scores: np.ndarray,
+            names: tuple[str, ...] = COCO_NAMES) -> None:
+        """One person in one frame: (J, 2) `points` and (J,) `scores` in the layout of the joint `names`."""
         self.frames.append(frame)
         self.person_ids.append(person_id)
-        self.keypoints.append(keypoints)
-        self.scores.append(scores)
+        self.keypoints.append(points[coco_indices(names)])
+        self.scores.append(scores[coco_indices(names)])
+        feet = foot_indices(names)
+        self.with_feet.append(feet is not None)
+        self.feet.append(np.full((len(FOOT_JOINTS), 2), np.nan) if feet is None else points[feet])
+        self.feet_scores.append(np.zeros(len(FOOT_JOINTS)) if feet is None else scores[feet])
 
 
 def read_keypoint_file(
@@ -229,15 +257,33 @@ def resolve_picture(
 def clean(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """(..., J, 2) keypoints with NaN and (..., J) scores (clipped to 0..1) with 0 wherever a joint is not measured
     (module doc); a frame with fewer than MIN_JOINTS measured joints loses them all."""
+    keypoints, scores, measured = _measured(keypoints, scores, width, height)
+    measured &= (measured.sum(-1) >= MIN_JOINTS)[..., None]
+    return (
+        np.where(measured[..., None], keypoints, np.nan).astype(np.float32),
+        np.where(measured, scores, 0.0).astype(np.float32),
+    )
+
+
+def _measured(keypoints: np.ndarray, scores: np.ndarray, width: int, height: int):
+    """Keypoints and scores as float64 (scores clipped to 0..1, NaN 0) and where each joint is measured (module doc)."""
     keypoints = np.asarray(keypoints, np.float64)
     scores = np.nan_to_num(np.asarray(scores, np.float64), nan=0.0, posinf=0.0, neginf=0.0).clip(0.0, 1.0)
     limits = np.array([width, height], np.float64)
     with np.errstate(invalid="ignore"):
         inside = ((keypoints >= -limits) & (keypoints <= 2 * limits)).all(-1)  # False for NaN
-    measured = inside & (scores > 0)
-    measured &= (measured.sum(-1) >= MIN_JOINTS)[..., None]
+    return keypoints, scores, inside & (scores > 0)
+
+
+def clean_feet(
+    feet: np.ndarray, scores: np.ndarray, width: int, height: int, frames_measured: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(..., 4, 2) heels and toes with NaN and (..., 4) scores with 0 where not measured (as `clean`), and in the
+    frames whose body was missed (`frames_measured` False)."""
+    feet, scores, measured = _measured(feet, scores, width, height)
+    measured &= frames_measured[..., None]
     return (
-        np.where(measured[..., None], keypoints, np.nan).astype(np.float32),
+        np.where(measured[..., None], feet, np.nan).astype(np.float32),
         np.where(measured, scores, 0.0).astype(np.float32),
     )
 
@@ -252,10 +298,17 @@ def gap_free(
     height: int,
     track_id: int = 0,
     first_frame: int = 0,
+    feet: np.ndarray | None = None,
+    feet_scores: np.ndarray | None = None,
 ) -> Pose2DSequence:
     """A cleaned track (`clean`, at least one frame measured) as a Pose2DSequence: gaps filled over time in its own
     layout ("coco" or "h36m"), a joint never measured put at its frame's mean joint with score 0, then COCO is
-    remapped to H36M."""
+    remapped to H36M. Cleaned `feet` (`clean_feet`) are filled over time too; a foot point never measured stays NaN
+    (as the detector's), and feet never measured at all are None."""
+    if feet is not None and np.isfinite(feet).all(-1).any():
+        feet = fill_gaps(times, feet, feet_scores, THRESHOLD)
+    else:
+        feet, feet_scores = None, None
     filled = fill_gaps(times, keypoints, scores, THRESHOLD)
     never = ~np.isfinite(filled).all(-1)
     if never.any():
@@ -263,7 +316,7 @@ def gap_free(
         filled = np.where(never[..., None], centre, filled)
     if layout == "coco":
         filled, scores = coco_to_h36m(filled, scores)
-    return Pose2DSequence(filled, scores, fps, width, height, track_id, times, first_frame)
+    return Pose2DSequence(filled, scores, fps, width, height, track_id, times, first_frame, feet, feet_scores)
 
 
 def track_people(
@@ -280,8 +333,11 @@ def track_people(
     keypoints, scores = clean(np.stack(detections.keypoints), np.stack(detections.scores), width, height)
     measured = np.isfinite(keypoints).all(-1).sum(-1)
     keep = measured > 0
+    feet, feet_scores = clean_feet(np.stack(detections.feet), np.stack(detections.feet_scores), width, height, keep)
+    with_feet = np.array(detections.with_feet)[keep]
     ids = [person for person, kept in zip(detections.person_ids, keep) if kept]
     frames, keypoints, scores, measured = frames[keep], keypoints[keep], scores[keep], measured[keep]
+    feet, feet_scores = feet[keep], feet_scores[keep]
     if all(person is not None for person in ids):
         tracks = np.array(ids, np.int64)
     else:
@@ -299,9 +355,15 @@ def track_people(
         track_scores = np.zeros((last - first + 1, len(COCO_NAMES)), np.float32)
         track_keypoints[frames[rows] - first] = keypoints[rows]
         track_scores[frames[rows] - first] = scores[rows]
+        track_feet, track_feet_scores = None, None
+        if with_feet[rows].any():
+            track_feet = np.full((last - first + 1, len(FOOT_JOINTS), 2), np.nan, np.float32)
+            track_feet_scores = np.zeros((last - first + 1, len(FOOT_JOINTS)), np.float32)
+            track_feet[frames[rows] - first] = feet[rows]
+            track_feet_scores[frames[rows] - first] = feet_scores[rows]
         span = slice(first, last + 1)
         people.append(gap_free(times[span], track_keypoints, track_scores, "coco", fps, width, height, int(track),
-                               first))
+                               first, track_feet, track_feet_scores))
     if not people:
         raise KeypointFileError(_too_few(name))
     presence = {p.track_id: len(np.unique(frames[tracks == p.track_id])) for p in people}
@@ -454,8 +516,9 @@ def _openpose_people(document: dict, frame: int, where: str, detections: Detecti
             raise KeypointFileError(
                 f"{at}.pose_keypoints_2d has {len(flat)} numbers; BODY_25 has 75 (x, y, c per joint), COCO-18 54"
             )
-        triples = flat.reshape(-1, 3)[coco_indices(OPENPOSE_LAYOUTS[len(flat)][1])]
-        detections.add(frame, _person_id(person.get("person_id"), f"{at}.person_id"), triples[:, :2], triples[:, 2])
+        triples = flat.reshape(-1, 3)
+        person_id = _person_id(person.get("person_id"), f"{at}.person_id")
+        detections.add(frame, person_id, triples[:, :2], triples[:, 2], OPENPOSE_LAYOUTS[len(flat)][1])
 
 
 def _coco_results(document: list, where: str, detections: Detections) -> None:
@@ -505,7 +568,8 @@ def _mmpose_instances(instances: object, frame: int, where: str, detections: Det
                 f"{at} has {len(xy)} keypoints and {len(scores)} scores; expected one score per keypoint, and "
                 f"{', '.join(map(str, MMPOSE_COUNTS))} keypoints (COCO, Halpe, COCO-WholeBody)"
             )
-        detections.add(frame, None, xy[: len(COCO_NAMES)], scores[: len(COCO_NAMES)])
+        names = MMPOSE_LAYOUTS[len(xy)]
+        detections.add(frame, None, xy[: len(names)], scores[: len(names)], names)
 
 
 def _numbers(value: object, where: str) -> np.ndarray:

@@ -7,6 +7,7 @@ import copy
 import json
 import tempfile
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,71 @@ def test_openpose_layouts_map_joint_by_joint_to_h36m(names, tmp_path):
         assert np.allclose(person.keypoints[2, JOINT_INDEX[name]], flat[names.index(name), :2]), name
     joints, scores = coco_to_h36m(coco, np.full((6, 17), 0.9))  # and the derived joints as for COCO keypoints
     assert np.allclose(person.keypoints, joints, atol=1e-4) and np.allclose(person.scores, scores)
+
+
+FOOT_NAMES = ("left_heel", "right_heel", "left_big_toe", "right_big_toe")  # Pose2DSequence.feet's columns here
+
+
+def with_feet(person: dict, names: tuple[str, ...], t: int) -> tuple[dict, np.ndarray]:
+    """The OpenPose person with its heels and toes at their own places in frame t, and those (4, 2) places."""
+    triples = np.array(person["pose_keypoints_2d"]).reshape(-1, 3)
+    feet = np.array([[300.0 + 11 * k + 4 * t, 400.0 + 7 * k] for k in range(4)])
+    for k, name in enumerate(FOOT_NAMES):
+        triples[names.index(name)] = (*feet[k], 0.6 + 0.1 * k)
+    for name in ("left_small_toe", "right_small_toe"):  # elsewhere: they must not be taken for the toes
+        triples[names.index(name)] = (10.0, 10.0, 0.99)
+    return {**person, "pose_keypoints_2d": triples.ravel().tolist()}, feet
+
+
+def test_body25_heels_and_big_toes_become_the_feet_joint_by_joint(tmp_path):
+    coco = coco_walk(6)
+    people, places = zip(*(with_feet(openpose_person(coco[t], BODY_25), BODY_25, t) for t in range(6)))
+    frames = [[person] for person in people]
+    missed = copy.deepcopy(frames[3][0])  # frame 3's right heel is missing (OpenPose's 0, 0, 0)
+    flat = np.array(missed["pose_keypoints_2d"]).reshape(-1, 3)
+    flat[BODY_25.index("right_heel")] = 0
+    frames[3] = [{**missed, "pose_keypoints_2d": flat.ravel().tolist()}]
+    (person,) = read_keypoint_file_via_pipeline(write_openpose(tmp_path / "clip", frames))[0]
+    assert person.feet.shape == (6, 4, 2) and person.feet_scores.shape == (6, 4)
+    # left_heel, right_heel, left_foot_index, right_foot_index (detector.landmarks.FEET_NAMES) <- BODY_25's
+    for column, name in enumerate(("left_heel", "right_heel", "left_big_toe", "right_big_toe")):
+        for t in range(6):
+            if (t, name) == (3, "right_heel"):
+                continue
+            assert np.allclose(person.feet[t, column], places[t][column]), (t, name)
+            assert np.isclose(person.feet_scores[t, column], 0.6 + 0.1 * column), (t, name)
+    assert np.allclose(person.feet[3, 1], (places[2][1] + places[4][1]) / 2)  # filled over time, score 0
+    assert person.feet_scores[3, 1] == 0
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="app/pipeline.py's _first_frames cuts keypoints, scores "
+                   "and timestamps but not feet / feet_scores, so Pose2DSequence refuses the cut person")
+def test_a_body25_file_longer_than_max_frames_is_cut_with_its_feet(tmp_path):
+    coco = coco_walk(10)
+    folder = write_openpose(tmp_path / "clip", [[openpose_person(frame, BODY_25)] for frame in coco])
+    (person,), times, warnings, _ = read_people(folder, replace(CONFIG, max_frames=5), lambda *_: None)
+    assert len(person) == len(times) == 5 and person.feet.shape == (5, 4, 2) and warnings
+
+
+def test_layouts_without_feet_give_none_and_mmpose_halpe_and_wholebody_give_theirs(tmp_path):
+    coco = coco_walk(4)
+    folder = write_openpose(tmp_path / "coco18", [[openpose_person(frame, COCO_18)] for frame in coco])
+    assert read_keypoint_file_via_pipeline(folder)[0][0].feet is None
+    for count, feet_at in ((26, {"left_big_toe": 20, "right_big_toe": 21, "left_heel": 24, "right_heel": 25}),
+                           (133, {"left_big_toe": 17, "left_heel": 19, "right_big_toe": 20, "right_heel": 22})):
+        points = np.full((4, count, 2), 50.0)
+        points[:, :17] = coco
+        for k, name in enumerate(FOOT_NAMES):
+            points[:, feet_at[name]] = [320.0 + 10 * k, 450.0]
+        frames = [{"frame_id": t, "instances": [{"keypoints": points[t].tolist(),
+                                                 "keypoint_scores": [0.9] * count}]} for t in range(4)]
+        path = tmp_path / f"mmpose{count}.json"
+        path.write_text(json.dumps({"meta_info": {}, "instance_info": frames}))
+        (person,) = read_keypoint_file_via_pipeline(path)[0]
+        assert person.feet.shape == (4, 4, 2), count
+        for column, name in enumerate(("left_heel", "right_heel", "left_big_toe", "right_big_toe")):
+            assert np.allclose(person.feet[:, column], points[:, feet_at[name]]), (count, name)
+        assert np.allclose(person.keypoints, coco_to_h36m(coco, np.full((4, 17), 0.9))[0], atol=1e-4)
 
 
 def read_keypoint_file_via_pipeline(path: Path, config: PipelineConfig = CONFIG):
@@ -273,6 +339,7 @@ def assert_valid(people, times) -> None:
         assert person.keypoints.shape == (len(person), 17, 2) and np.isfinite(person.keypoints).all()
         assert ((person.scores >= 0) & (person.scores <= 1)).all()
         assert 1 <= person.fps <= 1000 and min(person.width, person.height) >= 16
+        assert person.feet is None or person.feet.shape == (len(person), 4, 2)
 
 
 def read_or_input_error(path: Path, config: PipelineConfig) -> str:
