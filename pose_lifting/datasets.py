@@ -42,7 +42,8 @@ Source = Literal["mocap", "h36m"]
 SOURCES = get_args(Source)
 # DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
 EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise", "mocap_noise_strength")
-HeldoutNoise = Literal["none", "gaussian", "detector"]  # held-out 2D: exact, training's Gaussian noise, a detector's
+# held-out 2D: exact, training's Gaussian noise, a detector's (YOLO-like), the top-down BlazePose stage's
+HeldoutNoise = Literal["none", "gaussian", "detector", "blazepose"]
 HELDOUT_NOISE = get_args(HeldoutNoise)
 DEFAULT_NORMALIZATION = {"h36m": "screen"}  # VideoPose3D's, the paper's protocol; else InputConfig's default
 H36M_FPS = 50.0
@@ -66,7 +67,7 @@ class DataConfig:
     h36m_cameras: str = str(DEFAULT_CAMERAS)  # h36m: calibration JSON
     mocap_cameras: tuple[str, ...] = ("h36m",)  # mocap: camera sets of the held-out views
     mocap_noise: HeldoutNoise = "none"  # mocap: errors on the held-out 2D (fixed seed)
-    mocap_noise_strength: float = 1.0  # mocap, "detector": DetectorNoiseConfig strength (1: YOLO11n-pose-like)
+    mocap_noise_strength: float = 1.0  # mocap, "detector" / "blazepose": strength (1: YOLO11n-pose / BlazePose heavy)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
@@ -120,8 +121,8 @@ def mocap_views(
     strength: float = 1.0,
     augment: AugmentConfig | None = None,
 ) -> Iterator[View]:
-    """Every held-out sequence through every camera of the chosen sets, with `noise` ("detector" at `strength`,
-    with the sizes of `augment.detector`), seeded."""
+    """Every held-out sequence through every camera of the chosen sets, with `noise` ("detector" / "blazepose" at
+    `strength`, with the sizes of `augment.detector` / `augment.blazepose`), seeded."""
     if noise not in HELDOUT_NOISE:
         raise ValueError(f"noise must be one of {HELDOUT_NOISE}, got {noise!r}")
     augment = augment or AugmentConfig()
@@ -137,6 +138,8 @@ def mocap_views(
                 pixels += gaussian_noise(pixels, rng, augment)
             elif noise == "detector":
                 pixels, scores = detector_errors(pixels, rng, augment.detector.scaled(strength), seq.fps)
+            elif noise == "blazepose":
+                pixels, scores = detector_errors(pixels, rng, augment.blazepose.scaled(strength), seq.fps)
             target = root_relative(points).astype(np.float32)
             for c in range(len(YAWS)):
                 yield View(

@@ -94,7 +94,7 @@ def evaluate_checkpoint(
     result |= {"checkpoint": str(checkpoint), "data": config.source, "flip": flip_test, "smoothing": smoothing.method}
     if config.source == "mocap":
         result |= {"cameras": list(config.mocap_cameras), "noise": config.mocap_noise}
-        if config.mocap_noise == "detector":
+        if config.mocap_noise in ("detector", "blazepose"):
             result["noise_strength"] = config.mocap_noise_strength
     return result
 
@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
         help="mocap: errors on the 2D (fixed seed); a bare --noise is gaussian, the training's independent noise",
     )
     parser.add_argument(
-        "--noise-strength", type=float, default=1.0, help="mocap, --noise detector: strength (1: YOLO11n-pose-like)"
+        "--noise-strength",
+        type=float,
+        default=1.0,
+        help="mocap, --noise detector / blazepose: strength (1: YOLO11n-pose-like / BlazePose heavy-like)",
     )
     parser.add_argument(
         "--smoothing", choices=SMOOTHING_METHODS, help="test-time smoothing of the 3D (default: the lifter's)"

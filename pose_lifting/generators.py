@@ -6,8 +6,9 @@ frame, as at inference). `WindowSampler` (mocap) augments with what in-the-wild 
 (speed), limb-length scaling (body proportions), random cameras (camera.py), 2D errors, horizontal flips.
 The 2D errors are independent Gaussian noise with a few outlier joints (`gaussian_noise`), the
 structured errors of a real keypoint detector (`detector_errors`, `DetectorNoiseConfig`: steady per-joint
-bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints),
-or a mix of the two, drawn per window (`AugmentConfig.detector_fraction`).
+bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints;
+sized to YOLO11n-pose), the same kinds of error sized to the app's top-down BlazePose stage
+(`BlazePoseNoiseConfig`), or a mix, drawn per window (`AugmentConfig.detector_fraction`, `blazepose_fraction`).
 `PairSampler` (given pairs) only flips, the paper's pose-level augmentation. Held-out views with fixed cameras
 are made in datasets.py, with the same error models.
 """
@@ -33,7 +34,7 @@ from pose_lifting.skeleton import (
     root_relative,
 )
 
-NoiseModel = Literal["gaussian", "detector", "mix"]
+NoiseModel = Literal["gaussian", "detector", "blazepose", "mix"]
 NOISE_MODELS = get_args(NoiseModel)
 TORSO_JOINTS = tuple(JOINT_INDEX[name] for name in ("pelvis", "spine", "thorax"))  # derived, as detector/remap.py
 MEAN_LENGTH_PER_SIGMA = float(np.sqrt(np.pi / 2))  # mean length of a 2D error vector with N(0, sigma^2) per axis
@@ -84,9 +85,65 @@ class DetectorNoiseConfig:
     doubtful_score: tuple[float, float] = (0.3, 0.6)  # of outliers and swapped joints
     missing_score: tuple[float, float] = (0.0, 0.3)  # below the detector's keypoint threshold (0.3)
 
+    joint_jitter: dict[str, float] = field(default_factory=dict)  # per-joint factors on `jitter`, 1 if absent
+
     def scaled(self, strength: float) -> DetectorNoiseConfig:
         """The same errors at one fixed strength (held-out views)."""
         return replace(self, strength=(strength, strength))
+
+
+def _blazepose_joint_bias() -> dict[str, float]:
+    # half uniform, half the pattern of BlazePose's own steady error on our real clip (scripts.blazepose_profile:
+    # heavy's and full's three-cornered-hat estimates, left and right averaged, over their mean): ankles and knees
+    # most, then elbows, wrists; head, shoulders and hips least; not YOLO's head-and-ankles pattern
+    return {
+        "left_ankle": 1.8, "right_ankle": 1.8,
+        "left_knee": 1.2, "right_knee": 1.2,
+        "left_elbow": 1.0, "right_elbow": 1.0,
+        "left_wrist": 0.8, "right_wrist": 0.8,
+        "head": 0.75, "neck_nose": 0.7,
+        "left_shoulder": 0.7, "right_shoulder": 0.7,
+        "left_hip": 0.6, "right_hip": 0.6,
+    }  # fmt: skip
+
+
+def _blazepose_joint_jitter() -> dict[str, float]:
+    # BlazePose heavy's own frame-to-frame jitter per joint on our real clip over its mean (scripts.blazepose_profile)
+    return {
+        "left_ankle": 2.1, "right_ankle": 2.1,
+        "left_knee": 1.4, "right_knee": 1.4,
+        "left_hip": 1.2, "right_hip": 1.2,
+        "left_wrist": 0.95, "right_wrist": 0.95,
+        "left_shoulder": 0.8, "right_shoulder": 0.8,
+        "left_elbow": 0.65, "right_elbow": 0.65,
+        "head": 0.55, "neck_nose": 0.3,
+    }  # fmt: skip
+
+
+@dataclass
+class BlazePoseNoiseConfig(DetectorNoiseConfig):
+    """2D errors like the app's top-down BlazePose stage's (`detector/topdown.py`): the same kinds of error as
+    `DetectorNoiseConfig` (`detector_errors` draws them), sized differently. At strength 1: BlazePose heavy on the
+    project's held-back real clip (issue 27: 3.2 % of the body's 2D size on average, 2.7 % of it a steady
+    per-joint bias, about 0.4 % frame-to-frame jitter); what the defaults produce on the held-out mocap is in
+    docs/noise.md (`python -m scripts.detector_noise_stats --profile blazepose`). Which joints err most, and
+    which jitter most, follow what BlazePose's own error is on our real clip, estimated from how heavy, full, lite
+    and YOLO disagree (`python -m scripts.blazepose_profile`): a top-down model that sees the crop at 256 px
+    is steady, and errs most at the feet and knees. The joint-definition offsets are YOLO's: on our clip YOLO
+    and heavy differ by only 1 % steadily, so both put the hips and the head where COCO's keypoints are.
+    """
+
+    strength: tuple[float, float] = (0.0, 1.5)  # 1 = heavy; BlazePose full's extra own error is about 1.2-1.5
+    bias: float = 0.026  # steady per-joint offset (x `joint_bias`): with the hip and head offsets, heavy's 2.7 %
+    joint_bias: dict[str, float] = field(default_factory=_blazepose_joint_bias)
+    drift: float = 0.018  # slowly moving part: what heavy's 3.2 % mean leaves after its 2.7 % steady part ...
+    drift_seconds: float = 2.0  # ... slow enough to keep the frame-to-frame jitter at heavy's 0.4 %
+    jitter: float = 0.003  # white per-frame noise (x `joint_jitter`): with the drift's steps, heavy's 0.4 %
+    joint_jitter: dict[str, float] = field(default_factory=_blazepose_joint_jitter)
+    outlier_rate: float = 0.003  # rare far-off points: the crop follows the body, a landmark seldom jumps
+    outlier: float = 0.08
+    swap_rate: float = 0.03  # heavy swapped no limbs on our clips, full a few frames: rare
+    missing_rate: float = 0.02  # a failed crop keeps YOLO's keypoints (counted as a warning), seldom a gap
 
 
 @dataclass
@@ -95,12 +152,15 @@ class AugmentConfig:
 
     speed: tuple[float, float] = (0.7, 1.4)  # time-warp factor
     limb_scale: tuple[float, float] = (0.85, 1.15)  # per bone pair, same factor left and right
-    noise: NoiseModel = "gaussian"  # 2D errors: independent "gaussian" noise, a "detector"'s, or a "mix" of both
+    noise: NoiseModel = "gaussian"  # 2D errors: independent "gaussian" noise, a "detector"'s (YOLO-like), a
+    # "blazepose" stage's, or a "mix": each window one of them, in the shares below
     detector_fraction: float = 0.5  # mix: share of windows with a detector's errors, the others get gaussian noise
+    blazepose_fraction: float = 0.0  # mix: share of windows with BlazePose's errors (taken from the gaussian share)
     noise_px: tuple[float, float] = (2.0, 4.0)  # gaussian: 2D noise, standard deviation in pixels
     outlier_fraction: float = 0.02  # gaussian: joints that get a large error
     outlier_scale: float = 0.05  # ... of the subject's 2D size
     detector: DetectorNoiseConfig = field(default_factory=DetectorNoiseConfig)
+    blazepose: BlazePoseNoiseConfig = field(default_factory=BlazePoseNoiseConfig)
     flip: float = 0.5
     camera: CameraConfig = field(default_factory=CameraConfig)
 
@@ -109,6 +169,10 @@ class AugmentConfig:
             raise ValueError(f"noise must be one of {NOISE_MODELS}, got {self.noise!r}")
         if not 0 <= self.detector_fraction <= 1:
             raise ValueError(f"detector_fraction must be in [0, 1], got {self.detector_fraction}")
+        if not 0 <= self.blazepose_fraction <= 1 - self.detector_fraction:
+            raise ValueError(
+                f"blazepose_fraction must be in [0, 1 - detector_fraction], got {self.blazepose_fraction}"
+            )
 
 
 @dataclass
@@ -209,13 +273,19 @@ class WindowSampler:
         cameras = random_cameras(world[:, centre, JOINT_INDEX["pelvis"]], rng, aug.camera)
         batch = project_windows(world, cameras)
         if aug.noise == "mix":
-            detected = rng.random(batch_size) < aug.detector_fraction
+            share = rng.random(batch_size)
+            detected = share < aug.detector_fraction
+            blazepose = ~detected & (share < aug.detector_fraction + aug.blazepose_fraction)
         else:
             detected = np.full(batch_size, aug.noise == "detector")
+            blazepose = np.full(batch_size, aug.noise == "blazepose")
         if detected.any():
             batch.windows[detected] = detector_errors(batch.windows[detected], rng, aug.detector, self.fps)[0]
-        if not detected.all():
-            batch.windows[~detected] += gaussian_noise(batch.windows[~detected], rng, aug)
+        if blazepose.any():
+            batch.windows[blazepose] = detector_errors(batch.windows[blazepose], rng, aug.blazepose, self.fps)[0]
+        gaussian = ~(detected | blazepose)
+        if gaussian.any():
+            batch.windows[gaussian] += gaussian_noise(batch.windows[gaussian], rng, aug)
         return flip_batch(batch, rng.random(batch_size) < aug.flip)
 
 
@@ -358,7 +428,8 @@ def detector_errors(
     for t in range(frames):
         drift = drift if t == 0 else rho * drift + innovations[:, t]
         out[:, t] += drift * sigma[:, 0] * config.drift
-    out += rng.standard_normal(out.shape) * sigma * config.jitter
+    jitter_factor = np.array([config.joint_jitter.get(name, 1.0) for name in JOINT_NAMES])[None, None, :, None]
+    out += rng.standard_normal(out.shape) * sigma * config.jitter * jitter_factor
 
     outlier = rng.random((batch, frames, joints)) < config.outlier_rate * strength[..., 0]
     outlier_sigma = (sigma * config.outlier)[np.nonzero(outlier)[0], 0, 0]

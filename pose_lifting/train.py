@@ -56,7 +56,8 @@ ARCHITECTURE_OPTIONS = {"teacher_embed_dim": "head_width"}  # LifterConfig field
 # how a run used its machine, not what it learned: left out of the command that reproduces it (export.py)
 MACHINE_OPTIONS = ("device", "threads", "workers", "checkpoint_minutes", "max_minutes", "keep_epochs", "compile")
 # AugmentConfig fields with an option (the others are fixed design)
-AUGMENT_OPTIONS = {"noise": "train_noise", "detector_fraction": "detector_fraction"}
+AUGMENT_OPTIONS = {"noise": "train_noise", "detector_fraction": "detector_fraction",
+                   "blazepose_fraction": "blazepose_fraction"}
 AUGMENT_SKIP = tuple(f.name for f in fields(AugmentConfig) if f.name not in AUGMENT_OPTIONS)
 
 

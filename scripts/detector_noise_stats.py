@@ -1,7 +1,8 @@
 """What the detector-like 2D error model produces on the held-out mocap, as fractions of the subject's 2D size,
-to compare with the detector measurements its defaults are sized to (pose_lifting.generators.DetectorNoiseConfig).
+to compare with the detector measurements its defaults are sized to (pose_lifting.generators.DetectorNoiseConfig,
+or with `--profile blazepose` BlazePoseNoiseConfig).
 
-    python -m scripts.detector_noise_stats [--data-dir data] [--strengths 0.65 1.0 1.5]
+    python -m scripts.detector_noise_stats [--data-dir data] [--strengths 0.65 1.0 1.5] [--profile blazepose]
 
 Per strength: the mean error length over all joints and frames; its steady part (the length of each joint's
 error averaged over the whole view); the frame-to-frame jitter (mean length of the error's change between
@@ -33,10 +34,10 @@ def error_summary(error: np.ndarray) -> dict[str, float]:
     }
 
 
-def error_stats(strength: float, data_dir: str) -> dict[str, float]:
+def error_stats(strength: float, data_dir: str, profile: str = "detector") -> dict[str, float]:
     _, heldout = split(load_mocap(data_dir))
     exact = list(mocap_views(heldout, ("h36m",), "none"))
-    noisy = list(mocap_views(heldout, ("h36m",), "detector", strength))
+    noisy = list(mocap_views(heldout, ("h36m",), profile, strength))
     rows = []
     for clean, view in zip(exact, noisy, strict=True):
         size = subject_size(clean.pixels[None])[0]
@@ -51,10 +52,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--strengths", type=float, nargs="+", default=[0.65, 1.0, 1.5])
+    parser.add_argument("--profile", choices=["detector", "blazepose"], default="detector",
+                        help="detector: DetectorNoiseConfig (YOLO-like); blazepose: BlazePoseNoiseConfig")
     args = parser.parse_args(argv)
     print("strength  mean %  steady %  jitter %  head steady %  ankles steady %  missing %  swapped/outlier %")
     for strength in args.strengths:
-        s = error_stats(strength, args.data_dir)
+        s = error_stats(strength, args.data_dir, args.profile)
         print(
             f"{strength:8.2f}  {100 * s['mean']:6.2f}  {100 * s['steady']:8.2f}  {100 * s['jitter']:8.2f}  "
             f"{100 * s['head_steady']:13.2f}  {100 * s['ankles_steady']:15.2f}  {100 * s['missing']:9.2f}  "

@@ -1,7 +1,9 @@
 """Benchmark (not a test): every lifter on the held-out mocap with exact 2D, the training's Gaussian noise and a
-detector's structured errors at several strengths, each with every test-time smoothing of the 3D; docs/noise.md.
+detector's structured errors at several strengths (YOLO-like `detector xS`, BlazePose-like `blazepose xS`), each
+with every test-time smoothing of the 3D; docs/noise.md.
 
-    python -m scripts.noise_table teacher student small [--strengths 0.65 1.0 1.5] [--json docs/runs/noise.json]
+    python -m scripts.noise_table teacher student small [--strengths 0.65 1.0 1.5] [--blazepose-strengths 1.0 1.5]
+        [--json docs/runs/noise.json]
 
 Each (model, 2D setting) is lifted once without smoothing (flip test-time augmentation, `evaluate.lift_view`);
 every `lifter.SMOOTHING_METHODS` is then applied to those lifts, as `Lifter.lift` would (the held-out mocap is at
@@ -25,7 +27,7 @@ from pose_lifting.metrics import all_metrics
 COLUMNS = ("mpjpe", "p_mpjpe", "mpjve", "accel", "bone_std")
 
 
-def settings(strengths: list[float]) -> dict[str, dict]:
+def settings(strengths: list[float], blazepose_strengths: list[float] = (1.0,)) -> dict[str, dict]:
     """2D setting name -> DataConfig options."""
     out = {
         "exact": {"mocap_cameras": ("h36m", "phone")},
@@ -34,6 +36,8 @@ def settings(strengths: list[float]) -> dict[str, dict]:
     }
     for strength in strengths:
         out[f"detector x{strength:g}"] = {"mocap_noise": "detector", "mocap_noise_strength": strength}
+    for strength in blazepose_strengths:
+        out[f"blazepose x{strength:g}"] = {"mocap_noise": "blazepose", "mocap_noise_strength": strength}
     return out
 
 
@@ -61,11 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("models", nargs="+", help="shipped names or checkpoints")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--strengths", type=float, nargs="+", default=[0.65, 1.0, 1.5])
+    parser.add_argument("--blazepose-strengths", type=float, nargs="+", default=[1.0, 1.5])
     parser.add_argument("--methods", nargs="+", choices=SMOOTHING_METHODS, default=list(SMOOTHING_METHODS))
     parser.add_argument("--settings", nargs="+", help="only these 2D settings (default: all)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    chosen = {k: v for k, v in settings(args.strengths).items() if not args.settings or k in args.settings}
+    every = settings(args.strengths, args.blazepose_strengths)
+    chosen = {k: v for k, v in every.items() if not args.settings or k in args.settings}
     views = {name: load_data(DataConfig(data_dir=args.data_dir, **o)).heldout_views() for name, o in chosen.items()}
     results: dict = json.loads(args.json.read_text()) if args.json and args.json.exists() else {}
     for model in args.models:
