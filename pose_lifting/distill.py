@@ -57,13 +57,15 @@ class SCJDObjective(nn.Module):
         return self
 
     def forward(self, dense_windows: torch.Tensor, target: torch.Tensor, epoch: int) -> dict[str, torch.Tensor]:
-        """dense_windows: (B, f^T, J, 2) normalised 2D; target: (B, J, 3). Returns the losses, 'total' included."""
+        """dense_windows: (B, f^T, J, 2 or 3) normalised 2D (and scores); target: (B, J, 3). Returns the losses,
+        'total' included."""
         student = self.student_features(dense_windows[:, self.student_frames])
         reg = loss_reg(student.pose, target)  # Eq. (7)
         if self.teacher is None:
             return {"total": reg, "reg": reg}
         with torch.no_grad():
-            teacher = self.teacher_features(dense_windows[:, self.teacher_frames])
+            channels = self.teacher.config.input_channels  # a teacher without the score channel reads x, y
+            teacher = self.teacher_features(dense_windows[:, self.teacher_frames, :, :channels])
         emb = loss_emb(self.embed_fc(student.joint_embedding), teacher.joint_embedding, self.stride, epoch, self.config)
         attn = loss_attn(student.spatial, teacher.spatial, self.stride, self.mask)  # Eqs. (3)-(4)
         temp = loss_temp(student.upsampled[:, self.teacher_frames], teacher.temporal)  # Eq. (6)

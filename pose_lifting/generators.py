@@ -183,6 +183,7 @@ class Batch:
     width: np.ndarray  # (B,)
     height: np.ndarray  # (B,)
     target: np.ndarray  # (B, J, 3) camera coordinates, metres, pelvis at the origin
+    scores: np.ndarray | None = None  # (B, f, J) the 2D's scores: the detector models' own, 1 elsewhere
 
 
 class Sampler(Protocol):
@@ -279,10 +280,11 @@ class WindowSampler:
         else:
             detected = np.full(batch_size, aug.noise == "detector")
             blazepose = np.full(batch_size, aug.noise == "blazepose")
-        if detected.any():
-            batch.windows[detected] = detector_errors(batch.windows[detected], rng, aug.detector, self.fps)[0]
-        if blazepose.any():
-            batch.windows[blazepose] = detector_errors(batch.windows[blazepose], rng, aug.blazepose, self.fps)[0]
+        batch.scores = np.ones(batch.windows.shape[:3], dtype=np.float32)  # exact or Gaussian: sure of every joint
+        for chosen, config in ((detected, aug.detector), (blazepose, aug.blazepose)):
+            if chosen.any():
+                noisy, scores = detector_errors(batch.windows[chosen], rng, config, self.fps)
+                batch.windows[chosen], batch.scores[chosen] = noisy, scores
         gaussian = ~(detected | blazepose)
         if gaussian.any():
             batch.windows[gaussian] += gaussian_noise(batch.windows[gaussian], rng, aug)
@@ -332,6 +334,8 @@ class PairSampler:
 def flip_batch(batch: Batch, flip: np.ndarray) -> Batch:
     """Mirror the chosen (B,) samples in place: 2D left-right in their images, 3D x -> -x, left and right swap."""
     batch.windows[flip] = mirror_pixels(batch.windows[flip], batch.width[flip])
+    if batch.scores is not None:
+        batch.scores[flip] = batch.scores[flip][:, :, list(FLIP_PERMUTATION)]
     batch.target[flip] = batch.target[flip][:, list(FLIP_PERMUTATION)] * np.array([-1.0, 1.0, 1.0], np.float32)
     return batch
 

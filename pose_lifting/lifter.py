@@ -22,7 +22,7 @@ from scipy.signal import savgol_filter
 
 from pose_lifting.devices import resolve_device
 from pose_lifting.model import LifterConfig, PoseLifter, count_flops
-from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows
+from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_windows, with_scores
 from pose_lifting.progress import Progress
 from pose_lifting.sampling import sparse_indices, video_windows
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
@@ -176,7 +176,7 @@ class Lifter:
         return self._mflops
 
     def predict_windows(self, dense_windows: torch.Tensor, flip_test: bool = False) -> torch.Tensor:
-        """3D poses (B, J, 3) for normalised dense windows (B, receptive_field, J, 2)."""
+        """3D poses (B, J, 3) for normalised dense windows (B, receptive_field, J, 2; 3 with the scores)."""
         x = dense_windows[:, sparse_indices(self.config.receptive_field, self.config.stride)].to(self.device)
         with torch.inference_mode():
             pred = self.model(x)
@@ -204,12 +204,18 @@ class Lifter:
             model_times = np.arange(0.0, times[-1] + 1e-9, 1.0 / self.inputs.fps)
             keypoints = resample(keypoints, times, model_times)
         frames = torch.from_numpy(keypoints)
+        scores = None
+        if self.config.score_input:
+            values = resample(sequence.scores, times, model_times) if resampled else sequence.scores
+            scores = torch.from_numpy(np.asarray(values, dtype=np.float32))
         index = torch.from_numpy(video_windows(len(frames), self.config.receptive_field, 1))
         poses = []
         done = 0
         while done < len(frames):
             batch = index[done : done + batch_size]
             windows = normalize_windows(frames[batch], sequence.width, sequence.height, self.inputs.normalization)
+            if scores is not None:
+                windows = with_scores(windows, scores[batch])
             try:
                 poses.append(self.predict_windows(windows, flip_test))
             except torch.cuda.OutOfMemoryError:

@@ -41,10 +41,16 @@ class LifterConfig:
     upsample_head: bool = False  # the Eq. (5) head of the sparse student
     teacher_embed_dim: int = 32  # C^T: width the Eq. (5) head lifts the student's features to
     deconv_stride: int = 3  # the deconvolution's kernel = stride; frames are first repeated L / deconv_stride times
+    score_input: bool = False  # the 2D keypoints' scores as a third input channel (x, y, score), as MotionBERT
 
     @property
     def num_frames(self) -> int:
         return check_window(self.receptive_field, self.stride)
+
+    @property
+    def input_channels(self) -> int:
+        """Values per joint and frame: normalised x, y, and the detector's score with `score_input`."""
+        return 3 if self.score_input else 2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -172,13 +178,14 @@ class PoseHead(nn.Module):
 
 
 class PoseLifter(nn.Module):
-    """Spatial then temporal transformer; input (B, F, J, 2) normalised 2D, output (B, J, 3) root-relative 3D."""
+    """Spatial then temporal transformer; input (B, F, J, 2) normalised 2D (with `score_input`, (B, F, J, 3): the
+    scores as a third channel), output (B, J, 3) root-relative 3D."""
 
     def __init__(self, config: LifterConfig) -> None:
         super().__init__()
         self.config = config
         joints, width = config.num_joints, config.embed_dim
-        self.joint_embed = nn.Linear(2, width)
+        self.joint_embed = nn.Linear(config.input_channels, width)
         self.spatial_pos = nn.Parameter(torch.zeros(1, joints, width))
         self.spatial_blocks = encoder(width, config)
         self.spatial_norm = nn.LayerNorm(width)
@@ -192,11 +199,10 @@ class PoseLifter(nn.Module):
         nn.init.trunc_normal_(self.temporal_pos, std=0.02)
 
     def forward_features(self, x: torch.Tensor) -> LifterFeatures:
-        batch, frames, joints, _ = x.shape
-        if frames != self.config.num_frames or joints != self.config.num_joints:
-            raise ValueError(
-                f"expected (B, {self.config.num_frames}, {self.config.num_joints}, 2), got {tuple(x.shape)}"
-            )
+        batch, frames, joints, channels = x.shape
+        c = self.config
+        if (frames, joints, channels) != (c.num_frames, c.num_joints, c.input_channels):
+            raise ValueError(f"expected (B, {c.num_frames}, {c.num_joints}, {c.input_channels}), got {tuple(x.shape)}")
         embedding = self.joint_embed(x) + self.spatial_pos  # F^S / F^T of Sec. III-C
         spatial = self.spatial_norm(self.spatial_blocks(embedding.reshape(batch * frames, joints, -1)))
         spatial = spatial.reshape(batch, frames, joints, -1)
@@ -224,7 +230,8 @@ def count_flops(model: PoseLifter, attention_products: bool = True) -> int:
     # the counter knows no formula for the fused CPU attention kernel that `attend` uses
     cpu_attention = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu
     formula = {cpu_attention: lambda q, k, v, *args, **kwargs: sdpa_flop_count(q, k, v)}
-    x = torch.zeros(1, model.config.num_frames, model.config.num_joints, 2, device=model.spatial_pos.device)
+    c = model.config
+    x = torch.zeros(1, c.num_frames, c.num_joints, c.input_channels, device=model.spatial_pos.device)
     was_training = model.training
     model.eval()
     with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=formula) as counter:

@@ -58,6 +58,12 @@ def normalize_windows(
     raise ValueError(f"unknown normalization {normalization!r}; expected one of {NORMALIZATIONS}")
 
 
+def with_scores(windows: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+    """(B, f, J, 2) normalised windows and their (B, f, J) scores -> (B, f, J, 3), the input of a lifter with
+    `LifterConfig.score_input`. Flips (`flip_horizontal`) keep a joint's score with the joint."""
+    return torch.cat([windows, scores.to(windows.dtype)[..., None]], dim=-1)
+
+
 def flip_horizontal(poses: torch.Tensor | np.ndarray, permutation: tuple[int, ...]) -> torch.Tensor | np.ndarray:
     """Mirror normalised 2D or camera-space 3D poses (..., J, D): x -> -x, left and right joints swap."""
     flipped = poses[..., list(permutation), :]

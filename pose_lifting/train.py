@@ -48,7 +48,7 @@ from pose_lifting.lifter import Lifter, save_checkpoint
 from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
 from pose_lifting.model import DENSE27, STUDENT, TEACHER, LifterConfig, PoseLifter
-from pose_lifting.normalization import InputConfig, normalize_windows
+from pose_lifting.normalization import InputConfig, normalize_windows, with_scores
 from pose_lifting.sampling import sparse_indices, video_windows
 
 PRESETS = {"teacher": TEACHER, "student": STUDENT, "plain": STUDENT, "dense27": DENSE27}
@@ -111,11 +111,16 @@ def use_bf16(amp: str, device: torch.device) -> bool:
     return amp == "bf16"
 
 
-def to_tensors(batch: Batch, inputs: InputConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Normalised dense windows and targets on the device."""
+def to_tensors(
+    batch: Batch, inputs: InputConfig, device: torch.device, scores: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised dense windows (with `scores`, the batch's scores as a third channel) and targets on the device."""
     windows = normalize_windows(
         torch.from_numpy(batch.windows).to(device), batch.width, batch.height, inputs.normalization
     )
+    if scores:
+        values = np.ones(batch.windows.shape[:3], np.float32) if batch.scores is None else batch.scores
+        windows = with_scores(windows, torch.from_numpy(values).to(device))
     return windows, torch.from_numpy(batch.target).to(device)
 
 
@@ -131,7 +136,11 @@ def quick_heldout(
     for view in views:
         index = video_windows(len(view.pixels), model.config.receptive_field, 1)[::every]
         windows = torch.from_numpy(view.pixels[index]).to(device)
-        windows = normalize_windows(windows, view.width, view.height, inputs.normalization)[:, frames]
+        windows = normalize_windows(windows, view.width, view.height, inputs.normalization)
+        if model.config.score_input:
+            scores = np.ones(view.pixels.shape[:2], np.float32) if view.scores is None else view.scores
+            windows = with_scores(windows, torch.from_numpy(scores[index].astype(np.float32)).to(device))
+        windows = windows[:, frames]
         preds += [model(windows[chunk : chunk + 512]).float().cpu().numpy() for chunk in range(0, len(windows), 512)]
         targets.append(view.target[::every])
     model.train()
@@ -350,7 +359,7 @@ def save_state(run: Run, state: RunState) -> None:
 
 
 def train_step(run: Run, state: RunState, batch: Batch, bf16: bool) -> dict[str, torch.Tensor]:
-    windows, target = to_tensors(batch, run.inputs, run.device)
+    windows, target = to_tensors(batch, run.inputs, run.device, run.student.config.score_input)
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=bf16):
         losses = run.step_model(windows, target, state.epoch)
     run.optimizer.zero_grad(set_to_none=True)

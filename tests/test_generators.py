@@ -234,7 +234,10 @@ def test_mix_gives_blazepose_its_own_share() -> None:
         aug = replace(base, noise=noise, detector_fraction=fractions[0], blazepose_fraction=fractions[1])
         batch = WindowSampler(sequences, 27, aug, seed=5).sample(64)
         error = np.linalg.norm(batch.windows - exact.windows, axis=-1) / subject_size(exact.windows)[:, None, None]
+        assert batch.scores.shape == batch.windows.shape[:3]  # for a lifter that reads them (score_input)
         if kind == "all":
             assert (error.mean(axis=(1, 2)) > 0.01).all()
-        else:  # EXACT's gaussian noise is 0 px
+            assert (batch.scores < 1).all() and (batch.scores >= 0).all()  # the error model's own scores
+        else:  # EXACT's gaussian noise is 0 px; exact 2D is sure of every joint
             np.testing.assert_allclose(batch.windows, exact.windows)
+            assert (batch.scores == 1).all()

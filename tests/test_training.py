@@ -238,3 +238,34 @@ def test_flags_that_cannot_build_a_model_are_refused() -> None:
         train.parse_args(["--model", "student", "--receptive-field", "25"])  # stride 3 does not divide it
     config = train.parse_args(["--model", "student", "--receptive-field", "27", "--num-heads", "4"])
     assert config.architecture.num_frames == 9 and config.architecture.num_heads == 4
+
+
+def test_the_scores_can_be_a_third_input_channel(tmp_path, mocap) -> None:
+    import torch
+
+    from pose_lifting.model import STUDENT, LifterConfig, PoseLifter, count_flops
+    from pose_lifting.sequence import Pose2DSequence
+
+    assert not LifterConfig().score_input and LifterConfig().input_channels == 2  # shipped weights load as they were
+    assert not Lifter.from_pretrained("small", device="cpu").config.score_input
+    config = LifterConfig(receptive_field=9, stride=3, embed_dim=4, depth=1, num_heads=2, upsample_head=True,
+                          teacher_embed_dim=8, score_input=True)
+    model = PoseLifter(config).eval()
+    assert model.joint_embed.in_features == 3
+    assert model(torch.zeros(5, 3, 17, 3)).shape == (5, 17, 3)
+    with pytest.raises(ValueError, match="17, 3"):
+        model(torch.zeros(5, 3, 17, 2))
+    assert count_flops(model) > 0
+    assert STUDENT.input_channels == 2
+
+    out = run(tmp_path / "scores", mocap, "--model plain --stride 3 --score-input --epochs 1 --train-noise mix "
+              "--detector-fraction 0.3 --blazepose-fraction 0.3")
+    lifter = Lifter.from_pretrained(out, device="cpu")
+    assert lifter.config.score_input and lifter.model.joint_embed.in_features == 3
+    rng = np.random.default_rng(0)
+    keypoints = rng.uniform(100, 400, size=(20, 17, 2)).astype(np.float32)
+    sure, doubtful = np.ones((20, 17), np.float32), np.full((20, 17), 0.2, np.float32)
+    lifted = [lifter.lift(Pose2DSequence(keypoints, s, 30.0, 500, 500)).poses for s in (sure, doubtful)]
+    assert lifted[0].shape == (20, 17, 3)
+    assert not np.allclose(lifted[0], lifted[1])  # the scores reach the model
+    assert "--score-input" in export.training_command(lifter.info["train"])
