@@ -199,13 +199,21 @@ def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLi
 
 def start_from(model: PoseLifter, path: str, inputs: InputConfig, load: bool) -> dict:
     """Check that an inference checkpoint has `model`'s architecture and input preparation, copy its weights into
-    `model` if `load`, and return its history (what trained it) for the new checkpoints."""
+    `model` if `load`, and return its history (what trained it) for the new checkpoints. A lifter without the
+    score channel can start one with it (`--score-input`): the channel's weights start at zero."""
     start = Lifter.from_pretrained(path, "cpu")
-    if replace(start.config, drop_path=model.config.drop_path) != model.config:
+    adds_scores = model.config.score_input and not start.config.score_input
+    if replace(start.config, drop_path=model.config.drop_path, score_input=model.config.score_input) != model.config:
         raise SystemExit(f"--init {path} holds another architecture: {start.config}")
+    if start.config.score_input and not model.config.score_input:
+        raise SystemExit(f"--init {path} reads the 2D scores: pass --score-input")
     check_inputs(start, inputs, f"--init {path}")
     if load:
-        model.load_state_dict(start.model.state_dict())
+        weights = start.model.state_dict()
+        if adds_scores:  # the score channel's weights start at zero: the same function as the --init lifter
+            embed = weights["joint_embed.weight"]
+            weights["joint_embed.weight"] = torch.cat([embed, torch.zeros_like(embed[:, :1])], dim=1)
+        model.load_state_dict(weights)
     keys = ("train", "poses_seen", "train_seconds", "started_from")
     return {"path": path} | {k: start.info[k] for k in keys if k in start.info}
 

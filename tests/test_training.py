@@ -262,6 +262,11 @@ def test_the_scores_can_be_a_third_input_channel(tmp_path, mocap) -> None:
               "--detector-fraction 0.3 --blazepose-fraction 0.3")
     lifter = Lifter.from_pretrained(out, device="cpu")
     assert lifter.config.score_input and lifter.model.joint_embed.in_features == 3
+    plain = run(tmp_path / "plain", mocap, "--model plain --stride 3 --epochs 1")
+    started = run(tmp_path / "started", mocap, f"--model plain --stride 3 --epochs 1 --lr 0 --score-input --init {plain}")
+    before, after = (Lifter.from_pretrained(p, device="cpu").model for p in (plain, started))
+    x = torch.randn(4, 3, 17, 2)
+    torch.testing.assert_close(after(torch.cat([x, torch.rand(4, 3, 17, 1)], -1)), before(x))  # same function
     rng = np.random.default_rng(0)
     keypoints = rng.uniform(100, 400, size=(20, 17, 2)).astype(np.float32)
     sure, doubtful = np.ones((20, 17), np.float32), np.full((20, 17), 0.2, np.float32)
