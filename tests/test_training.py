@@ -263,7 +263,8 @@ def test_the_scores_can_be_a_third_input_channel(tmp_path, mocap) -> None:
     lifter = Lifter.from_pretrained(out, device="cpu")
     assert lifter.config.score_input and lifter.model.joint_embed.in_features == 3
     plain = run(tmp_path / "plain", mocap, "--model plain --stride 3 --epochs 1")
-    started = run(tmp_path / "started", mocap, f"--model plain --stride 3 --epochs 1 --lr 0 --score-input --init {plain}")
+    extra = f"--model plain --stride 3 --epochs 1 --lr 0 --score-input --init {plain}"
+    started = run(tmp_path / "started", mocap, extra)
     before, after = (Lifter.from_pretrained(p, device="cpu").model for p in (plain, started))
     x = torch.randn(4, 3, 17, 2)
     torch.testing.assert_close(after(torch.cat([x, torch.rand(4, 3, 17, 1)], -1)), before(x))  # same function
