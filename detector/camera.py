@@ -40,9 +40,11 @@ class CameraObserver:
         self.scene_frames = set(np.linspace(0, frames - 1, count).round().astype(int).tolist()) if count else set()
         self.kept: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame index, image, boxes in video pixels)
         self.frames = 0
+        self.last_boxes = np.zeros((0, 4), np.float32)  # the boxes of the last frame added
 
     def add(self, index: int, image: np.ndarray, boxes: np.ndarray) -> None:
         """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels."""
+        self.last_boxes = boxes
         if self.motion is not None:
             self.motion.add(image, boxes)
         if index in self.scene_frames:

@@ -81,6 +81,12 @@ class DetectorConfig:
     all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
     keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
     landmark_threads: int = 2  # CPU threads of the landmark model
+    # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO
+    # runs on one frame in `yolo_stride`, the frames between are interpolated; None: the largest stride that
+    # still measures `min_rate_hz` times a second at the video's frame rate (docs/benchmarks.md: what it costs)
+    keypoint_stride: int | None = None
+    yolo_stride: int | None = None
+    min_rate_hz: float = 15.0
     seed_side: float = 3.2  # a crop seeded from YOLO's torso is this many hips-shoulders distances wide
     min_pose_score: float = 0.5  # a crop whose pose score is lower holds no person: YOLO's keypoints are kept
     max_disagreement: float = 0.2  # box heights; landmarks further from YOLO's keypoints re-seed the crop
@@ -107,6 +113,9 @@ class DetectorConfig:
             "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
             "landmark_threads": self.landmark_threads >= 1,
+            "keypoint_stride": self.keypoint_stride is None or self.keypoint_stride >= 1,
+            "yolo_stride": self.yolo_stride is None or self.yolo_stride >= 1,
+            "min_rate_hz": self.min_rate_hz > 0,
             "seed_side": self.seed_side > 0,
             "min_pose_score": 0.0 <= self.min_pose_score <= 1.0,
             "max_disagreement": self.max_disagreement > 0,

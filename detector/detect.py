@@ -7,7 +7,8 @@ Two passes over the video, because the people to refine are known only once the 
    The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`).
 2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
    resolution, go through the top-down BlazePose stage (`topdown.py`).
-Tracks are stitched and ranked once, between the passes.
+Tracks are stitched and ranked once, between the passes. Both passes can measure sparsely, one frame in
+`yolo_stride` / `keypoint_stride` (by default chosen from the frame rate), the rest interpolated (`sparse.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
 
@@ -27,6 +28,7 @@ from detector.errors import NoPersonError, VideoTooShortError
 from detector.landmarks import LandmarkModel
 from detector.model import PoseModel
 from detector.result import DetectionResult
+from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, prefetch, read_video
@@ -61,6 +63,11 @@ def detect(
     started = perf_counter()
     report(0.0, "opening the video")
     video = path if isinstance(path, Video) else read_video(path)
+    config = replace(  # sparse 2D: the strides at this video's frame rate
+        config,
+        keypoint_stride=resolve_stride(config.keypoint_stride, video.fps, config.min_rate_hz),
+        yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.min_rate_hz),
+    )
     limit, warnings = frame_limit(video, config)
     if limit < config.min_frames:
         raise _too_short(video, limit, config)
@@ -114,7 +121,8 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     started = perf_counter()
     report(0.0, "loading the pose model")
     model = PoseModel(config)
-    tracker = PersonTracker(config.tracker, video.fps, config.track_buffer_s)
+    stride = config.yolo_stride or 1
+    tracker = PersonTracker(config.tracker, video.fps / stride, config.track_buffer_s)
     imgsz = model.inference_size(video.width, video.height)
     # frames are decoded at the inference size; keypoints and boxes are scaled back to the video's pixels
     scaled_width, scaled_height = video.scaled_size(config.yolo_imgsz)
@@ -128,9 +136,12 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     times: list[float] = []
     with closing(prefetch(_batched(frames, config.batch_size), config.prefetch_batches)) as batches:
         while (batch := _timed(timings, "decode_wait_s", lambda: next(batches, None))) is not None:
-            detections = _timed(timings, "inference_s", lambda: model.predict([f.image for f in batch], imgsz))
+            looked = [frame for frame in batch if frame.index % stride == 0]  # sparse 2D: YOLO's frames
+            images = [frame.image for frame in looked]
+            detections = _timed(timings, "inference_s", functools.partial(model.predict, images, imgsz))
             tick = perf_counter()
-            for frame, found in zip(batch, detections):
+            times += [frame.time for frame in batch]
+            for frame, found in zip(looked, detections):
                 ids, index = tracker.update(found, frame.image)
                 parts["frame_index"].append(np.full(len(ids), frame.index))
                 parts["track_id"].append(ids)
@@ -138,13 +149,14 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
                 parts["scores_coco"].append(found.keypoint_scores[index])
                 parts["boxes"].append(found.boxes[index] * np.tile(to_video, 2))
                 parts["box_scores"].append(found.box_scores[index])
-                times.append(frame.time)
             timings["tracking_s"] += perf_counter() - tick
-            _timed(timings, "camera_s", functools.partial(observe, observer, batch, detections, to_video))
+            boxes = {frame.index: found.boxes * np.tile(to_video, 2) for frame, found in zip(looked, detections)}
+            _timed(timings, "camera_s", functools.partial(observe, observer, batch, boxes))
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
     if len(times) < config.min_frames:
         raise _too_short(video, len(times), config)
-    rows = {name: np.concatenate(values) for name, values in parts.items()}
+    rows = {name: np.concatenate(values) for name, values in parts.items()}  # frame 0 is always looked at
+    rows = fill_between_detections(rows, stride, ("keypoints_coco", "scores_coco", "boxes", "box_scores"))
     if len(rows["track_id"]) == 0:
         raise NoPersonError(
             f"no person was found in '{video.path.name}' ({len(times)} frames). The detector needs a person whose "
@@ -160,10 +172,11 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     return Tracked(rows, np.asarray(times), model.name, ranking, main, timings, scene, camera, camera_warnings)
 
 
-def observe(observer: CameraObserver, batch: list[Frame], detections: list, to_video: np.ndarray) -> None:
-    """The camera observer sees each frame with every person found in it (tracked or not), boxes in video pixels."""
-    for frame, found in zip(batch, detections):
-        observer.add(frame.index, frame.image, found.boxes * np.tile(to_video, 2))
+def observe(observer: CameraObserver, batch: list[Frame], boxes: dict[int, np.ndarray]) -> None:
+    """The camera observer sees each frame with every person found in it (tracked or not), boxes in video pixels;
+    on a frame YOLO skipped (sparse 2D), the boxes of the last frame it looked at."""
+    for frame in batch:
+        observer.add(frame.index, frame.image, boxes.get(frame.index, observer.last_boxes))
 
 
 def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:
@@ -184,20 +197,28 @@ def refine_keypoints(
     rows = tracked.rows
     people = [Person(*row) for row in zip(rows["boxes"], rows["keypoints_coco"], rows["scores_coco"])]
     chosen = np.flatnonzero(np.isin(rows["track_id"], track_ids))
+    measured = np.ones(len(people), bool)  # the other people's rows keep YOLO's keypoints
+    measured[chosen] = measured_rows(rows["frame_index"][chosen], rows["track_id"][chosen], config.keypoint_stride)
     rows_by_frame: dict[int, list[int]] = {}
-    for row in chosen:
+    for row in chosen[measured[chosen]]:
         rows_by_frame.setdefault(int(rows["frame_index"][row]), []).append(int(row))
     last = max(rows_by_frame) + 1
     load_s = perf_counter() - tick
 
     def frames() -> Iterator[Frame]:
-        with closing(prefetch(video.frames(last, threads=1), depth=4)) as decoded:
-            for frame in decoded:
-                if frame.index % 10 == 0:
+        with closing(prefetch(video.frames(last, threads=1, keep=rows_by_frame.__contains__), depth=4)) as decoded:
+            for count, frame in enumerate(decoded):
+                if count % 10 == 0:
                     report(frame.index / last, f"2D keypoints ({config.keypoints}): frame {frame.index} of {last}")
                 yield frame
 
     stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], model, config)
+    interpolate_rows(  # the rows between two measured ones (sparse 2D)
+        rows["frame_index"],
+        rows["track_id"],
+        measured,
+        [stage.keypoints, stage.scores, stage.feet, stage.feet_scores, stage.from_landmarks],
+    )
     stage.load_s = load_s
     stage.total_s = perf_counter() - tick
     return stage

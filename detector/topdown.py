@@ -94,13 +94,14 @@ class TrackState:
     """What one person's stage carries from frame to frame."""
 
     crop: Crop | None = None
-    frame: int = -2
+    frame: int = -2  # the last frame the landmark model measured
+    box_centre: np.ndarray | None = None  # the person's YOLO box centre in that frame
     previous: np.ndarray | None = None  # last output's COCO keypoints
     landmark_filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(LANDMARK_FILTER))
     alignment_filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(ALIGNMENT_FILTER))
 
     def reset(self) -> None:
-        self.crop, self.previous = None, None
+        self.crop, self.previous, self.box_centre = None, None, None
         self.landmark_filter.reset()
         self.alignment_filter.reset()
 
@@ -168,13 +169,28 @@ def consistent_sides(
     return landmarks, False
 
 
+def followed_crop(state: TrackState, person: Person, frame: int, stride: int) -> Crop | None:
+    """The crop placed by the last measured frame, if that was at most `stride` frames ago; moved with the person's
+    YOLO box when frames were skipped in between (sparse 2D), since the person moved meanwhile."""
+    if state.crop is None or not 0 < frame - state.frame <= stride:
+        return None
+    if frame - state.frame == 1 or state.box_centre is None:
+        return state.crop
+    return Crop(state.crop.centre + box_centre(person) - state.box_centre, state.crop.side, state.crop.angle)
+
+
+def box_centre(person: Person) -> np.ndarray:
+    return (person.box[:2] + person.box[2:]) / 2
+
+
 def run_model(
     model: LandmarkModel, image: np.ndarray, person: Person, state: TrackState, frame: int, config: DetectorConfig
 ) -> tuple[Landmarks, bool, bool]:
     """The landmarks from the followed crop, or from a crop re-seeded from YOLO when those disagree with it; whether
     they agree with YOLO, and whether the crop was re-seeded."""
-    if state.crop is not None and state.frame == frame - 1:
-        landmarks = model(image, state.crop)
+    crop = followed_crop(state, person, frame, config.keypoint_stride or 1)
+    if crop is not None:
+        landmarks = model(image, crop)
         if agrees(landmarks, person, config):
             return landmarks, True, False
         reseeded = True
@@ -197,7 +213,7 @@ def refine_person(
     counts.person_frames += 1
     landmarks, ok, reseeded = run_model(model, frame.image, person, state, frame.index, config)
     counts.reseeded += reseeded
-    state.frame = frame.index
+    state.frame, state.box_centre = frame.index, box_centre(person)
     if not ok:
         counts.fallbacks += 1
         state.reset()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -65,13 +65,20 @@ class Video:
         return (frame.image for frame in self.frames())
 
     def frames(
-        self, limit: int | None = None, bgr: bool = False, max_side: int | None = None, threads: int = 0
+        self,
+        limit: int | None = None,
+        bgr: bool = False,
+        max_side: int | None = None,
+        threads: int = 0,
+        keep: Callable[[int], bool] | None = None,
     ) -> Iterator[Frame]:
         """Decode the frames in order (at most `limit`), upright, RGB or (for OpenCV/Ultralytics) BGR.
 
         `max_side` shrinks frames whose longest side is larger, keeping the aspect ratio; FFmpeg scales (area
         averaging) while it converts the pixel format, cheaper than converting at full size and resizing after.
-        `threads` is the number of FFmpeg decoding threads (0: FFmpeg picks, one per core).
+        `threads` is the number of FFmpeg decoding threads (0: FFmpeg picks, one per core). With `keep`, only the
+        frames whose index it accepts are converted and yielded (the others are decoded, as the codec needs, and
+        dropped: sparse 2D).
         """
         pixel_format = "bgr24" if bgr else "rgb24"
         width, height = self.scaled_size(max_side)
@@ -90,6 +97,9 @@ class Video:
                     break
                 time = frame.time if frame.time is not None else decoded / self.fps
                 start = time if start is None else start
+                if keep is not None and not keep(decoded):
+                    decoded += 1
+                    continue
                 image = np.rot90(
                     frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
                     k=self.rotation // 90,

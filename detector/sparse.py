@@ -1,0 +1,101 @@
+"""Sparse 2D: the detector measures one frame in `stride` and interpolates the rest, as the SCJD student reads one
+frame in three.
+
+The lifter's student reads its 81-frame window at stride 3, and the 2D between its samples is nearly redundant
+(docs/benchmarks.md measures what each stride costs); the detector is where the time goes, so it measures sparsely:
+
+- YOLO (pass 1) runs on the frames whose index is a multiple of its stride; each track's boxes and keypoints on
+  the frames in between are interpolated linearly between its detections (`fill_between_detections`), never
+  across a longer gap, which stays a gap for the gap filler. ByteTrack confirms a new person on their second
+  sighting, so a person who enters is tracked from at most two strides after they appear (one frame densely);
+- the landmark model (pass 2) measures each person on the frames `measured_rows` picks (a multiple of its stride,
+  and the first and last frame of every unbroken run of the track, so that every other row lies between two
+  measured ones) and the rows in between are interpolated (`interpolate_rows`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def resolve_stride(stride: int | None, fps: float, min_rate_hz: float) -> int:
+    """`stride` if given; else the largest stride that still measures at least `min_rate_hz` times a second."""
+    if stride is not None:
+        return stride
+    return max(1, int(fps / min_rate_hz + 1e-6))
+
+
+def runs_of(frames: np.ndarray) -> list[np.ndarray]:
+    """Positions (into the sorted `frames`) of each unbroken run of consecutive frame numbers."""
+    if len(frames) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(frames) != 1) + 1
+    return np.split(np.arange(len(frames)), breaks)
+
+
+def measured_rows(frame_index: np.ndarray, track_id: np.ndarray, stride: int) -> np.ndarray:
+    """(D,) bool: the detection rows the landmark model measures at `stride` (all of them at stride 1)."""
+    measured = np.zeros(len(frame_index), bool)
+    for track in np.unique(track_id):
+        rows = np.flatnonzero(track_id == track)
+        rows = rows[np.argsort(frame_index[rows], kind="stable")]
+        frames = frame_index[rows]
+        on_stride = frames % stride == 0
+        for run in runs_of(frames):
+            on_stride[run[[0, -1]]] = True
+        measured[rows[on_stride]] = True
+    return measured
+
+
+def interpolate_rows(
+    frame_index: np.ndarray, track_id: np.ndarray, measured: np.ndarray, arrays: list[np.ndarray]
+) -> None:
+    """Fill, in place, every unmeasured row of `arrays` (each (D, ...)) linearly in time between the same track's
+    measured rows before and after it (which `measured_rows` guarantees); a flag (bool) holds where both of them
+    hold it. NaN (unmeasured feet) next to a row stays NaN."""
+    for track in np.unique(track_id):
+        rows = np.flatnonzero(track_id == track)
+        rows = rows[np.argsort(frame_index[rows], kind="stable")]
+        known = measured[rows]
+        if known.all():
+            continue
+        frames = frame_index[rows].astype(np.float64)
+        after = np.clip(np.searchsorted(frames[known], frames[~known]), 1, known.sum() - 1)
+        left, right = rows[known][after - 1], rows[known][after]
+        weight = (frames[~known] - frame_index[left]) / np.maximum(frame_index[right] - frame_index[left], 1)
+        for array in arrays:
+            if array.dtype == bool:  # a flag holds where both neighbours hold it
+                array[rows[~known]] = array[left] & array[right]
+                continue
+            w = weight.reshape((-1,) + (1,) * (array.ndim - 1)).astype(array.dtype)
+            array[rows[~known]] = (1 - w) * array[left] + w * array[right]
+
+
+def fill_between_detections(rows: dict[str, np.ndarray], stride: int, interpolated: tuple[str, ...]) -> dict:
+    """Pass 1's rows with each track's frames between two of its detections `stride` apart added: the columns
+    named in `interpolated` linear in time, the other columns copied from the detection before. Sorted by frame."""
+    if stride == 1 or len(rows["frame_index"]) == 0:
+        return rows
+    frame_index, track_id = rows["frame_index"], rows["track_id"]
+    new: dict[str, list[np.ndarray]] = {name: [values] for name, values in rows.items()}
+    for track in np.unique(track_id):
+        found = np.flatnonzero(track_id == track)
+        found = found[np.argsort(frame_index[found], kind="stable")]
+        gaps = np.flatnonzero(np.diff(frame_index[found]) == stride)
+        if len(gaps) == 0:
+            continue
+        before, after = found[gaps], found[gaps + 1]
+        steps = np.arange(1, stride)
+        left, right = np.repeat(before, stride - 1), np.repeat(after, stride - 1)
+        weight = np.tile(steps / stride, len(gaps))
+        for name, values in rows.items():
+            if name == "frame_index":
+                new[name].append(frame_index[left] + np.tile(steps, len(gaps)))
+            elif name in interpolated:
+                w = weight.reshape((-1,) + (1,) * (values.ndim - 1)).astype(values.dtype)
+                new[name].append((1 - w) * values[left] + w * values[right])
+            else:
+                new[name].append(values[left])
+    merged = {name: np.concatenate(parts) for name, parts in new.items()}
+    order = np.argsort(merged["frame_index"], kind="stable")
+    return {name: values[order] for name, values in merged.items()}

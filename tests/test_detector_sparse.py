@@ -1,0 +1,103 @@
+"""Sparse 2D: which rows are measured, the interpolation between them, the crop followed across skipped frames,
+YOLO at a stride, and the output's shape unchanged."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from detector import DetectorConfig, detect
+from detector.crop import Crop
+from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
+from detector.topdown import Person, TrackState, followed_crop
+from tests.conftest import package_image
+
+SHIFT_PX = 4  # the picture pans this far per frame
+
+
+def test_the_stride_comes_from_the_frame_rate_unless_given():
+    assert [resolve_stride(None, fps, 15.0) for fps in (10, 25, 30, 50, 60, 120)] == [1, 1, 2, 3, 4, 8]
+    assert resolve_stride(3, 25.0, 15.0) == 3
+
+
+def test_measured_rows_are_the_stride_and_both_ends_of_each_unbroken_run():
+    frames = np.array([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 2, 3, 4, 5])
+    tracks = np.array([1] * 11 + [2] * 4)
+    measured = measured_rows(frames, tracks, 3)
+    assert frames[measured & (tracks == 1)].tolist() == [0, 3, 6, 7, 10, 12]  # 7 ends a run, 10 starts one
+    assert frames[measured & (tracks == 2)].tolist() == [2, 3, 5]
+    assert measured_rows(frames, tracks, 1).all()
+
+
+def test_interpolation_between_measured_rows_is_exact_on_linear_tracks():
+    frames = np.concatenate([np.arange(11), np.arange(3, 9)])
+    tracks = np.array([5] * 11 + [9] * 6)
+    truth = np.stack([frames * 2.5 + 7, -frames * 1.5 + tracks], axis=1)[:, None, :].repeat(17, 1).astype(np.float32)
+    measured = measured_rows(frames, tracks, 4)
+    keypoints = np.where(measured[:, None, None], truth, np.float32(1e6))  # rubbish where not measured
+    flags = measured.copy()
+    interpolate_rows(frames, tracks, measured, [keypoints, flags])
+    np.testing.assert_allclose(keypoints, truth, rtol=1e-6)
+    assert flags.all()  # between two measured rows the flag holds
+
+
+def test_yolo_rows_between_detections_a_stride_apart_are_filled_and_longer_gaps_kept():
+    frames, tracks = np.array([0, 3, 6, 12]), np.array([1, 1, 1, 1])
+    boxes = np.stack([frames * 3.0, frames * 0.0, frames * 3.0 + 50, frames * 0.0 + 100], axis=1)
+    rows = {"frame_index": frames, "track_id": tracks, "boxes": boxes, "box_scores": np.full(4, 0.9)}
+    filled = fill_between_detections(rows, 3, ("boxes", "box_scores"))
+    assert filled["frame_index"].tolist() == [0, 1, 2, 3, 4, 5, 6, 12]  # 6 -> 12 is a gap, not a skipped stretch
+    np.testing.assert_allclose(filled["boxes"][:, 0], filled["frame_index"] * 3.0)
+    assert (filled["track_id"] == 1).all()
+
+
+def test_a_followed_crop_moves_with_the_persons_box_across_skipped_frames():
+    crop = Crop((100.0, 200.0), 150.0, 0.1)
+    state = TrackState(crop=crop, frame=6, box_centre=np.array([100.0, 210.0]))
+    moved = Person(np.array([30.0, 60.0, 190.0, 380.0]), np.zeros((17, 2)), np.zeros(17))  # centre (110, 220)
+    carried = followed_crop(state, moved, 9, stride=3)
+    np.testing.assert_allclose(carried.centre, (110.0, 210.0))
+    assert (carried.side, carried.angle) == (crop.side, crop.angle)
+    assert followed_crop(state, moved, 7, stride=3) is crop  # the next frame: as MediaPipe, unmoved
+    assert followed_crop(state, moved, 10, stride=3) is None  # too long ago: re-seeded from YOLO
+
+
+def panning_clip(frames: int, first_visible: int = 0) -> list[np.ndarray]:
+    """zidane.jpg at half size, panning SHIFT_PX per frame; black before `first_visible` (a late entrant)."""
+    picture = cv2.resize(package_image("zidane.jpg"), (640, 360), interpolation=cv2.INTER_AREA)
+    clip = []
+    for index in range(frames):
+        moved = np.zeros_like(picture)
+        moved[:, SHIFT_PX * index :] = picture[:, : picture.shape[1] - SHIFT_PX * index]
+        clip.append(moved if index >= first_visible else np.zeros_like(picture))
+    return clip
+
+
+@pytest.fixture(scope="module")
+def panning_video(tmp_path_factory):
+    from tests.conftest import write_video
+
+    return write_video(tmp_path_factory.mktemp("sparse") / "pan.mp4", panning_clip(13), fps=30.0)
+
+
+def test_sparse_2d_follows_the_person_and_keeps_every_frame_and_shape(panning_video):
+    dense = detect(panning_video, DetectorConfig(keypoints="lite", keypoint_stride=1, yolo_stride=1))
+    sparse = detect(panning_video, DetectorConfig(keypoints="lite", keypoint_stride=3, yolo_stride=3))
+    assert len(sparse.timestamps) == len(dense.timestamps) == 13
+    one, other = dense.main_track(), sparse.main_track()
+    assert other.keypoints.shape == one.keypoints.shape and other.feet.shape == one.feet.shape
+    assert not any("placed again" in warning for warning in sparse.warnings)  # the crop followed its person
+    height = float(np.ptp(one.keypoints[:, :, 1]))
+    error = np.linalg.norm(other.keypoints - one.keypoints, axis=-1).mean(-1) / height
+    assert error.max() < 0.05, error  # within 5 % of the body's height of the dense 2D, skipped frames included
+
+
+def test_yolo_at_a_stride_still_finds_a_person_who_enters_mid_clip(make_video):
+    """The person appears at frame 7. ByteTrack confirms a new person on their second sighting: densely at frame
+    8; YOLO at stride 3 sees them at 9 and confirms them at 12, two strides late at most."""
+    clip = make_video("late.mp4", panning_clip(16, first_visible=7), fps=30.0)
+    dense = detect(clip, DetectorConfig(keypoints="yolo", yolo_stride=1)).main_track()
+    sparse = detect(clip, DetectorConfig(keypoints="yolo", yolo_stride=3)).main_track()
+    assert dense.first_frame == 8 and 7 < sparse.first_frame <= 7 + 2 * 3
+    assert sparse.first_frame + len(sparse) == 16  # to YOLO's last look at frame 15
