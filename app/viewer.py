@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.pipeline import PipelineResult, spread
+from app.pipeline import PipelineResult
 from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR
+from app.videos import spread
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
 from pose_lifting.world import UP_SOURCES
 

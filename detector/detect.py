@@ -136,7 +136,7 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     times: list[float] = []
     with closing(prefetch(_batched(frames, config.batch_size), config.prefetch_batches)) as batches:
         while (batch := _timed(timings, "decode_wait_s", lambda: next(batches, None))) is not None:
-            looked = [frame for frame in batch if frame.index % stride == 0]  # sparse 2D: YOLO's frames
+            looked = [f for f in batch if f.index % stride == 0 or f.index == limit - 1]  # sparse 2D: YOLO's frames
             images = [frame.image for frame in looked]
             detections = _timed(timings, "inference_s", functools.partial(model.predict, images, imgsz))
             tick = perf_counter()

@@ -4,10 +4,11 @@ frame in three.
 The lifter's student reads its 81-frame window at stride 3, and the 2D between its samples is nearly redundant
 (docs/benchmarks.md measures what each stride costs); the detector is where the time goes, so it measures sparsely:
 
-- YOLO (pass 1) runs on the frames whose index is a multiple of its stride; each track's boxes and keypoints on
-  the frames in between are interpolated linearly between its detections (`fill_between_detections`), never
-  across a longer gap, which stays a gap for the gap filler. ByteTrack confirms a new person on their second
-  sighting, so a person who enters is tracked from at most two strides after they appear (one frame densely);
+- YOLO (pass 1) runs on the frames whose index is a multiple of its stride, and on the last; each track's boxes
+  and keypoints on the frames between are interpolated linearly between its detections
+  (`fill_between_detections`), never across a longer gap, which stays a gap for the gap filler. ByteTrack
+  confirms a new person on their second sighting, so a person who enters is tracked from at most two strides
+  after they appear (one frame densely);
 - the landmark model (pass 2) measures each person on the frames `measured_rows` picks (a multiple of its stride,
   and the first and last frame of every unbroken run of the track, so that every other row lies between two
   measured ones) and the rows in between are interpolated (`interpolate_rows`).
@@ -72,7 +73,7 @@ def interpolate_rows(
 
 
 def fill_between_detections(rows: dict[str, np.ndarray], stride: int, interpolated: tuple[str, ...]) -> dict:
-    """Pass 1's rows with each track's frames between two of its detections `stride` apart added: the columns
+    """Pass 1's rows with each track's frames between two of its detections at most `stride` apart added: the columns
     named in `interpolated` linear in time, the other columns copied from the detection before. Sorted by frame."""
     if stride == 1 or len(rows["frame_index"]) == 0:
         return rows
@@ -81,16 +82,17 @@ def fill_between_detections(rows: dict[str, np.ndarray], stride: int, interpolat
     for track in np.unique(track_id):
         found = np.flatnonzero(track_id == track)
         found = found[np.argsort(frame_index[found], kind="stable")]
-        gaps = np.flatnonzero(np.diff(frame_index[found]) == stride)
+        lengths = np.diff(frame_index[found])
+        gaps = np.flatnonzero((lengths > 1) & (lengths <= stride))  # shorter than the stride: at the clip's end
         if len(gaps) == 0:
             continue
-        before, after = found[gaps], found[gaps + 1]
-        steps = np.arange(1, stride)
-        left, right = np.repeat(before, stride - 1), np.repeat(after, stride - 1)
-        weight = np.tile(steps / stride, len(gaps))
+        before, after, lengths = found[gaps], found[gaps + 1], lengths[gaps]
+        steps = np.concatenate([np.arange(1, length) for length in lengths])
+        left, right = np.repeat(before, lengths - 1), np.repeat(after, lengths - 1)
+        weight = steps / np.repeat(lengths, lengths - 1)
         for name, values in rows.items():
             if name == "frame_index":
-                new[name].append(frame_index[left] + np.tile(steps, len(gaps)))
+                new[name].append(frame_index[left] + steps)
             elif name in interpolated:
                 w = weight.reshape((-1,) + (1,) * (values.ndim - 1)).astype(values.dtype)
                 new[name].append((1 - w) * values[left] + w * values[right])

@@ -43,11 +43,11 @@ def test_interpolation_between_measured_rows_is_exact_on_linear_tracks():
 
 
 def test_yolo_rows_between_detections_a_stride_apart_are_filled_and_longer_gaps_kept():
-    frames, tracks = np.array([0, 3, 6, 12]), np.array([1, 1, 1, 1])
+    frames, tracks = np.array([0, 3, 6, 12, 14]), np.array([1, 1, 1, 1, 1])  # 14: the clip's last frame
     boxes = np.stack([frames * 3.0, frames * 0.0, frames * 3.0 + 50, frames * 0.0 + 100], axis=1)
-    rows = {"frame_index": frames, "track_id": tracks, "boxes": boxes, "box_scores": np.full(4, 0.9)}
+    rows = {"frame_index": frames, "track_id": tracks, "boxes": boxes, "box_scores": np.full(5, 0.9)}
     filled = fill_between_detections(rows, 3, ("boxes", "box_scores"))
-    assert filled["frame_index"].tolist() == [0, 1, 2, 3, 4, 5, 6, 12]  # 6 -> 12 is a gap, not a skipped stretch
+    assert filled["frame_index"].tolist() == [0, 1, 2, 3, 4, 5, 6, 12, 13, 14]  # 6 -> 12: a gap, not skipped frames
     np.testing.assert_allclose(filled["boxes"][:, 0], filled["frame_index"] * 3.0)
     assert (filled["track_id"] == 1).all()
 
@@ -96,8 +96,8 @@ def test_sparse_2d_follows_the_person_and_keeps_every_frame_and_shape(panning_vi
 def test_yolo_at_a_stride_still_finds_a_person_who_enters_mid_clip(make_video):
     """The person appears at frame 7. ByteTrack confirms a new person on their second sighting: densely at frame
     8; YOLO at stride 3 sees them at 9 and confirms them at 12, two strides late at most."""
-    clip = make_video("late.mp4", panning_clip(16, first_visible=7), fps=30.0)
+    clip = make_video("late.mp4", panning_clip(17, first_visible=7), fps=30.0)
     dense = detect(clip, DetectorConfig(keypoints="yolo", yolo_stride=1)).main_track()
     sparse = detect(clip, DetectorConfig(keypoints="yolo", yolo_stride=3)).main_track()
     assert dense.first_frame == 8 and 7 < sparse.first_frame <= 7 + 2 * 3
-    assert sparse.first_frame + len(sparse) == 16  # to YOLO's last look at frame 15
+    assert sparse.first_frame + len(sparse) == 17  # to the clip's last frame, which YOLO always looks at

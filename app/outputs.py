@@ -1,0 +1,140 @@
+"""The export step's files and arrays: the world CSV, BVH and GLB per model and person, and the frame-aligned
+arrays and metadata of `<stem>_pose.npz` / `.json`, with the coordinate frames they are in.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app.bvh import solve_rig, write_bvh
+from app.glb import FilmingCamera, write_glb
+from app.results import ModelRun, PipelineResult
+from pose_lifting.sequence import Pose2DSequence, write_pose_csv
+from pose_lifting.skeleton import JOINT_NAMES, NUM_JOINTS
+from pose_lifting.world import FEET
+
+COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
+
+
+WORLD_COORDINATES = (
+    "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
+    "each person's pelvis starts above the origin and moves along the estimated trajectory"
+)
+
+
+CAMERA_COORDINATES = (
+    "camera_rotations (T, 3, 3): frame t's camera axes -> the first frame's (p_first = R_t p_t); "
+    "world_camera_orientation_<model> (P, T, 3, 3): camera axes -> world, world_camera_position_<model> (P, 3)"
+)
+
+
+def write_world_files(
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool, size: tuple[int, int]
+) -> dict[str, Path]:
+    """`<stem>_3d_world.csv` per model and `<stem>.bvh` / `<stem>.glb` per model and person (file keys
+    `world_csv:<label>`, `bvh:<label>:<person>`, `glb:<label>:<person>`); model and person names join the stem
+    only where there are several. Each GLB holds the filming camera (`size`: the video's width and height)."""
+    files = {}
+    for run in runs:
+        name = stem if len(runs) == 1 else f"{stem}_{run.label}"
+        placed = [(pose, motion) for pose, motion in zip(run.poses, run.world) if motion is not None]
+        if not placed:
+            continue
+        sequences = [replace(pose, poses=motion.poses) for pose, motion in placed]
+        times = None if all_tracks else video_times
+        path = out_dir / f"{name}_3d_world.csv"
+        files[f"world_csv:{run.label}"] = write_pose_csv(path, sequences, with_person_id=all_tracks, video_times=times)
+        for pose, motion in placed:
+            person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
+            rig = solve_rig(motion.poses)
+            files[f"bvh:{run.label}:{pose.track_id}"] = write_bvh(out_dir / f"{person}.bvh", rig, motion.fps)
+            camera = FilmingCamera(motion.camera_position, motion.camera_rotations, motion.focal_px, *size)
+            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps, camera)
+    return files
+
+
+def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
+    """Frame-aligned arrays (person, frame, ...) with NaN where a person is absent, and the metadata."""
+    shape = (len(result.people), result.num_frames, NUM_JOINTS)
+    arrays = {
+        "timestamps": np.asarray(result.timestamps, np.float64),
+        "person_id": np.array([p.track_id for p in result.people], np.int64),
+        "keypoints_2d": np.full(shape + (2,), np.nan, np.float32),
+        "scores_2d": np.full(shape, np.nan, np.float32),
+    }
+    for run in result.models:
+        arrays[f"poses_3d_{run.label}"] = np.full(shape + (3,), np.nan, np.float32)
+    for person, p in enumerate(result.people):
+        span = slice(p.first_frame, p.first_frame + len(p))
+        arrays["keypoints_2d"][person, span] = p.keypoints
+        arrays["scores_2d"][person, span] = p.scores
+        for run in result.models:
+            arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
+    for run in result.models:
+        arrays |= world_arrays(run, result.people, result.num_frames)
+    if result.camera is not None:
+        arrays["camera_rotations"] = result.camera.rotations[: result.num_frames].astype(np.float32)
+        arrays["camera_measured"] = result.camera.measured[: result.num_frames].astype(np.uint8)
+    meta = {
+        "source": result.source.name,
+        "fps": result.fps,
+        "width": result.width,
+        "height": result.height,
+        "joint_names": list(JOINT_NAMES),
+        "coordinates_3d": COORDINATES,
+        "coordinates_world": WORLD_COORDINATES,
+        "world": {run.label: [None if m is None else m.summary() for m in run.world] for run in result.models},
+        "scene": None if result.scene is None else result.scene.summary(),
+        "camera": None if result.camera is None else result.camera.summary() | {"coordinates": CAMERA_COORDINATES},
+        "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
+        "models": {
+            run.label: {
+                "lifter": run.lifter_name,
+                "mflops": run.mflops,
+                "num_params": run.num_params,
+                "device": run.device,
+                "ms_per_frame": run.ms_per_frame(),
+            }
+            for run in result.models
+        },
+        "timings_s": result.timings,
+        "ms_per_frame": result.ms_per_frame(),
+        "warnings": result.warnings,
+        "comparison_mean_mm": result.comparison.mean_mm if result.comparison else None,
+    }
+    return arrays, json.loads(json.dumps(meta, default=float))
+
+
+def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -> dict[str, np.ndarray]:
+    """One model's world outputs, (person, frame, ...) with NaN where a person is absent or was not placed:
+    poses, root trajectory, foot contacts (1/0 for FEET), and per person the camera -> world rotation, the
+    camera's height above the ground and the spread of the contacts about it (metres); per person and frame the
+    camera's orientation in the world (camera axes -> world), and per person its position in the world."""
+    label, count = run.label, len(people)
+    arrays = {
+        f"world_poses_3d_{label}": np.full((count, num_frames, NUM_JOINTS, 3), np.nan, np.float32),
+        f"world_root_{label}": np.full((count, num_frames, 3), np.nan, np.float32),
+        f"world_contacts_{label}": np.full((count, num_frames, len(FEET)), np.nan, np.float32),
+        f"world_rotation_{label}": np.full((count, 3, 3), np.nan, np.float32),
+        f"world_camera_height_{label}": np.full(count, np.nan, np.float32),
+        f"world_ground_spread_{label}": np.full(count, np.nan, np.float32),
+        f"world_camera_orientation_{label}": np.full((count, num_frames, 3, 3), np.nan, np.float32),
+        f"world_camera_position_{label}": np.full((count, 3), np.nan, np.float32),
+    }
+    for person, (p, motion) in enumerate(zip(people, run.world)):
+        if motion is None:
+            continue
+        span = slice(p.first_frame, p.first_frame + len(p))
+        arrays[f"world_poses_3d_{label}"][person, span] = motion.poses
+        arrays[f"world_root_{label}"][person, span] = motion.root
+        arrays[f"world_contacts_{label}"][person, span] = motion.contacts
+        arrays[f"world_rotation_{label}"][person] = motion.rotation
+        arrays[f"world_camera_height_{label}"][person] = motion.camera_height_m
+        arrays[f"world_ground_spread_{label}"][person] = motion.spread_m
+        arrays[f"world_camera_orientation_{label}"][person, span] = motion.camera_rotations
+        arrays[f"world_camera_position_{label}"][person] = motion.camera_position
+    return arrays

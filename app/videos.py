@@ -1,0 +1,138 @@
+"""The render step: the side-by-side MP4 (the 2D overlay beside the 3D panel), the 3D GIF and the 2D-overlay MP4,
+drawn in one pass over the video's frames (decoded again, at the output size) or a grey canvas for keypoint files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app import export, render
+from app.config import PipelineConfig
+from app.results import ModelRun
+from detector import read_video
+from detector.video import prefetch
+from pose_lifting.progress import Progress
+from pose_lifting.sequence import Pose2DSequence
+from pose_lifting.skeleton import JOINT_INDEX
+from pose_lifting.world import WorldMotion
+
+OUT_OF_VIEW = "chosen person out of view"
+
+
+def video_frames(path: Path, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
+    """The video's frames again (the detector keeps none), decoded at the output height in a background thread."""
+    video = read_video(path)
+    max_side = round(config.video_height * max(video.width, video.height) / video.height)
+    return prefetch((frame.image for frame in video.frames(limit=num_frames, max_side=max_side)), depth=8)
+
+
+def blank_frames(person: Pose2DSequence, num_frames: int, config: PipelineConfig) -> Iterator[np.ndarray]:
+    """A grey canvas of the keypoints' image size (scaled to the output height) for keypoint-file inputs."""
+    width = round(person.width * config.video_height / person.height)
+    canvas = np.full((config.video_height, width, 3), 90, np.uint8)
+    return (canvas.copy() for _ in range(num_frames))
+
+
+def render_videos(
+    frames: Iterator[np.ndarray],
+    num_frames: int,
+    people: list[Pose2DSequence],
+    runs: list[ModelRun],
+    fps: float,
+    files: dict[str, Path],
+    config: PipelineConfig,
+    progress: Progress,
+) -> None:
+    """Write the side-by-side mp4 (2D overlay | 3D panel), the 3D GIF and, if `files` names one, the 2D-overlay
+    mp4 ("mp4:2d") in one pass over the frames.
+
+    The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
+    beneath them, in the world frame (`panel_skeleton`): on the ground, which slides beneath the main person as
+    they move, with their path over the last seconds. Where the scene's lines gave up, a faint horizon crosses
+    the video. The GIF starts at the first frame with a chosen person in view. With several people, each 3D
+    skeleton is shifted sideways by its pelvis' place in the image (`spread`), so that they stand apart.
+    """
+    first = people[0]
+    main_world = runs[0].world[0] if runs[0].world else None
+    horizon = main_world if main_world is not None and main_world.method == "scene" else None  # the scene gave it
+    gif_start = min(p.first_frame for p in people)  # the GIF opens on a pose, never on an empty grid
+    gif_step = int(np.ceil(max(1, num_frames - gif_start) / config.gif_max_frames))
+    gif_panel = render.Panel3D(replace(config.view, size=config.gif_size))
+    models = render.model_legend([run.label for run in runs])
+    shifts = [spread(p) if len(people) > 1 else np.zeros((len(p), 3), np.float32) for p in people]
+    panel = None
+    overlay_path = files.get("mp4:2d")
+    with (
+        export.Mp4Writer(files["mp4"], fps) as mp4,
+        export.GifWriter(files["gif"], fps / gif_step) as gif,
+        export.Mp4Writer(overlay_path, fps) if overlay_path else contextlib.nullcontext() as overlay,
+    ):
+        for index, image in enumerate(frames):
+            if panel is None:
+                panel = render.Panel3D(replace(config.view, size=image.shape[0]))
+            scale = np.array([image.shape[1] / people[0].width, image.shape[0] / people[0].height], np.float32)
+            skeletons: list[list[np.ndarray]] = [[] for _ in runs]
+            if horizon is not None and 0 <= index - first.first_frame < len(horizon):
+                line = horizon.horizon(index - first.first_frame, first.width, first.height)
+                render.draw_horizon(image, line * np.array([1 / scale[0], 1 / scale[1], 1.0]))
+            for person, p in enumerate(people):
+                t = index - p.first_frame
+                if not 0 <= t < len(p):
+                    continue
+                render.draw_2d(image, p.keypoints[t] * scale, p.scores[t])
+                for model in range(len(runs)):
+                    pose = panel_skeleton(runs, model, person, t, config.view.floor_m)
+                    skeletons[model].append(pose + shifts[person][t])
+            render.legend(image, render.SIDE_LEGEND)
+            main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
+            ground = panel_ground(runs[0].world[0] if runs[0].world else None, index - first.first_frame, config.view)
+            key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
+            mp4.write(render.side_by_side(image, render.legend(panel.draw(main, second, *ground), key)))
+            if index >= gif_start and (index - gif_start) % gif_step == 0:
+                gif.write(render.legend(gif_panel.draw(main, second, *ground), key))
+            if overlay is not None:
+                overlay.write(image[:, : image.shape[1] // 2 * 2])
+            if index % 10 == 0:
+                progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def spread(person: Pose2DSequence) -> np.ndarray:
+    """(T, 3) sideways shifts that stand several people apart in 3D: about 2 m per frame height of image x."""
+    shift = np.zeros((len(person), 3), np.float32)
+    shift[:, 0] = 2.0 * (person.keypoints[:, JOINT_INDEX["pelvis"], 0] - person.width / 2) / person.height
+    return shift
+
+
+def world_to_panel(points: np.ndarray, centre: np.ndarray, floor_m: float) -> np.ndarray:
+    """World points (..., 3) in the 3D panel's camera-like axes (x right, y down, z away from the video camera),
+    with world (x, z) = `centre` in the middle and the ground `floor_m` below it."""
+    return np.stack([points[..., 0] - centre[0], floor_m - points[..., 1], centre[1] - points[..., 2]], axis=-1)
+
+
+def panel_skeleton(runs: list[ModelRun], model: int, person: int, t: int, floor_m: float) -> np.ndarray:
+    """What the panel draws for one model's person at frame t: the world pose, centred on the first model's
+    pelvis (so that models drift apart where their trajectories do); the camera-axes pose if not placed."""
+    motion = runs[model].world[person] if runs[model].world else None
+    if motion is None:
+        return runs[model].poses[person].poses[t]
+    reference = runs[0].world[person] or motion
+    return world_to_panel(motion.poses[t], reference.root[t, [0, 2]], floor_m)
+
+
+TRAIL_S = 4.0  # seconds of the main person's path drawn on the ground
+
+
+def panel_ground(motion: WorldMotion | None, t: int, view: render.PanelView) -> tuple:
+    """(ground shift, trail) for `Panel3D.draw`: the grid slides with the main person, whose last seconds of path
+    are drawn on it; () when the person is not placed or not in the picture."""
+    if motion is None or not 0 <= t < len(motion):
+        return ()
+    centre = motion.root[t, [0, 2]]
+    path = motion.root[max(0, t - int(TRAIL_S * motion.fps)) : t + 1].copy()
+    path[:, 1] = 0.0
+    return (float(centre[0]), -float(centre[1])), world_to_panel(path, centre, view.floor_m)
