@@ -3,7 +3,8 @@
     from gradio_client import Client, handle_file
     files, status = Client("http://127.0.0.1:7860/").predict(handle_file("clip.mp4"), "student", api_name="/lift")
 
-In: a video (or a 2D keypoints / detection `.npz` / `.json`) and the lifter choice (the page's menu). Out: the
+In: a video (or a 2D keypoints / detection `.npz` / `.json`, or a `.zip` of OpenPose JSON; the frame rate and
+size of files that lack them from the server's `--fps` / `--size`) and the lifter choice (the page's menu). Out: the
 output files (side-by-side mp4, 3D GIF, CSV per model, npz, json) and a status dict (`ok`, `message`, `source`,
 `request`, `num_frames`, `fps`, `people`, `warnings`, `files`). Each request writes into its own folder of the
 server's `OutputStore` under a name built from the upload's name with only safe characters, so no uploaded name
@@ -23,11 +24,11 @@ import gradio as gr
 
 from app import storage
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
-from app.pipeline import USER_ERRORS, PipelineConfig, PipelineResult, run_pipeline
+from app.pipeline import KEYPOINT_SUFFIXES, USER_ERRORS, PipelineConfig, PipelineResult, run_pipeline
 
 log = logging.getLogger(__name__)
 VIDEO_TYPES = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts")
-ACCEPTED_TYPES = VIDEO_TYPES + (".npz", ".json")  # videos FFmpeg decodes, keypoints and detection files
+ACCEPTED_TYPES = VIDEO_TYPES + KEYPOINT_SUFFIXES  # videos FFmpeg decodes; keypoint files (.zip: OpenPose JSON)
 
 
 def failure(message: str) -> tuple[list[str], dict]:

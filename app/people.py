@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from app import render
-from app.pipeline import DetectedPeople
+from app.pipeline import DetectedPeople, is_keypoint_input
 from detector import read_video
 from pose_lifting.sequence import Pose2DSequence
 
@@ -42,8 +42,7 @@ class PersonCard:
 def person_cards(detected: DetectedPeople) -> list[PersonCard]:
     """A card per detected person, main subject first."""
     best = [_best_frame(person) for person in detected.people]
-    is_video = detected.source.suffix.lower() not in (".npz", ".json")
-    if is_video:
+    if not is_keypoint_input(detected.source):  # a video (keypoint files: .npz, .json, .zip or a folder)
         images = _video_crops(detected, best)
     else:
         images = [_skeleton_image(person, t) for person, t in zip(detected.people, best)]

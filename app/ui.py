@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from argparse import ArgumentTypeError
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,24 +23,27 @@ import gradio as gr
 
 from app import storage
 from app.api import register_api
+from app.cli import picture_size
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
+    KEYPOINT_SUFFIXES,
     USER_ERRORS,
     WORLD_COORDINATES,
     DetectedPeople,
+    InputError,
     PipelineConfig,
     PipelineResult,
     detect_people,
     lift_people,
     load_lifters,
-    missing_weights_message,
     model_choices,
     weights_path,
 )
 from app.viewer import payload_json, world_caption
 from detector import example_video_path
+from pose_lifting.lifter import missing_weights_message
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -47,6 +51,11 @@ KEYPOINT_MODELS = {"fast": "yolo", "balanced": "full", "accurate": "heavy"}  # t
 KEYPOINT_WORDS = {model: word for word, model in KEYPOINT_MODELS.items()}
 VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
 LIFTED = 7  # the outputs a lift fills (lift_outputs)
+KEYPOINTS_LABEL = (
+    "2D keypoints instead of a video (the command line's inputs): a keypoints .npz, a detection file "
+    "(python -m detector), a .zip of OpenPose JSON (BODY_25 or COCO-18; Pose2Sim, Sports2D), COCO keypoint "
+    "results .json, or MMPose / RTMPose predictions .json"
+)
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Detection:
     keypoints: str
     detected: DetectedPeople
     cards: list[PersonCard]  # one per detected person, in the same order
+    picture: tuple = (None, None)  # the frame rate and size given for a keypoints file that lacks them
 
 
 def missing_weights(models: dict[str, tuple[str, ...]]) -> list[Path]:
@@ -105,6 +115,8 @@ class Inputs:
 
     video: gr.Video
     keypoints_file: gr.File
+    keypoints_fps: gr.Number
+    keypoints_size: gr.Textbox
     example: gr.Button
     keypoints: gr.Radio
     lifter: gr.Radio
@@ -165,10 +177,16 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
                     height=300,
                 )
             with gr.Tab("2D keypoints file"):
-                keypoints_file = gr.File(
-                    label="A keypoints .npz or a detection file (python -m detector); used instead of the video",
-                    elem_id="upload",
-                )
+                keypoints_file = gr.File(label=KEYPOINTS_LABEL, file_types=list(KEYPOINT_SUFFIXES), elem_id="upload")
+                with gr.Row():  # what OpenPose, COCO and MMPose files do not say (else: the server's --fps, --size)
+                    keypoints_fps = gr.Number(
+                        label="Frame rate (--fps), where the file lacks it", elem_id="keypoints_fps"
+                    )
+                    keypoints_size = gr.Textbox(
+                        label="Picture size WxH (--size), where the file lacks it",
+                        placeholder="1920x1080",
+                        elem_id="keypoints_size",
+                    )
         with gr.Column(scale=2):
             example = gr.Button("Use the example clip", elem_id="example")
             start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
@@ -178,7 +196,8 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
                 run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
                 cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
             status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
-    return Inputs(source_video, keypoints_file, example, keypoints, lifter, run, cancel, status)
+    return Inputs(source_video, keypoints_file, keypoints_fps, keypoints_size, example, keypoints, lifter, run, cancel,
+                  status)
 
 
 def people_section() -> People:
@@ -259,20 +278,40 @@ class Handlers:
             gr.Warning(f"The example clip is unavailable. {error}")
             return None
 
-    def on_detect(self, path, npz, lifter, keypoint_words, cached, progress=gr.Progress()) -> tuple:  # noqa: B008
-        source = npz or path
+    @staticmethod
+    def picture(fps: float | None, size: str | None) -> tuple[float | None, tuple[int, int] | None]:
+        """The page's frame rate and "WxH" size for a keypoints file (None where left empty)."""
+        try:
+            return (None if fps is None else float(fps)), (picture_size(size) if size and size.strip() else None)
+        except (ValueError, ArgumentTypeError) as error:
+            raise InputError(f"picture size: {error}") from error
+
+    def on_detect(
+        self, path, keypoints_file, fps, size, lifter, keypoint_words, cached, progress=gr.Progress()  # noqa: B008
+    ) -> tuple:
+        source = keypoints_file or path
         empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
         if not source:
-            return ("**Upload a video or a keypoints .npz first** (or press *Use the example clip*).", *empty, None)
+            return ("**Upload a video or a 2D keypoints file first** (or press *Use the example clip*).", *empty, None)
         run_config = self.settings(lifter, keypoint_words)
-        if cached and (cached.source, cached.keypoints) == (source, run_config.keypoints):
+        try:
+            picture = self.picture(fps, size) if keypoints_file else (None, None)
+        except InputError as error:
+            return (error_message(error, source), *empty, None)
+        if cached and (cached.source, cached.keypoints, cached.picture) == (source, run_config.keypoints, picture):
             found = cached
         else:
             try:
                 load_lifters(run_config)  # missing weights fail before the long detection
-                everyone = replace(run_config, all_tracks=True)  # the picker offers every person
+                # the picker offers every person; the page's frame rate and size win over the server's options
+                everyone = replace(
+                    run_config,
+                    all_tracks=True,
+                    keypoints_fps=picture[0] or run_config.keypoints_fps,
+                    keypoints_size=picture[1] or run_config.keypoints_size,
+                )
                 people = detect_people(source, everyone, lambda f, message: progress(f, desc=message))
-                found = Detection(source, run_config.keypoints, people, person_cards(people))
+                found = Detection(source, run_config.keypoints, people, person_cards(people), picture)
             except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
                 return (error_message(error, source), *empty, None)
         main = found.detected.people[0].track_id
@@ -331,7 +370,10 @@ def wire_events(
     inputs.example.click(handlers.on_example, None, inputs.video, **private)
     lifted = lift_outputs(inputs, view, downloads)
     lift_inputs = [detection, people.chosen, inputs.lifter, inputs.keypoints]
-    detect_inputs = [inputs.video, inputs.keypoints_file, inputs.lifter, inputs.keypoints, detection]
+    detect_inputs = [
+        inputs.video, inputs.keypoints_file, inputs.keypoints_fps, inputs.keypoints_size, inputs.lifter,
+        inputs.keypoints, detection,
+    ]
     detect_outputs = [inputs.status, people.box, people.gallery, people.chosen, detection]
     lift_chosen = cancellable(handlers.on_lift)
     detect_run = inputs.run.click(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)

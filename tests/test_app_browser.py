@@ -1,5 +1,6 @@
 """The real Gradio page in headless Chromium (Debian's, driven by Playwright): the example clip end to end (people,
-live 3D viewer, video sync, another person from the cached detections, downloads), and bad uploads.
+live 3D viewer, video sync, another person from the cached detections, downloads), a webcam recording (Chromium's
+fake camera playing the example clip) lifted, and bad uploads.
 
 Run alone with `pytest -m browser`. Needs /usr/bin/chromium (`make browser` installs it); never `playwright install`.
 The example is detected once per module (its first 60 frames, where two people are in view); the tests that
@@ -14,6 +15,7 @@ import shutil
 import socket
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -23,6 +25,7 @@ import app.ui
 from app.export import Mp4Writer
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
+from detector import example_video_path, read_video
 
 pytest_plugins = ["tests.test_app"]  # its fixtures: the tiny checkpoints and the short example clip
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,6 +41,9 @@ CHROMIUM_ARGS = [
 EXAMPLE_FRAMES = 60  # the man on the box is in view from the start, the walking woman from frame 39
 RUN_TIMEOUT_MS = 400_000  # the example's detection on a busy 2-core machine
 VIEWPORT = {"width": 1400, "height": 1000}
+CAMERA_SIZE = (640, 360)  # the fake camera's picture: the example clip, small
+CAMERA_FRAMES = 90  # 3 s of the example (both people in view from frame 39); Chromium loops it
+RECORD_MS = 3000
 
 
 def free_port() -> int:
@@ -188,23 +194,72 @@ def test_picking_another_person_lifts_them_from_the_cached_detections(example_pa
     assert "#" + second_id in example_page.locator("#viewer .sv-legend").inner_text()
 
 
-@pytest.mark.parametrize("case", ["not a video", "empty file", "no person"])
+@pytest.mark.parametrize("case", ["not a video", "empty file", "no person", "damaged zip"])
 def test_bad_uploads_show_a_readable_error_in_the_page(page, case, tmp_path):
-    path = tmp_path / "upload.mp4"
+    path = tmp_path / ("upload.zip" if case == "damaged zip" else "upload.mp4")
     if case == "not a video":
         path.write_text("hello, I am text")
-    elif case == "empty file":
-        path.write_bytes(b"")
+    elif case in ("empty file", "damaged zip"):
+        path.write_bytes(b"" if case == "empty file" else b"PK\x03\x04 cut short")
     else:
         with Mp4Writer(path, 25.0) as out:
             for shade in np.linspace(60, 200, 10):
                 out.write(np.full((240, 320, 3), shade, np.uint8))
-    page.get_by_role("tab", name="2D keypoints file").click()
-    page.locator("#upload input[type=file]").set_input_files(str(path))
-    page.locator("#upload").get_by_text(path.stem).first.wait_for()
+    if case == "damaged zip":  # the keypoints tab (OpenPose JSON in a zip)
+        page.get_by_role("tab", name="2D keypoints file").click()
+        page.locator("#upload input[type=file]").set_input_files(str(path))
+        page.locator("#upload").get_by_text(path.stem).first.wait_for()
+    else:
+        page.locator("#input_video input[type=file]").set_input_files(str(path))
+        page.locator("#input_video video[src]").first.wait_for(state="attached")
     page.locator("#run").click()
     expect(page.locator("#status")).to_contain_text("Could not process this file", timeout=RUN_TIMEOUT_MS)
     status = page.locator("#status").inner_text()
-    expected = {"not a video": "not a video file", "empty file": "empty", "no person": "no person was found"}[case]
+    expected = {"not a video": "not a video file", "empty file": "empty", "no person": "no person was found",
+                "damaged zip": "cannot be read"}[case]
     assert expected in status
     assert "Traceback" not in page.content()
+
+
+def write_y4m(path: Path, frames: int = CAMERA_FRAMES, size: tuple[int, int] = CAMERA_SIZE) -> Path:
+    """The example clip's first frames as a raw YUV 4:2:0 .y4m, the file Chromium's fake camera plays."""
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in read_video(example_video_path()).frames(limit=frames):
+            small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+            out.write(b"FRAME\n" + cv2.cvtColor(small, cv2.COLOR_RGB2YUV_I420).tobytes())
+    return path
+
+
+def test_a_webcam_recording_is_lifted(browser, app_url, tmp_path):
+    clip = write_y4m(tmp_path / "camera.y4m")
+    fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={clip}"]
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera)
+    try:
+        page = camera.new_page(viewport=VIEWPORT)
+        page.set_default_timeout(30_000)
+        page.goto(app_url)
+        source = page.locator("#input_video")
+        source.get_by_label("Capture from camera").click()
+        source.get_by_text("Click to Access Webcam").click()
+        record = source.locator(".capture-button")  # one button: Record, then Stop
+        record.click()
+        expect(record).to_contain_text("Stop")
+        page.wait_for_timeout(RECORD_MS)
+        record.click()
+        recording = source.locator("video[src]").first
+        recording.wait_for()
+        assert recording.get_attribute("src").endswith(".webm")  # MediaRecorder's file, uploaded as it is
+        page.locator("#keypoints").get_by_label("fast", exact=True).check()
+        page.locator("#run").click()
+        expect(page.locator("#status")).to_contain_text(re.compile("Done:|Could not|wrong"), timeout=RUN_TIMEOUT_MS)
+        status = page.locator("#status").inner_text()
+        assert "Done:" in status and re.search(r"\d+ (person|people) found, lifted #\d+", status), status
+        frames = int(re.search(r"(\d+) frames", status).group(1))
+        assert frames >= 30, status  # a second or more of the recording
+        names = [a.get_attribute("download") for a in page.locator("#files a[download]").all()]
+        assert any(name.endswith("_3d.csv") for name in names) and any(name.endswith(".bvh") for name in names)
+        page.locator("#viewer .sv-canvas").wait_for()
+    finally:
+        camera.close()

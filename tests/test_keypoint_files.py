@@ -443,3 +443,35 @@ def test_generated_json_files_give_people_or_an_input_error(form, data):
             text = json.dumps(data.draw(mutated(documents.get(form, JSON_ANY))))
             path.write_bytes(text.encode()[: len(text) // 2] + b"\xff" if form == "broken" else text.encode())
         event(f"{form}: {read_or_input_error(path, CONFIG)}")
+
+
+def test_the_pages_keypoints_tab_lifts_an_openpose_zip_with_its_frame_rate_and_size(checkpoints, tmp_path):  # noqa: F811
+    from app import storage
+    from app.ui import Handlers, build_ui
+
+    student = (str(checkpoints["student"]),)
+    page = build_ui(PipelineConfig(), {"student": student})
+    upload = next(block for block in page.blocks.values() if getattr(block, "elem_id", None) == "upload")
+    assert set(upload.file_types) == {".npz", ".json", ".zip"}  # the command line's keypoint files
+    coco = coco_walk(30)
+    folder = write_openpose(tmp_path / "walk", [[openpose_person(frame, BODY_25)] for frame in coco], stem="walk")
+    archive = tmp_path / "walk.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        for path in sorted(folder.iterdir()):
+            out.write(path, f"walk_json/{path.name}")
+    handlers = Handlers(PipelineConfig(), {"student": student})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(storage, "_active", storage.OutputStore(storage.StorageConfig(tmp_path / "out", 3600, 512)))
+        status, *_ = handlers.on_detect(None, str(archive), None, "", "student", "fast", None)
+        assert "does not give its frame rate" in status and "--fps" in status  # the fields' labels name them
+        status, *_ = handlers.on_detect(None, str(archive), 30, "640 x", "student", "fast", None)
+        assert "Could not process" in status and "picture size" in status
+        status, box, gallery, chosen, cached = handlers.on_detect(None, str(archive), 30, "640x480", "student",
+                                                                  "fast", None)
+        assert status.startswith("**1 person found, lifting #") and len(gallery) == 1
+        assert (cached.detected.people[0].fps, cached.detected.people[0].width) == (30.0, 640)
+        lifted = handlers.on_lift(cached, chosen["value"], "student", "fast")
+    assert lifted[0].startswith("**Done:** walk.zip, 30 frames"), lifted[0]
+    assert {Path(path).name for path in lifted[3]} >= {"walk_3d.csv", "walk_pose.npz", "walk.bvh"}
+    with np.load(next(path for path in lifted[3] if path.endswith("_pose.npz"))) as saved:
+        assert np.isfinite(saved["poses_3d_student"]).all()
