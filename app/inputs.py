@@ -100,4 +100,5 @@ def read_keypoints(path: Path, config: PipelineConfig) -> tuple[list[Pose2DSeque
 
 def _first_frames(person: Pose2DSequence, count: int) -> Pose2DSequence:
     times = None if person.timestamps is None else person.timestamps[:count]
-    return replace(person, keypoints=person.keypoints[:count], scores=person.scores[:count], timestamps=times)
+    feet = {} if person.feet is None else {"feet": person.feet[:count], "feet_scores": person.feet_scores[:count]}
+    return replace(person, keypoints=person.keypoints[:count], scores=person.scores[:count], timestamps=times, **feet)

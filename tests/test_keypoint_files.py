@@ -99,8 +99,6 @@ def test_body25_heels_and_big_toes_become_the_feet_joint_by_joint(tmp_path):
     assert person.feet_scores[3, 1] == 0
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="app/pipeline.py's _first_frames cuts keypoints, scores "
-                   "and timestamps but not feet / feet_scores, so Pose2DSequence refuses the cut person")
 def test_a_body25_file_longer_than_max_frames_is_cut_with_its_feet(tmp_path):
     coco = coco_walk(10)
     folder = write_openpose(tmp_path / "clip", [[openpose_person(frame, BODY_25)] for frame in coco])
