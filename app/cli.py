@@ -6,13 +6,15 @@
 INPUT is a video (mp4, mov, avi, webm, mkv, ...), a 2D keypoints `.npz` (`keypoints` (T, 17, 2) pixels,
 `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or "h36m"), a folder or `.zip` of OpenPose JSON, a
 COCO keypoint results or MMPose predictions `.json` (`--fps` and `--size WxH` where the file lacks them), or a
-detection file written by `python -m detector`. A bad input is reported and skipped; the exit status is 1 if any
+detection file written by `python -m detector`. Any other folder gives the videos, `.npz` and `.zip` files in it
+and its subfolders, a quoted glob its matches. A bad input is reported and skipped; the exit status is 1 if any
 input failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import re
 import sys
 from dataclasses import fields
@@ -30,6 +32,7 @@ from app.pipeline import (
 from app.render import PanelView
 from app.viewer import world_caption
 from detector import TerminalProgress, example_video_path
+from detector.keypoint_files import VIDEO_SUFFIXES
 from pose_lifting.cli_options import add_options, from_options
 from pose_lifting.world import WorldConfig
 
@@ -69,9 +72,9 @@ def picture_size(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.split("\n\n")[0])
-    parser.add_argument("inputs", nargs="*", type=Path, help="videos, keypoint files or folders")
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The inputs, the output folder, the lifters and the pipeline's options (this command's and app.batch's)."""
+    parser.add_argument("inputs", nargs="*", type=Path, help="videos, keypoint files, folders or quoted globs")
     parser.add_argument("--example", action="store_true", help="process the bundled example clip (Sports2D demo)")
     parser.add_argument("--out", type=Path, default=Path("outputs"), help="output folder (default: outputs)")
     choices = model_choices()
@@ -80,10 +83,58 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--checkpoint", nargs="+", help="lifter checkpoint path(s) instead of --model's weights")
     add_config_options(parser)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.split("\n\n")[0])
+    add_run_options(parser)
     args = parser.parse_args(argv)
     if not args.inputs and not args.example:
         parser.error("give at least one INPUT, or --example")
     return args
+
+
+def run_config(args: argparse.Namespace) -> PipelineConfig:
+    """The PipelineConfig of `add_run_options`' parsed options (an InputError or ValueError if they are bad)."""
+    return config_from_options(args, tuple(args.checkpoint or model_choices()[args.model]))
+
+
+def expand_inputs(paths: list[Path], example: bool = False, exclude: Path | None = None) -> list[Path]:
+    """The input files of the command line, in order, each once: a video or keypoints file as it is; a glob
+    (quoted, so that the shell leaves it) its matches; a folder of per-frame OpenPose JSON (only .json files) as
+    one input; any other folder the videos, .npz and .zip files in it and its subfolders (not under `exclude`,
+    the output folder); then the example clip with `example`. A name that matches nothing stays, to be
+    reported as missing."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.exists() and glob.has_magic(str(path)):
+            matches = sorted(Path(m) for m in glob.glob(str(path), recursive=True))
+            found += [p for m in matches for p in _folder_inputs(m, exclude)] if matches else [path]
+        else:
+            found += _folder_inputs(path, exclude)
+    if example:
+        found.append(example_video_path())
+    seen: set[Path] = set()
+    unique = []
+    for path in found:  # the first mention of each file wins
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            unique.append(path)
+    return unique
+
+
+def _folder_inputs(path: Path, exclude: Path | None, top: bool = True) -> list[Path]:
+    if not path.is_dir():
+        return [path]
+    if not top and exclude is not None and path.resolve().is_relative_to(exclude.resolve()):
+        return []
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    files = [p for p in entries if p.is_file()]
+    if files and all(p.suffix.lower() == ".json" for p in files) and not any(p.is_dir() for p in entries):
+        return [path]  # per-frame OpenPose JSON: one input
+    inputs = [p for p in files if p.suffix.lower() in VIDEO_SUFFIXES + (".npz", ".zip")]
+    inputs += [q for p in entries if p.is_dir() for q in _folder_inputs(p, exclude, top=False)]
+    return inputs if inputs or not top else [path]  # nothing in it: left to the reader, which says why
 
 
 def summary(result: PipelineResult) -> str:
@@ -107,8 +158,8 @@ def summary(result: PipelineResult) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        config = config_from_options(args, tuple(args.checkpoint or model_choices()[args.model]))
-        inputs = list(args.inputs) + ([example_video_path()] if args.example else [])
+        config = run_config(args)
+        inputs = expand_inputs(args.inputs, args.example, exclude=args.out)
     except (*USER_ERRORS, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
