@@ -130,3 +130,4 @@ def test_output_folders_and_the_worker_plan():
     assert batch.plan_workers(16, 0, [16], None, None, 7.0, True) == (3, 5)  # the memory allows three
     assert batch.plan_workers(32, 4, [16, 16], None, None, 64.0, True) == (4, 8)  # one per GPU
     assert batch.plan_workers(32, 0, [16, 16], 8, None, 64.0, True) == (8, 4)  # spread over two machines
+    assert batch.plan_workers(32, 0, [16, 16], None, None, float("inf"), True) == (32, 1)  # a cluster: no memory cap
