@@ -171,11 +171,10 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
         with gr.Column(scale=3):
             with gr.Tab("Video"):
                 source_video = gr.Video(
-                    label="Your video (upload, or record with the webcam)",
+                    label="Your video (upload or webcam)",  # short: a phone shows the label beside the icons
                     sources=["upload", "webcam"],
                     elem_id="input_video",
-                    height=300,
-                )
+                )  # no fixed height: a fixed one cut off the upload / camera buttons under the player
             with gr.Tab("2D keypoints file"):
                 keypoints_file = gr.File(label=KEYPOINTS_LABEL, file_types=list(KEYPOINT_SUFFIXES), elem_id="upload")
                 with gr.Row():  # what OpenPose, COCO and MMPose files do not say (else: the server's --fps, --size)
@@ -388,11 +387,18 @@ def wire_events(
     inputs.cancel.click(lambda: "Cancelled.", None, inputs.status, cancels=runs, queue=False, **private)
 
 
+class Page(gr.Blocks):
+    """The page's Blocks: `launch` adds the page's CSS (app/static/page.css; Gradio 6 takes CSS only there)."""
+
+    def launch(self, *args, css: str | None = None, **kwargs):
+        return super().launch(*args, css=(STATIC / "page.css").read_text() + (css or ""), **kwargs)
+
+
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
     """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
     config = config or PipelineConfig()
     models = models or model_choices()
-    with gr.Blocks(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
+    with Page(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
         intro(models)
         detection = gr.State(None)  # the session's cached Detection
         inputs = input_section(config, models)

@@ -293,7 +293,7 @@ function mountViewer(element, props, watch) {
     c.fillRect(0, 0, width, height);
     c.textAlign = "left";
     c.fillStyle = "#ffffff";
-    c.fillText(comparison.title, left, 15 * ratio);
+    c.fillText(comparison.title, left, 15 * ratio, right - left);  // squeezed to fit a narrow chart
     for (const key of keys) {
       c.fillStyle = key.s.colour;
       c.fillRect(key.x, key.y - 6 * ratio, 10 * ratio, 4 * ratio);
