@@ -33,7 +33,7 @@ class PipelineConfig:
     flip_test: bool = True  # average each pose with the lift of the mirrored input
     max_frames: int | None = None  # process at most this many frames (None: no cap)
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
-    keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo (fast), BlazePose full / heavy (accurate)
+    keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo, BlazePose lite / full / heavy (default)
     imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
     # sparse 2D: the 2D keypoints (and YOLO) measured on one frame in this many, the rest interpolated; None: from
     # the frame rate (at least 15 measurements a second: 1 at 25 fps, 2 at 30, 4 at 60; docs/benchmarks.md)

@@ -77,7 +77,7 @@ class DetectorConfig:
     stitch_gap_s: float = 0.0
     track_id: int | None = None  # the subject; None picks the person present longest and largest
     keypoint_threshold: float = 0.3  # joints scored below this are interpolated over time
-    keypoints: KeypointModel = "full"  # 2D keypoints: YOLO's own, or BlazePose lite / full / heavy (top-down)
+    keypoints: KeypointModel = "heavy"  # 2D keypoints: YOLO's own, or BlazePose lite / full / heavy (top-down)
     all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
     keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
     landmark_threads: int = 2  # CPU threads of the landmark model
