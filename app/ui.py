@@ -47,7 +47,7 @@ from pose_lifting.lifter import missing_weights_message
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-KEYPOINT_MODELS = {"fast": "yolo", "balanced": "full", "accurate": "heavy"}  # the page's words -> keypoints
+KEYPOINT_MODELS = {"fast": "lite", "balanced": "full", "accurate": "heavy"}  # the page's words (docs/benchmarks.md)
 KEYPOINT_WORDS = {model: word for word, model in KEYPOINT_MODELS.items()}
 VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
 LIFTED = 7  # the outputs a lift fills (lift_outputs)

@@ -251,7 +251,7 @@ def test_a_webcam_recording_is_lifted(browser, app_url, tmp_path):
         recording = source.locator("video[src]").first
         recording.wait_for()
         assert recording.get_attribute("src").endswith(".webm")  # MediaRecorder's file, uploaded as it is
-        page.locator("#keypoints").get_by_label("fast", exact=True).check()
+        page.locator("#keypoints").get_by_label("fast", exact=True).check()  # BlazePose lite
         page.locator("#run").click()
         expect(page.locator("#status")).to_contain_text(re.compile("Done:|Could not|wrong"), timeout=RUN_TIMEOUT_MS)
         status = page.locator("#status").inner_text()
