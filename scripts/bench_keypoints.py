@@ -135,6 +135,9 @@ class Detections:
 
 
 def detect_models(video_path: Path, models: list[str], base: DetectorConfig) -> Detections:
+    """Every 2D model on the same tracks; every frame measured unless `base` sets the strides (these benchmarks
+    compare the models' own per-frame errors and costs, not the sparse 2D's interpolation)."""
+    base = replace(base, keypoint_stride=base.keypoint_stride or 1, yolo_stride=base.yolo_stride or 1)
     video = read_video(video_path)
     limit = min(video.num_frames, base.max_frames or video.num_frames)
     tracked = track_people(video, limit, replace(base, keypoints="yolo"), lambda f, m: None)
