@@ -4,9 +4,9 @@
 
 The card holds the architecture, the command that trained it, the training data with licences, epochs,
 poses seen and wall time (all read from the run), and held-out metrics that this command measures with
-`pose_lifting.evaluate` (exact 2D through Human3.6M-like and phone cameras; the training's Gaussian noise and a
-detector's structured errors at strength 1 through the Human3.6M-like ones; flip test-time augmentation, the
-lifter's default smoothing).
+`pose_lifting.evaluate` (exact 2D through Human3.6M-like and phone cameras; the training's Gaussian noise, a
+detector's structured errors and BlazePose-like ones at strength 1 through the Human3.6M-like ones; flip
+test-time augmentation, the lifter's default smoothing).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ SETTINGS = {
     "exact 2D": (("h36m", "phone"), "none", 1.0),
     "noisy 2D": (("h36m",), "gaussian", 1.0),
     "detector 2D": (("h36m",), "detector", 1.0),
+    "BlazePose 2D": (("h36m",), "blazepose", 1.0),
 }
 
 

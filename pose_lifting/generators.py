@@ -133,7 +133,7 @@ class BlazePoseNoiseConfig(DetectorNoiseConfig):
     and heavy differ by only 1 % steadily, so both put the hips and the head where COCO's keypoints are.
     """
 
-    strength: tuple[float, float] = (0.0, 1.5)  # 1 = heavy; BlazePose full's extra own error is about 1.2-1.5
+    strength: tuple[float, float] = (0.0, 1.5)  # 1 = heavy; full's larger own error on our clip: about 1.06
     bias: float = 0.026  # steady per-joint offset (x `joint_bias`): with the hip and head offsets, heavy's 2.7 %
     joint_bias: dict[str, float] = field(default_factory=_blazepose_joint_bias)
     drift: float = 0.018  # slowly moving part: what heavy's 3.2 % mean leaves after its 2.7 % steady part ...
