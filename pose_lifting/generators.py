@@ -377,7 +377,8 @@ def random_events(
     starts = rng.random(shape) < probability
     length = rng.integers(1, max(1, max_frames) + 1, size=shape)
     mask = np.zeros(shape, dtype=bool)
-    for offset in range(max(1, max_frames)):  # frame t is covered by an event that started `offset` frames earlier
+    # frame t is covered by an event that started `offset` frames earlier (never more frames back than there are)
+    for offset in range(min(max(1, max_frames), shape[1])):
         mask[:, offset:] |= (starts & (length > offset))[:, : shape[1] - offset]
     return mask
 

@@ -163,6 +163,15 @@ def test_random_events_last_between_one_and_the_longest() -> None:
     assert lengths.min() >= 1 and np.median(lengths) <= 5
 
 
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_events_longer_than_a_short_sequence_cover_it_without_error(frames) -> None:
+    mask = random_events(np.random.default_rng(0), (50, frames, 2), np.full((50, 1, 1), 0.5), 8)
+    assert mask.shape == (50, frames, 2) and mask.any()
+    noisy, scores = detector_errors(exact_windows(2)[:, :frames], np.random.default_rng(0), DetectorNoiseConfig())
+    assert noisy.shape[1] == frames and np.isfinite(noisy).all() and scores.shape == noisy.shape[:3]
+
+
 def test_the_defaults_at_strength_one_are_sized_like_yolo11n_pose() -> None:
     relative, _ = errors(exact_windows(64), DetectorNoiseConfig().scaled(1.0))
     mean = np.linalg.norm(relative, axis=-1).mean()
