@@ -8,7 +8,9 @@ evaluate.py the same held-out `View`s of whole sequences, so training and evalua
   cameras with every augmentation of generators.py; held out: the `HELD_OUT` sequences through fixed static
   cameras, "h36m" (Human3.6M-like: 1000 x 1002 px, focal 1145 px, 5 m, four headings) and "phone" (portrait
   562 x 1000 px, focal 1.55 x width, closer, four headings), with exact 2D, independent Gaussian noise or a
-  detector's structured errors at a fixed strength (generators.py; seeded).
+  detector's structured errors at a fixed strength (generators.py; seeded). With `validation_share`, the last
+  share of every training sequence is kept out of training as a validation set (`validation_views`), through the
+  same static cameras, so that a run can choose among its epochs without looking at the held-out sequences.
 - "h36m": the 2D keypoints of a `data_2d_h36m_<detections>.npz` (e.g. CPN's) paired with `data_3d_h36m.npz`
   in each camera's axes, 50 fps. Training on S1, S5, S6, S7, S8 with pose-level flips only; held out: every
   frame of S9 and S11 from the four cameras, grouped by action (VideoPose3D's names without the take number).
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, get_args
 
 import numpy as np
@@ -42,6 +44,7 @@ Source = Literal["mocap", "h36m"]
 SOURCES = get_args(Source)
 # DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
 EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise", "mocap_noise_strength")
+TRAINING_FIELDS = ("validation_share",)  # DataConfig fields of the training command only
 # held-out 2D: exact, training's Gaussian noise, a detector's (YOLO-like), the top-down BlazePose stage's
 HeldoutNoise = Literal["none", "gaussian", "detector", "blazepose"]
 HELDOUT_NOISE = get_args(HeldoutNoise)
@@ -68,7 +71,12 @@ class DataConfig:
     mocap_cameras: tuple[str, ...] = ("h36m",)  # mocap: camera sets of the held-out views
     mocap_noise: HeldoutNoise = "none"  # mocap: errors on the held-out 2D (fixed seed)
     mocap_noise_strength: float = 1.0  # mocap, "detector" / "blazepose": strength (1: YOLO11n-pose / BlazePose heavy)
+    validation_share: float = 0.0  # mocap: the last share of every training sequence, for validation, not training
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.validation_share < 1:
+            raise ValueError(f"validation_share must be in [0, 1), got {self.validation_share}")
 
 
 @dataclass
@@ -94,6 +102,8 @@ class TrainingData(Protocol):
     def sampler(self, receptive_field: int, seed: int) -> Sampler: ...
 
     def heldout_views(self) -> list[View]: ...
+
+    def validation_views(self, noise: HeldoutNoise) -> list[View]: ...
 
 
 def static_cameras(poses: np.ndarray, camera_set: str) -> Cameras:
@@ -160,7 +170,8 @@ class MocapData:
 
     def __init__(self, config: DataConfig):
         self.config = config
-        self.train_sequences, self.heldout_sequences = split(load_mocap(config.data_dir))
+        train, self.heldout_sequences = split(load_mocap(config.data_dir))
+        self.train_sequences, self.validation_sequences = split_validation(train, config.validation_share)
         self.fps = MOCAP_FPS
 
     def sampler(self, receptive_field: int, seed: int) -> WindowSampler:
@@ -172,6 +183,26 @@ class MocapData:
         return list(
             mocap_views(self.heldout_sequences, c.mocap_cameras, c.mocap_noise, c.mocap_noise_strength, c.augment)
         )
+
+    def validation_views(self, noise: HeldoutNoise) -> list[View]:
+        """The validation segments through the Human3.6M-like cameras with `noise` at strength 1 (empty without
+        `validation_share`)."""
+        return list(mocap_views(self.validation_sequences, ("h36m",), noise, 1.0, self.config.augment))
+
+
+def split_validation(
+    sequences: list[MocapSequence], share: float
+) -> tuple[list[MocapSequence], list[MocapSequence]]:
+    """(training, validation): the last `share` of every sequence's frames is its validation segment (at least one
+    frame where share > 0), the rest stays for training; no frame is in both."""
+    if share <= 0:
+        return sequences, []
+    train, validation = [], []
+    for seq in sequences:
+        cut = len(seq) - max(1, round(share * len(seq)))
+        train.append(replace(seq, poses=seq.poses[:cut]))
+        validation.append(replace(seq, name=f"{seq.name} (validation)", poses=seq.poses[cut:]))
+    return train, validation
 
 
 class H36MData:
@@ -211,6 +242,10 @@ class H36MData:
             for clip in self.clips(TEST_SUBJECTS)
         ]
 
+    def validation_views(self, noise: HeldoutNoise) -> list[View]:
+        """Human3.6M runs keep the paper's protocol: no validation split."""
+        return []
+
 
 def load_data(config: DataConfig) -> TrainingData:
     if config.source == "mocap":
@@ -223,9 +258,9 @@ def load_data(config: DataConfig) -> TrainingData:
 DATA_OPTIONS = {"source": "data"}  # DataConfig fields under another option name
 
 
-def add_data_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """The data options shared by the training and evaluation commands."""
-    add_options(parser, DataConfig, names=DATA_OPTIONS, skip=EVALUATION_FIELDS)
+def add_data_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, training: bool = False) -> None:
+    """The data options shared by the training and evaluation commands (with `training`, the training's own)."""
+    add_options(parser, DataConfig, names=DATA_OPTIONS, skip=EVALUATION_FIELDS + (() if training else TRAINING_FIELDS))
 
 
 def data_config(parser: argparse.ArgumentParser, args: argparse.Namespace, **options) -> DataConfig:

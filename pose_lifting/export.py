@@ -1,6 +1,7 @@
 """Ship a trained run: copy its fp16 checkpoint to weights/ and write the model card from measured numbers.
 
     python -m pose_lifting.export runs/student --name student
+    python -m pose_lifting.export runs/small_ft --name small --choose-epoch   # the epoch the validation split picks
 
 The card holds the architecture, the command that trained it, the training data with licences, epochs,
 poses seen and wall time (all read from the run), and held-out metrics that this command measures with
@@ -25,7 +26,14 @@ from pose_lifting.lifter import WEIGHTS_DIR, Lifter
 from pose_lifting.losses import DistillConfig
 from pose_lifting.model import LifterConfig
 from pose_lifting.normalization import InputConfig
-from pose_lifting.train import ARCHITECTURE_OPTIONS, AUGMENT_OPTIONS, AUGMENT_SKIP, MACHINE_OPTIONS, TrainConfig
+from pose_lifting.train import (
+    ARCHITECTURE_OPTIONS,
+    AUGMENT_OPTIONS,
+    AUGMENT_SKIP,
+    MACHINE_OPTIONS,
+    TrainConfig,
+    choose_epoch,
+)
 
 # the card's held-out settings: DataConfig's mocap_cameras, mocap_noise and mocap_noise_strength
 SETTINGS = {
@@ -192,8 +200,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", required=True, help="shipped name, e.g. student or teacher")
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
     parser.add_argument("--note", action="append", default=[], help="a line for the card's training section")
+    parser.add_argument("--choose-epoch", type=float, nargs="?", const=1.0, metavar="TOLERANCE_MM",
+                        help="ship the kept epoch that the run's validation split picks (train.choose_epoch): the "
+                        "best on detector-like 2D within TOLERANCE_MM (default 1) of the start's exact-2D MPJPE")
     args = parser.parse_args(argv)
-    print(f"model card written to {export(args.run, args.name, args.data_dir, notes=tuple(args.note))}")
+    run, notes = args.run, list(args.note)
+    if args.choose_epoch is not None:
+        run = choose_epoch(args.run, args.choose_epoch)
+        notes.append(f"Epoch chosen on the validation split (`--choose-epoch {args.choose_epoch:g}`): `{run.name}`, "
+                     "the lowest detector-like validation P-MPJPE within the exact-2D tolerance; the held-out "
+                     "sequences played no part in the choice.")
+        print(f"chosen: {run}")
+    print(f"model card written to {export(run, args.name, args.data_dir, notes=tuple(notes))}")
 
 
 if __name__ == "__main__":

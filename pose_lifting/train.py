@@ -16,6 +16,10 @@ Adam(W) with weight decay 0.1 and an exponential learning-rate decay per epoch (
 every epoch; rerun the same command, or raise `--epochs`, to continue); `runs/<name>/model.pt` is the fp16
 inference checkpoint (`--keep-epochs` also keeps each epoch's as `model_e<N>.pt`); `runs/<name>/log.jsonl` one
 line per epoch. `--max-minutes` ends a run at the last epoch boundary that fits in a time budget.
+`--validation-share 0.1` keeps the last tenth of every training sequence out of training and logs the lifter's
+errors on it (exact, YOLO-like and BlazePose-like 2D; from epoch 0, the starting weights) beside the held-out
+check, so that `choose_epoch` (`python -m pose_lifting.export --choose-epoch`) picks an epoch of a
+`--keep-epochs` run without looking at the held-out sequences.
 `--workers N` draws batches in N background processes, for a GPU that would otherwise wait on the CPU.
 `--init CHECKPOINT` starts from trained weights with a fresh optimiser (last.pt, with the optimiser's state, is
 too large to carry between machines for the teacher; its fp16 model.pt is not).
@@ -59,6 +63,8 @@ MACHINE_OPTIONS = ("device", "threads", "workers", "checkpoint_minutes", "max_mi
 AUGMENT_OPTIONS = {"noise": "train_noise", "detector_fraction": "detector_fraction",
                    "blazepose_fraction": "blazepose_fraction"}
 AUGMENT_SKIP = tuple(f.name for f in fields(AugmentConfig) if f.name not in AUGMENT_OPTIONS)
+# the validation check's 2D: log key -> the held-out noise (datasets.HeldoutNoise) it is made with
+VALIDATION_NOISE = {"val_exact": "none", "val_detector": "detector", "val_blazepose": "blazepose"}
 
 
 @dataclass
@@ -126,10 +132,15 @@ def to_tensors(
 
 @torch.no_grad()
 def quick_heldout(
-    model: PoseLifter, views: list[View], inputs: InputConfig, every: int, device: torch.device
+    model: PoseLifter,
+    views: list[View],
+    inputs: InputConfig,
+    every: int,
+    device: torch.device,
+    prefix: str = "heldout",
 ) -> dict[str, float]:
-    """MPJPE / P-MPJPE (mm) on windows around every `every`-th frame of the held-out views, as `Lifter.lift`
-    builds them but without flips; the full evaluation is pose_lifting.evaluate."""
+    """MPJPE / P-MPJPE (mm) on windows around every `every`-th frame of the views (`<prefix>_mpjpe`, ...), as
+    `Lifter.lift` builds them but without flips; the full evaluation is pose_lifting.evaluate."""
     model.eval()
     frames = sparse_indices(model.config.receptive_field, model.config.stride)
     preds, targets = [], []
@@ -145,7 +156,32 @@ def quick_heldout(
         targets.append(view.target[::every])
     model.train()
     pred, target = np.concatenate(preds), np.concatenate(targets)
-    return {"heldout_mpjpe": mpjpe(pred, target), "heldout_p_mpjpe": p_mpjpe(pred, target)}
+    return {f"{prefix}_mpjpe": mpjpe(pred, target), f"{prefix}_p_mpjpe": p_mpjpe(pred, target)}
+
+
+def epoch_checks(run: Run) -> dict[str, float]:
+    """The per-epoch log's held-out check and, with a validation split, the validation check."""
+    every, checks = run.config.eval_every_frames, {}
+    for prefix, views in {"heldout": run.heldout, **run.validation}.items():
+        checks |= quick_heldout(run.student, views, run.inputs, every, run.device, prefix)
+    return checks
+
+
+def choose_epoch(run: Path, tolerance_mm: float = 1.0) -> Path:
+    """The kept checkpoint (model_e<N>.pt) of the epoch with the lowest validation P-MPJPE on detector-like 2D
+    (the mean of the YOLO-like and BlazePose-like checks) among the epochs whose exact-2D validation MPJPE is
+    within `tolerance_mm` of epoch 0's (the starting weights); reads only the training log's validation checks."""
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()]
+    records = [r for r in records if "val_exact_mpjpe" in r]
+    start = next((r for r in records if r["epoch"] == 0), None)
+    if start is None:
+        raise SystemExit(f"{run}/log.jsonl has no epoch-0 validation check: train with --validation-share")
+    kept = [r for r in records if r["epoch"] > 0 and (run / f"model_e{r['epoch']:03d}.pt").exists()]
+    within = [r for r in kept if r["val_exact_mpjpe"] <= start["val_exact_mpjpe"] + tolerance_mm]
+    if not within:
+        raise SystemExit(f"no kept epoch of {run} is within {tolerance_mm:g} mm of epoch 0's exact-2D validation MPJPE")
+    best = min(within, key=lambda r: (r["val_detector_p_mpjpe"] + r["val_blazepose_p_mpjpe"]) / 2)
+    return run / f"model_e{best['epoch']:03d}.pt"
 
 
 class _Batches(torch.utils.data.IterableDataset):
@@ -242,6 +278,7 @@ class Run:
     inputs: InputConfig  # as the config's, at the data's frame rate
     sampler: Sampler
     heldout: list[View]  # rank 0's; empty elsewhere
+    validation: dict[str, list[View]]  # rank 0's, by VALIDATION_NOISE's keys; empty without a validation split
     per_rank: int  # batch size of each process
     steps_per_epoch: int
     student: PoseLifter
@@ -277,6 +314,9 @@ def build_run(config: TrainConfig) -> Run:
         arch = replace(arch, teacher_embed_dim=teacher.config.embed_dim)  # C^T of the Eq. (5) head
     sampler = data.sampler(arch.receptive_field, config.seed + rank)
     heldout = data.heldout_views() if rank == 0 else []
+    validation = {}
+    if rank == 0 and config.data.validation_share > 0:
+        validation = {key: data.validation_views(noise) for key, noise in VALIDATION_NOISE.items()}
     per_rank = config.batch_size // world
     if per_rank < 1:
         raise SystemExit(f"--batch-size {config.batch_size} is smaller than the {world} processes")
@@ -295,8 +335,8 @@ def build_run(config: TrainConfig) -> Run:
     step_model = objective
     if world > 1:
         step_model = torch.nn.parallel.DistributedDataParallel(objective, broadcast_buffers=False)
-    return Run(config, out, rank, world, device, inputs, sampler, heldout, per_rank, steps_per_epoch, student,
-               objective, step_model, optimizer, scheduler, started_from, last_save=time.time())
+    return Run(config, out, rank, world, device, inputs, sampler, heldout, validation, per_rank, steps_per_epoch,
+               student, objective, step_model, optimizer, scheduler, started_from, last_save=time.time())
 
 
 def load_state(run: Run) -> RunState:
@@ -414,7 +454,7 @@ def end_epoch(run: Run, state: RunState) -> None:
     }
     record |= {f"train_{k}": float(v) / max(1, state.count) for k, v in state.sums.items()}
     if run.rank == 0:
-        record |= quick_heldout(run.student, run.heldout, run.inputs, run.config.eval_every_frames, run.device)
+        record |= epoch_checks(run)
         with (run.out / "log.jsonl").open("a") as log:
             log.write(json.dumps(record) + "\n")
         print(json.dumps(record))
@@ -424,6 +464,14 @@ def end_epoch(run: Run, state: RunState) -> None:
     if run.config.keep_epochs and run.rank == 0:
         shutil.copyfile(run.out / "model.pt", run.out / f"model_e{state.epoch - 1:03d}.pt")
     run.last_save = time.time()
+
+
+def log_start(run: Run) -> None:
+    """Epoch 0 of the log: the starting weights' checks, the baseline that `choose_epoch` compares epochs with."""
+    record = {"epoch": 0, "poses_seen": 0} | epoch_checks(run)
+    with (run.out / "log.jsonl").open("a") as log:
+        log.write(json.dumps(record) + "\n")
+    print(json.dumps(record))
 
 
 def out_of_time(run: Run, began: float, epochs_done: int) -> bool:
@@ -442,6 +490,8 @@ def train(config: TrainConfig) -> Path:
     state = load_state(run)
     batches = batch_stream(run.sampler, run.per_rank, config.workers, [config.seed, run.rank, state.poses_seen])
     first_epoch = state.epoch
+    if run.validation and run.rank == 0 and state.epoch == 1 and state.step == 0:
+        log_start(run)
     run.last_save = time.time()
     run.objective.train()
     while state.epoch <= config.epochs:
@@ -467,7 +517,7 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
                 help={"normalization": normalization_help})
     add_options(parser.add_argument_group("distillation: Eq. (8)'s weights and Eq. (1)'s schedule"), DistillConfig)
     data_options = parser.add_argument_group("data")
-    add_data_arguments(data_options)
+    add_data_arguments(data_options, training=True)
     add_options(data_options, AugmentConfig, names=AUGMENT_OPTIONS, skip=AUGMENT_SKIP)
     args = parser.parse_args(argv)
     architecture = from_options(args, LifterConfig, base=PRESETS[args.model])

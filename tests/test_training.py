@@ -276,3 +276,28 @@ def test_the_scores_can_be_a_third_input_channel(tmp_path, mocap) -> None:
     assert lifted[0].shape == (20, 17, 3)
     assert not np.allclose(lifted[0], lifted[1])  # the scores reach the model
     assert "--score-input" in export.training_command(lifter.info["train"])
+
+
+def test_a_validation_split_keeps_frames_out_of_training_and_chooses_an_epoch(tmp_path, mocap) -> None:
+    from pose_lifting.data.mocap import load_mocap, split
+    from pose_lifting.datasets import split_validation
+
+    sequences, _ = split(load_mocap(mocap))
+    train_part, validation = split_validation(sequences, 0.25)
+    for whole, head, tail in zip(sequences, train_part, validation):
+        assert len(head) + len(tail) == len(whole) and len(tail) >= 1  # every frame in exactly one of the two
+        assert np.array_equal(np.concatenate([head.poses, tail.poses]), whole.poses)
+
+    out = tmp_path / "validated"
+    run(out, mocap, "--model plain --epochs 3 --keep-epochs --validation-share 0.25")
+    records = log(out)
+    assert [r["epoch"] for r in records] == [0, 1, 2, 3]  # epoch 0: the starting weights
+    assert all({"val_exact_mpjpe", "val_detector_p_mpjpe", "val_blazepose_p_mpjpe"} <= set(r) for r in records)
+    chosen = train.choose_epoch(out, tolerance_mm=1e6)
+    scores = {r["epoch"]: r["val_detector_p_mpjpe"] + r["val_blazepose_p_mpjpe"] for r in records[1:]}
+    assert chosen.name == f"model_e{min(scores, key=scores.get):03d}.pt"
+    with pytest.raises(SystemExit, match="within"):
+        train.choose_epoch(out, tolerance_mm=-1e6)  # no epoch can be that much better on exact 2D
+    (tmp_path / "log.jsonl").write_text('{"epoch": 1}\n')  # a run without the validation split
+    with pytest.raises(SystemExit, match="epoch-0"):
+        train.choose_epoch(tmp_path, 1.0)
