@@ -49,7 +49,7 @@ def render_videos(
     progress: Progress,
 ) -> None:
     """Write the side-by-side mp4 (2D overlay | 3D panel), the 3D GIF and, if `files` names one, the 2D-overlay
-    mp4 ("mp4:2d") in one pass over the frames.
+    mp4 ("mp4:2d") in one pass over the frames, the encoding behind the drawing (`export.WriteBehind`).
 
     The first model's skeletons are drawn in left/right colours, the second model's (if any) in its own colour
     beneath them, in the world frame (`panel_skeleton`): on the ground, which slides beneath the main person as
@@ -71,6 +71,7 @@ def render_videos(
         export.Mp4Writer(files["mp4"], fps) as mp4,
         export.GifWriter(files["gif"], fps / gif_step) as gif,
         export.Mp4Writer(overlay_path, fps) if overlay_path else contextlib.nullcontext() as overlay,
+        export.WriteBehind() as behind,
     ):
         for index, image in enumerate(frames):
             if panel is None:
@@ -92,11 +93,11 @@ def render_videos(
             main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
             ground = panel_ground(runs[0].world[0] if runs[0].world else None, index - first.first_frame, config.view)
             key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
-            mp4.write(render.side_by_side(image, render.legend(panel.draw(main, second, *ground), key)))
+            behind.write(mp4.write, render.side_by_side(image, render.legend(panel.draw(main, second, *ground), key)))
             if index >= gif_start and (index - gif_start) % gif_step == 0:
-                gif.write(render.legend(gif_panel.draw(main, second, *ground), key))
+                behind.write(gif.write, render.legend(gif_panel.draw(main, second, *ground), key))
             if overlay is not None:
-                overlay.write(image[:, : image.shape[1] // 2 * 2])
+                behind.write(overlay.write, image[:, : image.shape[1] // 2 * 2])
             if index % 10 == 0:
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
 

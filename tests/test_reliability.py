@@ -172,6 +172,21 @@ def test_a_video_writer_that_runs_out_of_disk_leaves_nothing(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_writes_behind_the_drawing_keep_their_order_and_raise_in_the_caller(checkpoints, tmp_path, monkeypatch):  # noqa: F811
+    written = []
+    with export.WriteBehind(depth=2) as behind:
+        for index in range(50):
+            behind.write(written.append, index)
+    assert written == list(range(50))  # every call, in order, done when the block ends
+
+    real_open = av.open  # the pipeline's MP4 runs out of disk in the writer thread, mid-render
+    monkeypatch.setattr(export.av, "open", lambda *a, **k: FullAfter(real_open(*a, **k), 3))
+    out = tmp_path / "out"
+    with pytest.raises(OutputWriteError, match="side_by_side.mp4"):
+        run_pipeline(keypoints_file(tmp_path / "walk.npz", frames=40), out,
+                     PipelineConfig(models=(str(checkpoints["student"]),)))
+    assert not list(out.glob("*.mp4")) and not list(out.glob("*.gif")) and not list(out.glob(".*partial"))
+
 def test_the_api_turns_a_full_disk_into_a_message_and_offers_no_files(checkpoints, tmp_path, monkeypatch):  # noqa: F811
     monkeypatch.setattr(storage, "_active", storage.OutputStore(storage.StorageConfig(root=tmp_path / "root")))
     monkeypatch.setattr(export.np, "savez_compressed", disk_full)
