@@ -36,7 +36,8 @@ class PipelineConfig:
     keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo, BlazePose lite / full / heavy (default)
     imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
     # sparse 2D: the 2D keypoints (and YOLO) measured on one frame in this many, the rest interpolated; None: from
-    # the frame rate (at least 15 measurements a second: 1 at 25 fps, 2 at 30, 4 at 60; docs/benchmarks.md)
+    # the frame rate (at least 15 measurements a second: 1 at 25 fps, 2 at 30, 4 at 60; with lite keypoints YOLO at
+    # 7.5 a second: 4 at 30 fps; docs/benchmarks.md)
     keypoint_stride: int | None = None
     yolo_stride: int | None = None
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)

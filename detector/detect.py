@@ -66,7 +66,7 @@ def detect(
     config = replace(  # sparse 2D: the strides at this video's frame rate
         config,
         keypoint_stride=resolve_stride(config.keypoint_stride, video.fps, config.min_rate_hz),
-        yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.min_rate_hz),
+        yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz),
     )
     limit, warnings = frame_limit(video, config)
     if limit < config.min_frames:

@@ -1,12 +1,14 @@
 """Benchmark the app end to end: per-stage ms/frame and fps for each 2D choice, beside MediaPipe, in one run.
 
-    python -m scripts.bench_app [CLIP ...] [--keypoints yolo lite full heavy] [--stride auto 1] [--model NAME]
+    python -m scripts.bench_app [CLIP ...] [--keypoints yolo lite full heavy] [--stride auto 1] [--yolo-stride N ...]
+        [--model NAME]
         [--mediapipe .venv-mediapipe/bin/python] [--frames N] [--device auto|cpu|cuda]
 
 Each (2D keypoints model, stride) runs `run_pipeline` exactly as the CLI does, every output written, on every clip
 (default: the bundled Sports2D demo, 1768x994, 30 fps, 230 frames), in this one process after one warm-up run, as
 a CLI call with several inputs would. `--stride auto` is the default sparse 2D (the stride from each clip's frame
-rate), `--stride N` both strides set to N (1: every frame). Prints a Markdown table: the stages' ms/frame
+rate), `--stride N` both strides set to N (1: every frame); `--yolo-stride N ...` sets YOLO's apart (a row per
+value; "keypoints" then keeps each model's own stride, auto unless given). Prints a Markdown table: the stages' ms/frame
 ("detect" holds YOLO, the 2D keypoints pass and the camera step; "render" the side-by-side mp4, the 2D mp4 and the
 GIF, decoding the video again), the wall time over all clips and the end-to-end fps. With `--mediapipe PYTHON`,
 that venv's interpreter runs `scripts/bench_mediapipe.py` (MediaPipe's legacy pose solution, full and heavy) on the
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("clips", nargs="*", type=Path, help="videos (default: the bundled example clip)")
     parser.add_argument("--keypoints", nargs="+", choices=KEYPOINT_MODELS, default=list(KEYPOINT_MODELS))
     parser.add_argument("--stride", nargs="+", default=["auto"], help="auto (from the frame rate) or N")
+    parser.add_argument("--yolo-stride", nargs="+", default=[None], help="YOLO's own stride(s), apart from --stride")
     parser.add_argument("--model", choices=list(model_choices()), default=next(iter(model_choices())))
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--frames", type=int, default=None, help="only the first N frames of each clip")
@@ -118,10 +121,13 @@ def main() -> None:
         rows = []
         for keypoints in args.keypoints:
             for stride in args.stride:
-                value = None if stride == "auto" else int(stride)
-                config = replace(base, keypoints=keypoints, keypoint_stride=value, yolo_stride=value)
-                rows.append((f"{keypoints}, stride {stride}", *run_choice(clips, config, Path(folder))))
-                print(f"done: {rows[-1][0]}", flush=True)
+                for yolo in args.yolo_stride:
+                    value = None if stride == "auto" else int(stride)
+                    yolo_value = value if yolo is None else int(yolo)
+                    config = replace(base, keypoints=keypoints, keypoint_stride=value, yolo_stride=yolo_value)
+                    label = f"{keypoints}, stride {stride}" + ("" if yolo is None else f", YOLO stride {yolo}")
+                    rows.append((label, *run_choice(clips, config, Path(folder))))
+                    print(f"done: {rows[-1][0]}", flush=True)
     peers = mediapipe_rows(args.mediapipe, clips) if args.mediapipe else []
     device = torch.cuda.get_device_name() if torch.cuda.is_available() and args.device != "cpu" else "CPU"
     names = ", ".join(c.name for c in clips)

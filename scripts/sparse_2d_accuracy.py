@@ -3,14 +3,16 @@ only and linearly interpolated in between, exactly as the detector does (`detect
 lifted; docs/benchmarks.md.
 
     python -m scripts.sparse_2d_accuracy student [--strides 1 2 3 4] [--settings exact detector blazepose]
-    python -m scripts.sparse_2d_accuracy --clip [VIDEO] [--keypoints full heavy] [--strides 1 2 3]
+    python -m scripts.sparse_2d_accuracy --clip [VIDEO] [--keypoints full heavy] [--strides 1 2 3] [--yolo-strides 2 4]
 
 The held-out mocap is at the lifters' 30 fps, so stride L measures every L/30 s: L = 2 is 15 Hz (a 30 fps video
 at stride 2, a 60 fps one at stride 4), L = 3 is 10 Hz. Besides the overall columns, "fastest" is the quarter of
 the held-out views with the fastest joints (mean 2D joint speed), where interpolation errs most.
 
 `--clip` measures a real video instead (default: the example clip), where there is no 3D truth: the main
-subject's 2D at each stride (both strides) against the dense 2D, in % of their box height, per frame.
+subject's 2D at each stride (both strides, or the landmark model's at each of `--strides` and YOLO's at each of
+`--yolo-strides`) against the dense 2D, in % of their box height, per frame, and how many frames have a tracked
+person at all (a YOLO stride that loses them shows there).
 """
 
 from __future__ import annotations
@@ -50,14 +52,18 @@ def joint_speed(view: View) -> float:
     return float(np.linalg.norm(np.diff(view.pixels, axis=0), axis=-1).mean() / max(view.height, 1))
 
 
-def clip_distances(clip: Path, keypoints: list[str], strides: list[int]) -> None:
+def clip_distances(clip: Path, keypoints: list[str], strides: list[int], yolo_strides: list[int] | None) -> None:
     """Print the main subject's sparse 2D against the dense 2D on a real clip (see the module doc)."""
     from detector import DetectorConfig, detect
 
-    print("| 2D model | stride | frames (dense) | mean % of box height | 95th percentile |\n|---|---|---|---|---|")
+    pairs = [(s, y) for s in strides for y in (yolo_strides or [s])]
+    pairs = [(1, 1)] + [pair for pair in pairs if pair != (1, 1)]
+    print("| 2D model | stride (2D, YOLO) | frames (dense) | frames with a person | mean % of box height | "
+          "95th percentile |\n|---|---|---|---|---|---|")
     for model in keypoints:
-        runs = {s: detect(clip, DetectorConfig(keypoints=model, keypoint_stride=s, yolo_stride=s)) for s in strides}
-        dense = runs[1]
+        runs = {pair: detect(clip, DetectorConfig(keypoints=model, keypoint_stride=pair[0], yolo_stride=pair[1]))
+                for pair in pairs}
+        dense = runs[(1, 1)]
         rows = dense.track_id == dense.main_track_id
         for stride, run in runs.items():
             other = run.track_id == run.main_track_id
@@ -65,8 +71,9 @@ def clip_distances(clip: Path, keypoints: list[str], strides: list[int]) -> None
             height = dense.boxes[rows][i, 3] - dense.boxes[rows][i, 1]
             gap = np.linalg.norm(dense.keypoints_coco[rows][i] - run.keypoints_coco[other][j], axis=-1).mean(-1)
             percent = 100 * gap / height
-            print(f"| {model} | {stride} | {len(common)} ({rows.sum()}) | {percent.mean():.2f} | "
-                  f"{np.percentile(percent, 95):.2f} |", flush=True)
+            people = len(np.unique(run.frame_index))
+            print(f"| {model} | {stride[0]}, {stride[1]} | {len(common)} ({rows.sum()}) | {people} | "
+                  f"{percent.mean():.2f} | {np.percentile(percent, 95):.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keypoints", nargs="+", default=["full", "heavy"])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--strides", type=int, nargs="+", default=[1, 2, 3, 4])
+    parser.add_argument("--yolo-strides", type=int, nargs="+", help="--clip: YOLO's strides (default: each 2D stride)")
     parser.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=["exact", "detector"])
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
@@ -83,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         from detector import example_video_path
 
         clip = example_video_path() if args.clip == "example" else Path(args.clip)
-        return clip_distances(clip, args.keypoints, sorted(set(args.strides) | {1}))
+        return clip_distances(clip, args.keypoints, sorted(set(args.strides)), args.yolo_strides)
     lifter = Lifter.from_pretrained(args.model, "cpu")
     results: dict = {}
     print("| 2D | stride (interval) | MPJPE | P-MPJPE | accel (m/s^2) | bone std (mm) | fastest quarter: P-MPJPE |")

@@ -21,6 +21,13 @@ def test_the_stride_comes_from_the_frame_rate_unless_given():
     assert resolve_stride(3, 25.0, 15.0) == 3
 
 
+def test_the_fast_choice_runs_yolo_at_half_the_landmark_rate():
+    lite, heavy = DetectorConfig(keypoints="lite"), DetectorConfig(keypoints="heavy")
+    at_30 = [resolve_stride(None, 30.0, config.yolo_rate_hz) for config in (lite, heavy)]
+    assert at_30 == [4, 2] and resolve_stride(None, 30.0, lite.min_rate_hz) == 2  # lite's landmarks: every 2nd
+    assert resolve_stride(None, 60.0, lite.yolo_rate_hz) == 8
+
+
 def test_measured_rows_are_the_stride_and_both_ends_of_each_unbroken_run():
     frames = np.array([0, 1, 2, 3, 4, 5, 6, 7, 10, 11, 12, 2, 3, 4, 5])
     tracks = np.array([1] * 11 + [2] * 4)
