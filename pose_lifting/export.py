@@ -2,6 +2,7 @@
 
     python -m pose_lifting.export runs/student --name student
     python -m pose_lifting.export runs/small_ft --name small --choose-epoch   # the epoch the validation split picks
+    python -m pose_lifting.export runs/small_ft --name small --weights-dir /tmp/candidate   # measure, ship nothing
 
 The card holds the architecture, the command that trained it, the training data with licences, epochs,
 poses seen and wall time (all read from the run), and held-out metrics that this command measures with
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run", type=Path, help="training run folder holding model.pt, or a checkpoint of one")
     parser.add_argument("--name", required=True, help="shipped name, e.g. student or teacher")
     parser.add_argument("--data-dir", type=Path, default=Path("data"))
+    parser.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="where the weights and card go")
     parser.add_argument("--note", action="append", default=[], help="a line for the card's training section")
     parser.add_argument("--choose-epoch", type=float, nargs="?", const=1.0, metavar="TOLERANCE_MM",
                         help="ship the kept epoch that the run's validation split picks (train.choose_epoch): the "
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
                      "the lowest detector-like validation P-MPJPE within the exact-2D tolerance; the held-out "
                      "sequences played no part in the choice.")
         print(f"chosen: {run}")
-    print(f"model card written to {export(run, args.name, args.data_dir, notes=tuple(notes))}")
+    print(f"model card written to {export(run, args.name, args.data_dir, args.weights_dir, tuple(notes))}")
 
 
 if __name__ == "__main__":

@@ -296,6 +296,10 @@ def test_a_validation_split_keeps_frames_out_of_training_and_chooses_an_epoch(tm
     chosen = train.choose_epoch(out, tolerance_mm=1e6)
     scores = {r["epoch"]: r["val_detector_p_mpjpe"] + r["val_blazepose_p_mpjpe"] for r in records[1:]}
     assert chosen.name == f"model_e{min(scores, key=scores.get):03d}.pt"
+    export.main([str(out), "--name", "tiny", "--data-dir", str(mocap), "--weights-dir", str(tmp_path / "weights"),
+                 "--choose-epoch", "1e6"])  # what shipping runs, into a scratch folder
+    card = (tmp_path / "weights" / "tiny.md").read_text()
+    assert f"`{chosen.name}`, the lowest detector-like validation P-MPJPE" in card
     with pytest.raises(SystemExit, match="within"):
         train.choose_epoch(out, tolerance_mm=-1e6)  # no epoch can be that much better on exact 2D
     (tmp_path / "log.jsonl").write_text('{"epoch": 1}\n')  # a run without the validation split
