@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from pose_lifting.skeleton import BONES, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS
+from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths_symmetric
 
 ROTATION_ORDER = "ZXY"
 J = JOINT_INDEX
@@ -61,7 +61,6 @@ END_SITES = {
 }
 # joints whose frame comes from two directions: (joint, primary child, left child, right child)
 BRANCHES = (("pelvis", "spine", "left_hip", "right_hip"), ("thorax", "neck_nose", "left_shoulder", "right_shoulder"))
-TWINS = [(J[a], J[a.replace("left", "right")]) for a in JOINT_NAMES if a.startswith("left")]
 
 
 @dataclass
@@ -95,16 +94,6 @@ def _swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     axis = np.where((sin < 1e-9)[..., None], fallback, axis)
     rotvec = _unit(axis) * np.arctan2(sin, cos)[..., None]
     return Rotation.from_rotvec(rotvec).as_matrix()
-
-
-def bone_lengths_symmetric(poses: np.ndarray) -> np.ndarray:
-    """(17,) length of the bone ending at each joint (root: 0): sequence medians, left and right averaged."""
-    lengths = np.zeros(NUM_JOINTS)
-    for parent, child in BONES:
-        lengths[child] = np.nanmedian(np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1))
-    for left, right in TWINS:
-        lengths[left] = lengths[right] = 0.5 * (lengths[left] + lengths[right])
-    return lengths
 
 
 def solve_rig(poses: np.ndarray) -> Rig:

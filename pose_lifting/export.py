@@ -106,8 +106,9 @@ def ship(run: Path, name: str, weights_dir: Path) -> tuple[dict, Path]:
     checkpoint = torch.load(source, map_location="cpu", weights_only=True)
     weights_dir.mkdir(parents=True, exist_ok=True)
     target = weights_dir / f"{name}.pt"
-    torch.save(checkpoint | {"name": name, "trained_as": checkpoint["name"]}, target)
-    return checkpoint, target
+    trained_as = checkpoint.get("trained_as", checkpoint["name"])  # shipped weights measured again keep theirs
+    torch.save(checkpoint | {"name": name, "trained_as": trained_as}, target)
+    return checkpoint | {"trained_as": trained_as}, target
 
 
 def measure(target: Path, lifter: Lifter, data_dir: Path) -> dict[str, dict]:
@@ -172,7 +173,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
     results = measure(target, lifter, data_dir)
     (weights_dir / f"{name}.json").write_text(json.dumps(results, indent=2))
     lines = [
-        f"# Model card: `{name}` (trained as `--model {checkpoint['name']}`)",
+        f"# Model card: `{name}` (trained as `--model {checkpoint['trained_as']}`)",
         "",
         f"File: `weights/{name}.pt` (fp16, {target.stat().st_size / 1e6:.1f} MB). "
         f'Load: `Lifter.from_pretrained("{name}")`.',

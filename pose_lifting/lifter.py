@@ -26,7 +26,7 @@ from pose_lifting.normalization import InputConfig, flip_horizontal, normalize_w
 from pose_lifting.progress import Progress
 from pose_lifting.sampling import sparse_indices, video_windows
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
-from pose_lifting.skeleton import FLIP_PERMUTATION
+from pose_lifting.skeleton import FLIP_PERMUTATION, bone_lengths_symmetric, with_bone_lengths
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 # what torch.load and the model rebuild raise for a truncated, damaged or foreign checkpoint file
@@ -37,7 +37,7 @@ class CorruptWeightsError(RuntimeError):
     """A weights file exists but cannot be read as a lifter checkpoint (truncated, damaged, another format)."""
 
 
-SMOOTHING_METHODS = ("none", "phase", "savgol", "phase+savgol")
+SMOOTHING_METHODS = ("none", "phase", "savgol", "phase+savgol", "phase+savgol+bones")
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,12 @@ class SmoothingConfig:
     - "savgol": a Savitzky-Golay filter (polynomial of `polyorder`) over `seconds` of frames, so the cut-off
       frequency is the same at every frame rate (0.25 s: 9 frames at 30 fps, 15 at 60).
     - "phase+savgol": the first, then the second; "none": the raw lifts.
+    - "phase+savgol+bones": then every bone at its median length over the whole sequence (left and right twins
+      averaged), its direction kept (`skeleton.with_bone_lengths`): a person's bones do not stretch, and the 2D's
+      steady errors make the lifted ones wander; the lengths agree better with the truth than most frames' do.
     """
 
-    method: str = "phase+savgol"  # the best on held-out mocap with detector errors (docs/noise.md)
+    method: str = "phase+savgol+bones"  # the best on held-out mocap with detector errors (docs/noise.md)
     seconds: float = 0.25
     polyorder: int = 2
 
@@ -80,6 +83,8 @@ def smooth_poses(poses: np.ndarray, fps: float, stride: int, config: SmoothingCo
         frames = min(savgol_frames(config.seconds, fps, config.polyorder), (len(out) - 1) // 2 * 2 + 1)
         if frames > config.polyorder:
             out = savgol_filter(out, frames, config.polyorder, axis=0, mode="interp")
+    if "bones" in config.method:
+        out = with_bone_lengths(out, bone_lengths_symmetric(out))
     return out.astype(poses.dtype)
 
 

@@ -61,6 +61,27 @@ def bone_lengths(poses: np.ndarray) -> np.ndarray:
     return np.linalg.norm(poses[..., children, :] - poses[..., parents, :], axis=-1)
 
 
+def bone_lengths_symmetric(poses: np.ndarray) -> np.ndarray:
+    """(17,) length of the bone ending at each joint (root: 0) of (T, 17, 3) poses: medians over the sequence,
+    left and right twins averaged."""
+    lengths = np.zeros(NUM_JOINTS)
+    for parent, child in BONES:
+        lengths[child] = np.nanmedian(np.linalg.norm(poses[:, child] - poses[:, parent], axis=-1))
+    for left, right in zip(LEFT_JOINTS, RIGHT_JOINTS):
+        lengths[left] = lengths[right] = 0.5 * (lengths[left] + lengths[right])
+    return lengths
+
+
+def with_bone_lengths(poses: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """(T, 17, 3) poses with every bone at its (17,) length, its direction kept, chained out from the pelvis."""
+    out = poses.copy()
+    for parent, child in BONES:  # every parent comes before its children
+        direction = poses[:, child] - poses[:, parent]
+        norm = np.linalg.norm(direction, axis=-1, keepdims=True)
+        out[:, child] = out[:, parent] + lengths[child] * direction / np.maximum(norm, 1e-9)
+    return out
+
+
 def root_relative(poses: np.ndarray) -> np.ndarray:
     """Poses (..., 17, D) moved so that the pelvis is at the origin."""
     return poses - poses[..., JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1, :]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from app.bvh import Rig, bone_lengths_symmetric, forward_kinematics, read_bvh, rig_positions, solve_rig, write_bvh
+from app.bvh import Rig, forward_kinematics, read_bvh, rig_positions, solve_rig, write_bvh
 from app.glb import FilmingCamera, read_glb, write_glb
-from pose_lifting.skeleton import BONES, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS
+from pose_lifting.skeleton import BONES, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, PARENTS, bone_lengths_symmetric
 from tests.test_world import walker
 
 FPS = 25.0

@@ -54,5 +54,5 @@ def test_the_noise_option_chooses_the_2d_errors(setup, tmp_path, capsys) -> None
 def test_smoothing_defaults_to_the_lifters_and_lowers_the_acceleration_error(setup, tmp_path) -> None:
     raw = run(setup, tmp_path, "--noise", "detector", "--smoothing", "none")
     default = run(setup, tmp_path, "--noise", "detector")
-    assert default["smoothing"] == "phase+savgol"
+    assert default["smoothing"] == "phase+savgol+bones"
     assert default["overall"]["accel"] < raw["overall"]["accel"]

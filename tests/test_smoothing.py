@@ -1,5 +1,6 @@
 """Test-time smoothing of the lifted 3D (lifter.SmoothingConfig): the phase average of a sparse student, the
-frame-rate-aware Savitzky-Golay filter, the default and its off-switch; the acceleration and bone metrics."""
+frame-rate-aware Savitzky-Golay filter, the constant bone lengths, the default and its off-switch; the
+acceleration and bone metrics."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pose_lifting.metrics import acceleration_error, all_metrics, bone_length_st
 from pose_lifting.model import LifterConfig, PoseLifter
 from pose_lifting.normalization import InputConfig
 from pose_lifting.sequence import Pose2DSequence
+from pose_lifting.skeleton import JOINT_INDEX, bone_lengths_symmetric, with_bone_lengths
 from tests.synthetic_data import walking
 
 
@@ -38,6 +40,21 @@ def test_the_filter_spans_the_same_time_at_every_frame_rate() -> None:
     np.testing.assert_array_equal(smooth_poses(noisy, 30.0, 3, SmoothingConfig("none")), noisy)
     with pytest.raises(ValueError, match="smoothing"):
         SmoothingConfig("kalman")
+
+
+def test_the_bones_step_gives_every_bone_its_median_length_and_keeps_its_direction() -> None:
+    walk = walking(30, 0).astype(np.float64)
+    target = with_bone_lengths(walk, bone_lengths_symmetric(walk))  # rigid and symmetric
+    np.testing.assert_allclose(with_bone_lengths(target, bone_lengths_symmetric(target)), target, atol=1e-9)
+    stretched = target.copy()
+    knee, ankle = JOINT_INDEX["left_knee"], JOINT_INDEX["left_ankle"]
+    stretched[::3, ankle] += 0.3 * (stretched[::3, ankle] - stretched[::3, knee])  # a third of the frames: shin +30 %
+    out = with_bone_lengths(stretched, bone_lengths_symmetric(stretched))
+    np.testing.assert_allclose(out, target, atol=1e-9)  # the median length is the truth, the direction was kept
+    assert bone_length_std(stretched) > 0.005 and bone_length_std(out) < 1e-6
+    smoothed = smooth_poses(stretched, 30.0, 3, SmoothingConfig("phase+savgol"))
+    np.testing.assert_allclose(smooth_poses(stretched, 30.0, 3, SmoothingConfig("phase+savgol+bones")),
+                               with_bone_lengths(smoothed, bone_lengths_symmetric(smoothed)), atol=1e-6)  # last
 
 
 def tiny_lifter(smoothing: SmoothingConfig | None = None) -> Lifter:
