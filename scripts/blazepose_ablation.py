@@ -23,10 +23,10 @@ import numpy as np
 
 from pose_lifting.data.mocap import load_mocap, split
 from pose_lifting.datasets import View, mocap_views
-from pose_lifting.evaluate import lift_view, summarize
+from pose_lifting.evaluate import evaluate
 from pose_lifting.generators import AugmentConfig, BlazePoseNoiseConfig, subject_size
 from pose_lifting.lifter import Lifter, SmoothingConfig
-from pose_lifting.metrics import all_metrics
+from scripts.detector_noise_stats import error_summary
 
 KINDS = {  # each kind of error: the fields of the profile that size it
     "offsets": ("hip_widening", "head_along_neck"),
@@ -50,14 +50,9 @@ def ablation_settings(profile: BlazePoseNoiseConfig) -> dict[str, BlazePoseNoise
 
 def error_percent(noisy: list[View], exact: list[View]) -> float:
     """Mean 2D error length over the subject's 2D size, %."""
-    errors = [np.linalg.norm(n.pixels - e.pixels, axis=-1).mean() / subject_size(e.pixels[None])[0]
-              for n, e in zip(noisy, exact, strict=True)]
-    return 100 * float(np.mean(errors))
-
-
-def measure(lifter: Lifter, views: list[View]) -> dict[str, float]:
-    preds = [lift_view(lifter, v, smoothing=SmoothingConfig("none")) for v in views]
-    return summarize([(v, all_metrics(p, v.target, fps=v.fps)) for p, v in zip(preds, views)])["overall"]
+    sizes = [subject_size(e.pixels[None])[0] for e in exact]
+    return 100 * float(np.mean([error_summary((n.pixels - e.pixels) / size)["mean"]
+                                for n, e, size in zip(noisy, exact, sizes, strict=True)]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,7 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     for model in args.models:
         lifter = Lifter.from_pretrained(model, "cpu")
         for name, setting_views in views.items():
-            results.setdefault(str(model), {})[name] = measure(lifter, setting_views)
+            raw = evaluate(lifter, setting_views, smoothing=SmoothingConfig("none"))
+            results.setdefault(str(model), {})[name] = raw["overall"]
             if args.json:
                 args.json.parent.mkdir(parents=True, exist_ok=True)
                 args.json.write_text(json.dumps(results, indent=1))
