@@ -1,6 +1,6 @@
 """How well the world frame is recovered: held-out mocap filmed by virtual cameras of known pitch, roll and height.
 
-    python -m scripts.eval_world [--data-dir data] [--model student]
+    python -m scripts.eval_world [--data-dir data] [--model student] [--smoothing phase+savgol]
 
 Each held-out sequence (pose_lifting.data.mocap.HELD_OUT) is projected through four tilted static cameras (pitch
 5-25 degrees, roll up to 25), lifted by the shipped lifter from the exact and from detector-like noisy 2D, and
@@ -27,7 +27,7 @@ from scipy.ndimage import gaussian_filter1d
 from pose_lifting.camera import cameras_looking_at
 from pose_lifting.data.mocap import load_mocap, split
 from pose_lifting.generators import AugmentConfig, gaussian_noise
-from pose_lifting.lifter import Lifter
+from pose_lifting.lifter import SMOOTHING_METHODS, Lifter, SmoothingConfig
 from pose_lifting.sequence import Pose2DSequence
 from pose_lifting.skeleton import JOINT_INDEX
 from pose_lifting.world import (
@@ -138,6 +138,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--model", default="student")
+    parser.add_argument("--smoothing", choices=SMOOTHING_METHODS, help="of the lifted 3D (default: the lifter's)")
     args = parser.parse_args()
     true_fov = float(np.degrees(2 * np.arctan(0.5 / FOCAL)))
     # (title, detector-like noise, world config) of each table; the default FOV is the phone assumption
@@ -149,6 +150,7 @@ def main() -> None:
     ]
     _, heldout = split(load_mocap(args.data_dir))
     lifter = Lifter.from_pretrained(args.model, "cpu")
+    lifter.smoothing = SmoothingConfig(args.smoothing) if args.smoothing else lifter.smoothing
     fps = heldout[0].fps
     for noise in (False, True):
         views = cases(heldout, noise)
