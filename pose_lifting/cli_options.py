@@ -160,13 +160,13 @@ def to_argv(
     config: Any, config_type: type | None = None, *, names: Mapping[str, str] | None = None, skip: Iterable[str] = ()
 ) -> list[str]:
     """The options that `from_options` turns back into `config`'s plain fields (an instance, or its `asdict`);
-    None values are left out."""
+    None values and empty tuples (the fields' default) are left out."""
     config_type = config_type or type(config)
     values = config if isinstance(config, Mapping) else dataclasses.asdict(config)
     argv: list[str] = []
     for option in options(config_type, names, skip):
         value = values.get(option.field)
-        if value is None:
+        if value is None or (option.nargs == "+" and not value):
             continue
         if option.kind is bool:
             argv.append(option.flag if value else "--no-" + option.flag[2:])

@@ -44,7 +44,7 @@ Source = Literal["mocap", "h36m"]
 SOURCES = get_args(Source)
 # DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
 EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise", "mocap_noise_strength")
-TRAINING_FIELDS = ("validation_share",)  # DataConfig fields of the training command only
+TRAINING_FIELDS = ("validation_share", "leave_out")  # DataConfig fields of the training command only
 # held-out 2D: exact, training's Gaussian noise, a detector's (YOLO-like), the top-down BlazePose stage's
 HeldoutNoise = Literal["none", "gaussian", "detector", "blazepose"]
 HELDOUT_NOISE = get_args(HeldoutNoise)
@@ -72,6 +72,9 @@ class DataConfig:
     mocap_noise: HeldoutNoise = "none"  # mocap: errors on the held-out 2D (fixed seed)
     mocap_noise_strength: float = 1.0  # mocap, "detector" / "blazepose": strength (1: YOLO11n-pose / BlazePose heavy)
     validation_share: float = 0.0  # mocap: the last share of every training sequence, for validation, not training
+    # mocap: sources (sources.SOURCES keys) kept out of training whose sequences become the held-out views instead of
+    # HELD_OUT's (which stay out of training too): the generalization benchmark's leave-one-source-out
+    leave_out: tuple[str, ...] = ()
     augment: AugmentConfig = field(default_factory=AugmentConfig)
 
     def __post_init__(self) -> None:
@@ -170,7 +173,14 @@ class MocapData:
 
     def __init__(self, config: DataConfig):
         self.config = config
-        train, self.heldout_sequences = split(load_mocap(config.data_dir))
+        sequences = load_mocap(config.data_dir)
+        train, self.heldout_sequences = split(sequences)
+        if config.leave_out:
+            unknown = set(config.leave_out) - {s.source for s in sequences}
+            if unknown:
+                raise ValueError(f"no prepared mocap of the source(s) {sorted(unknown)} to leave out")
+            train = [s for s in train if s.source not in config.leave_out]
+            self.heldout_sequences = [s for s in sequences if s.source in config.leave_out]
         self.train_sequences, self.validation_sequences = split_validation(train, config.validation_share)
         self.fps = MOCAP_FPS
 

@@ -2,8 +2,9 @@
 of 2D keypoints and 3D poses that a dataset ships already projected (Human3.6M).
 
 Every window is a dense receptive field of frames around a centre frame (edges repeat the first or last
-frame, as at inference). `WindowSampler` (mocap) augments with what in-the-wild video brings: time-warp
-(speed), limb-length scaling (body proportions), random cameras (camera.py), 2D errors, horizontal flips.
+frame, as at inference). `WindowSampler` (mocap) augments with what in-the-wild video brings: new motion
+(limbs mixed between windows, joint-angle offsets, tilted bodies: motion_augment.py), time-warp (speed),
+limb-length scaling (body proportions), random cameras (camera.py), 2D errors, horizontal flips.
 The 2D errors are independent Gaussian noise with a few outlier joints (`gaussian_noise`), the
 structured errors of a real keypoint detector (`detector_errors`, `DetectorNoiseConfig`: steady per-joint
 bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints;
@@ -22,6 +23,7 @@ from typing import Literal, Protocol, get_args
 import numpy as np
 
 from pose_lifting.camera import CameraConfig, Cameras, random_cameras
+from pose_lifting.motion_augment import MotionAugmentConfig, augment_motion
 from pose_lifting.sampling import window_offsets
 from pose_lifting.skeleton import (
     BONES,
@@ -163,6 +165,12 @@ class AugmentConfig:
     blazepose: BlazePoseNoiseConfig = field(default_factory=BlazePoseNoiseConfig)
     flip: float = 0.5
     camera: CameraConfig = field(default_factory=CameraConfig)
+    # new motion from the mocap (motion_augment.py): shares of windows with limbs from another window, with
+    # joint-angle offsets, tilted away from upright; 0 keeps the random streams of runs without them
+    limb_mix: float = 0.0
+    angle_offset: float = 0.0
+    orientation: float = 0.0
+    motion: MotionAugmentConfig = field(default_factory=MotionAugmentConfig)
 
     def __post_init__(self) -> None:
         if self.noise not in NOISE_MODELS:
@@ -267,9 +275,18 @@ class WindowSampler:
         base = self.starts[seq][:, None]
         return self.frames[base + low] * (1 - weight) + self.frames[base + high] * weight
 
+    def augmented_windows_3d(self, batch_size: int) -> np.ndarray:
+        """(B, f, J, 3) world windows with the pose and motion augmentation and limb-length scaling."""
+        rng, aug = self.rng, self.augment
+        world = self.windows_3d(batch_size)
+        if aug.limb_mix or aug.angle_offset or aug.orientation:
+            donors = self.windows_3d(batch_size) if aug.limb_mix else None
+            world = augment_motion(world, donors, rng, aug.motion, aug.limb_mix, aug.angle_offset, aug.orientation)
+        return scale_limbs(world, random_bone_scale(rng, batch_size, aug.limb_scale))
+
     def sample(self, batch_size: int) -> Batch:
         rng, aug = self.rng, self.augment
-        world = scale_limbs(self.windows_3d(batch_size), random_bone_scale(rng, batch_size, aug.limb_scale))
+        world = self.augmented_windows_3d(batch_size)
         centre = world.shape[1] // 2
         cameras = random_cameras(world[:, centre, JOINT_INDEX["pelvis"]], rng, aug.camera)
         batch = project_windows(world, cameras)

@@ -40,6 +40,18 @@ def p_mpjpe(pred: np.ndarray, target: np.ndarray) -> float:
     return mpjpe(procrustes_align(pred, target), target)
 
 
+def per_joint_p_mpjpe(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """(J,) mean error of each joint after Procrustes alignment of every pose (mm)."""
+    return np.linalg.norm(procrustes_align(pred, target) - target, axis=-1).mean(axis=0) * 1000
+
+
+def acceleration_ratio(pred: np.ndarray, target: np.ndarray) -> float:
+    """Mean per-joint acceleration magnitude of one sequence's prediction over the truth's (root-relative poses):
+    below 1, the lifter moves more slowly and smoothly than the person; above 1, it shakes."""
+    return float(np.linalg.norm(np.diff(pred, 2, axis=0), axis=-1).mean()
+                 / max(np.linalg.norm(np.diff(target, 2, axis=0), axis=-1).mean(), 1e-12))
+
+
 def n_mpjpe(pred: np.ndarray, target: np.ndarray) -> float:
     """MPJPE after the best per-pose scale of the prediction (protocol 3)."""
     scale = (pred * target).sum(axis=(1, 2), keepdims=True) / (pred * pred).sum(axis=(1, 2), keepdims=True)

@@ -61,7 +61,8 @@ ARCHITECTURE_OPTIONS = {"teacher_embed_dim": "head_width"}  # LifterConfig field
 MACHINE_OPTIONS = ("device", "threads", "workers", "checkpoint_minutes", "max_minutes", "keep_epochs", "compile")
 # AugmentConfig fields with an option (the others are fixed design)
 AUGMENT_OPTIONS = {"noise": "train_noise", "detector_fraction": "detector_fraction",
-                   "blazepose_fraction": "blazepose_fraction"}
+                   "blazepose_fraction": "blazepose_fraction", "limb_mix": "limb_mix", "angle_offset": "angle_offset",
+                   "orientation": "orientation", "speed": "speed"}
 AUGMENT_SKIP = tuple(f.name for f in fields(AugmentConfig) if f.name not in AUGMENT_OPTIONS)
 # the validation check's 2D: log key -> the held-out noise (datasets.HeldoutNoise) it is made with
 VALIDATION_NOISE = {"val_exact": "none", "val_detector": "detector", "val_blazepose": "blazepose"}
