@@ -1,4 +1,4 @@
-"""Mocap readers on small hand-made files: BVH, ASF/AMC, DeepMimic forward kinematics and channel orders."""
+"""Mocap readers on small hand-made files: BVH, ASF/AMC, DeepMimic, VRML forward kinematics and channel orders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from pose_lifting.data import asf_amc, bvh, deepmimic
+from pose_lifting.data import asf_amc, bvh, deepmimic, vrml
 from pose_lifting.data.rotations import euler_rotation, quaternion_matrix
 
 CHAIN_BVH = """HIERARCHY
@@ -218,3 +218,40 @@ def test_deepmimic_forward_kinematics_on_urdf_offsets(tmp_path) -> None:
     np.testing.assert_allclose(at["head_top"][0], [0, 1.8, 0], atol=1e-9)  # + radius 0.1
     # knee bent 90 degrees about z: the shin turns from -y to +x
     np.testing.assert_allclose(at["right_ankle"][1], [0.5, 0.5, 0.1], atol=1e-9)
+
+
+CHAIN_WRL = """#VRML V2.0 utf8
+# a root scaled by 2 along its own x (turned by the scale orientation) carrying a bone turned by an interpolator
+DEF Root Transform {
+  translation 1 0 0
+  scale 2 1 1
+  scaleOrientation 0 0 1 1.5708
+  children [
+  DEF Timer TimeSensor { loop TRUE cycleInterval 2 },
+  DEF Arm-ROT-INTERP OrientationInterpolator { key [0, 1] keyValue [0 0 1 0, 0 0 1 1.5708] },
+  DEF Arm Transform {
+    translation 0 1 0
+    children [
+      DEF Hand Transform { translation 1 0 0 }
+      Shape { geometry Box { size 1 1 1 } }
+    ]
+  }
+  ROUTE Timer.fraction_changed TO Arm-ROT-INTERP.set_fraction
+  ROUTE Arm-ROT-INTERP.value_changed TO Arm.set_rotation
+  ]
+}
+"""
+
+
+def test_vrml_animation_follows_scale_orientation_and_slerps_rotations(tmp_path) -> None:
+    path = tmp_path / "chain.wrl"
+    path.write_text(CHAIN_WRL)
+    names, positions, times = vrml.read_vrml_animation(path, fps=2.0)
+    assert names == ["Root", "Arm", "Hand"]
+    np.testing.assert_allclose(times, [0.0, 0.5, 1.0, 1.5, 2.0])
+    # the scale orientation turns the root's x scale onto its y axis: the arm's offset (0, 1, 0) doubles
+    np.testing.assert_allclose(positions[:, 1], [[1.0, 2.0, 0.0]] * 5, atol=1e-4)
+    # the hand turns from +x towards +y about z, a quarter turn over the cycle, at a constant rate (slerp); the
+    # root's scale stretches its y offset twofold
+    angles = np.degrees(np.arctan2((positions[:, 2, 1] - 2.0) / 2, positions[:, 2, 0] - 1.0))
+    np.testing.assert_allclose(angles, [0.0, 22.5, 45.0, 67.5, 90.0], atol=0.1)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pose_lifting.data import asf_amc, bvh, deepmimic
+from pose_lifting.data import asf_amc, bvh, deepmimic, vrml
 from pose_lifting.data.sources import CLIMB_JOINTS, RIGS, Rig, Source
 from pose_lifting.skeleton import HEAD_TOP_EXTENSION, JOINT_INDEX, NUM_JOINTS, complete_torso
 
@@ -55,6 +55,8 @@ def read_points(source: Source, path: Path, assets: list[Path]) -> PointMotion:
         read = deepmimic.read_deepmimic if source.reader == "deepmimic" else deepmimic.read_isaac_amp
         names, positions, times = read(path, humanoid)
         return PointMotion(names, positions, times)
+    elif source.reader == "vrml":
+        return PointMotion(*vrml.read_vrml_animation(path, MOCAP_FPS))
     else:
         raise ValueError(f"unknown reader {source.reader!r}")
     if source.fps is None:
@@ -96,9 +98,17 @@ def nominal_fps(times: np.ndarray) -> float:
     return round(1.0 / float(np.median(np.diff(times))), 2)
 
 
-def convert(source: Source, path: Path, assets: list[Path]) -> tuple[np.ndarray, float]:
-    """One file of a source -> (poses (T, 17, 3) float32 at MOCAP_FPS in metres Y up, original fps)."""
+def convert(
+    source: Source, path: Path, assets: list[Path], span: tuple[float, float] | None = None
+) -> tuple[np.ndarray, float]:
+    """One file of a source (the seconds of `span` of it) -> (poses (T, 17, 3) float32 at MOCAP_FPS in metres Y up,
+    original fps)."""
     points = read_points(source, path, assets)
+    if span is not None:
+        keep = (points.times >= span[0] - 1e-6) & (points.times <= span[1] + 1e-6)
+        if keep.sum() < 2:
+            raise ValueError(f"{path}: no frames between {span[0]} and {span[1]} s")
+        points = PointMotion(points.names, points.positions[keep], points.times[keep] - points.times[keep][0])
     poses = map_rig(points, RIGS[source.rig]) * source.to_metres
     if source.z_up:
         poses = poses @ Z_UP_TO_Y_UP.T

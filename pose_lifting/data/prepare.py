@@ -83,7 +83,7 @@ def prepare_source(
             outcomes.append(Outcome(seq, name, "cached", read_sequence(target)))
             continue
         try:
-            poses, original_fps = convert(source, roots[source.package] / path, assets)
+            poses, original_fps = convert(source, roots[source.package] / path, assets, source.spans.get(seq))
         except (OSError, ValueError, KeyError, IndexError) as error:
             traceback.print_exc(file=sys.stderr)
             outcomes.append(Outcome(seq, name, "failed", note=f"{type(error).__name__}: {error}"))

@@ -121,6 +121,16 @@ RIGS: dict[str, Rig] = {
             "head": "head_top",
         }
     ),
+    # 3ds Max Biped (German names) of the assimp VRML model MotionCaptureROM: Oberschenkel = thigh, Unterschenkel =
+    # shank, Fu_ = foot, Oberarm / Unterarm = upper / forearm, Kopf = head (skull base), KopfNub = its end (head top)
+    "biped": Rig(
+        {
+            **_limbs("Bip01_{}_Oberschenkel", "Bip01_{}_Unterschenkel", "Bip01_{}_Fu_", "Bip01_{}_Oberarm",
+                     "Bip01_{}_Unterarm", "Bip01_{}_Hand", "L", "R"),
+            "neck_nose": "Bip01_Kopf",
+            "head": "Bip01_KopfNub",
+        }
+    ),
     "isaac_amp": Rig(
         {
             **_limbs("{}_thigh", "{}_shin", "{}_foot", "{}_upper_arm", "{}_lower_arm", "{}_hand", "left", "right"),
@@ -158,7 +168,7 @@ class Source:
 
     package: str  # key of PACKAGES
     files: dict[str, str]  # sequence name -> path inside the unpacked package
-    reader: str  # "bvh", "asf_amc", "climb_npy", "deepmimic" or "isaac_amp"
+    reader: str  # "bvh", "asf_amc", "climb_npy", "deepmimic", "isaac_amp" or "vrml"
     rig: str  # key of RIGS
     to_metres: float
     z_up: bool  # False: Y up already
@@ -167,6 +177,8 @@ class Source:
     # (package, path) of files every sequence needs: the ASF skeleton, the humanoid URDF
     assets: tuple[tuple[str, str], ...] = ()
     fps: float | None = None  # where the files do not say their rate
+    # sequence name -> (first, last) second of its file to keep, where a file holds stretches of broken recording
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 PYBULLET_MOTIONS = "pybullet_data/data/motions/"
@@ -184,6 +196,12 @@ CLIMB_FILES = (
     "mocap_climb_seq_4/mocap_climb_seq_4_joint_positions_f0-2303.npy",
 )
 ASSIMP_BVH = "usr/share/assimp/models/BVH/"
+ASSIMP_ROM = "usr/share/assimp/models/WRL/MotionCaptureROM.WRL"
+# The clean stretches of MotionCaptureROM (45.3 s; its source note: "errors in the middle of the animation are caused
+# by problems during recording"): every limb bone within 5 % of its median length and no joint faster than 6 m/s,
+# 0.2 s away from any frame that is not, at least 2 s long; 27.3 s in all, looked at frame by frame. 23.3-39.6 s
+# is left out: limbs pass through the body and bones stretch there.
+ROM_SPANS = {"rom_0": (0.0, 16.13), "rom_1": (17.4, 20.03), "rom_2": (20.5, 23.33), "rom_3": (39.6, 45.27)}
 
 SOURCES: dict[str, Source] = {
     "lafan1": Source(
@@ -251,6 +269,19 @@ SOURCES: dict[str, Source] = {
         z_up=False,
         licence="MIT (bvhtoolbox test file, Mixamo rig)",
         subject="freebvh",
+    ),
+    # a range-of-motion session: T-pose, arm raises and swings, trunk bends, leg lifts to the front and side, steps;
+    # keys every 0.1 s, sampled at 30 fps (slerp); 3ds Max's default unit, the inch (thigh 0.40 m, height 1.71 m)
+    "rom": Source(
+        package="assimp",
+        files=dict.fromkeys(ROM_SPANS, ASSIMP_ROM),
+        reader="vrml",
+        rig="biped",
+        to_metres=0.0254,
+        z_up=False,
+        licence="free for any purpose (assimp test model MotionCaptureROM, recorded with ViconIQ); package BSD-3-Clause",
+        subject="vicon_rom",
+        spans=ROM_SPANS,
     ),
     "climb": Source(
         package="holosoma",
