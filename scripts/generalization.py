@@ -4,6 +4,7 @@
     python -m scripts.generalization run --arm all --train-args "--limb-mix 0.5 --angle-offset 0.5 --orientation 0.2"
     python -m scripts.generalization table [--root runs/generalization] [--json docs/runs/generalization/table.json]
     python -m scripts.generalization coverage [--train-args "..."] [--json ...]
+    python -m scripts.generalization gallery --train-args "..." --png docs/screenshots/augmented_poses.png
 
 `run` trains one small lifter per arm and seed with the same fixed budget (`BENCH_ARGS`: a C8 L2 sparse student
 from scratch, a fixed number of poses, one thread) and the arm's training options, with the sources of
@@ -16,7 +17,7 @@ sources out of one run instead of one run each makes an arm one training, not th
 the model learns from is then mostly LAFAN1 (walking, running, dancing, getting up), the CMU playground take and
 the Isaac Lab clips. Runs resume; a finished run (`result.json`) is skipped. `table` gathers every arm's results;
 `coverage` measures each test pose's distance to its nearest training pose (pose_lifting.coverage) before and after
-the arm's augmentation.
+the arm's augmentation; `gallery` draws a dozen augmented poses over the ones they were made from.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pose_lifting.evaluate import lift_view
 from pose_lifting.generators import WindowSampler
 from pose_lifting.lifter import Lifter
 from pose_lifting.metrics import acceleration_ratio, mpjpe, p_mpjpe, per_joint_p_mpjpe
+from pose_lifting.motion_augment import augment_motion
 from pose_lifting.skeleton import JOINT_NAMES
 from pose_lifting.train import parse_args, train
 
@@ -133,9 +135,43 @@ def coverage(train_args: str, sources: list[str], every: int, pool_size: int, js
         json_path.write_text(json.dumps({"train_args": train_args, "rows": out}, indent=1) + "\n")
 
 
+def gallery(train_args: str, png: Path, count: int = 12, seed: int = 1) -> None:
+    """A picture of `count` augmented centre poses (colour) over the poses they were made from (grey)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pose_lifting.skeleton import BONES, LEFT_JOINTS
+
+    augment = parse_args(shlex.split(BENCH_ARGS) + shlex.split(train_args)).data.augment
+    sampler = WindowSampler([s.poses for s in MocapData(DataConfig()).train_sequences], 81, augment, seed=seed)
+    original, donors = sampler.windows_3d(256), sampler.windows_3d(256)
+    augmented = augment_motion(original, donors, sampler.rng, augment.motion, augment.limb_mix, augment.angle_offset,
+                               augment.orientation)[:, 40]
+    original = original[:, 40]
+    changed = np.flatnonzero(np.abs(augmented - original).max(axis=(1, 2)) > 0.05)[:count]
+    fig = plt.figure(figsize=(3 * len(changed) / 2, 6.4))
+    for k, b in enumerate(changed):
+        ax = fig.add_subplot(2, -(-len(changed) // 2), k + 1, projection="3d")
+        for poses, colour in ((original[b], "0.75"), (augmented[b], None)):
+            centred = poses - poses[0]
+            for parent, child in BONES:
+                side = "tab:red" if child in LEFT_JOINTS else "tab:blue"
+                xs, ys, zs = (centred[[parent, child], i] for i in (0, 2, 1))
+                ax.plot(xs, ys, zs, color=colour or side, lw=2 if colour is None else 1.5)
+        ax.set(xlim=(-1, 1), ylim=(-1, 1), zlim=(-1, 1), xticks=[], yticks=[], zticks=[])
+        ax.view_init(elev=10, azim=-60)
+    fig.suptitle(f"augmented poses (colour; left red) over their originals (grey): {train_args}", fontsize=9)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=80)
+    print(f"wrote {png}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("run", "table", "coverage"))
+    parser.add_argument("command", choices=("run", "table", "coverage", "gallery"))
     parser.add_argument("--root", type=Path, default=Path("runs/generalization"))
     parser.add_argument("--arm", default="base", help="run: the arm's name (its folder under --root)")
     parser.add_argument("--train-args", default="", help="run, coverage: the arm's pose_lifting.train options")
@@ -144,13 +180,16 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=2, help="coverage: every n-th test pose")
     parser.add_argument("--pool", type=int, default=8000, help="coverage: training poses in the pool")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--png", type=Path, default=Path("docs/screenshots/augmented_poses.png"), help="gallery")
     args = parser.parse_args()
     if args.command == "run":
         run(args.root, args.arm, args.seeds, args.train_args)
     elif args.command == "table":
         table(args.root, args.json)
-    else:
+    elif args.command == "coverage":
         coverage(args.train_args, args.sources, args.every, args.pool, args.json)
+    else:
+        gallery(args.train_args, args.png)
 
 
 if __name__ == "__main__":
