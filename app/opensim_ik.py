@@ -104,7 +104,7 @@ def marker_table(poses: np.ndarray, feet: np.ndarray | None) -> tuple[list[str],
 
 def write_trc(path: str | Path, poses: np.ndarray, times: np.ndarray, feet: np.ndarray | None = None) -> Path:
     """Write world poses (T, 17, 3) (and feet (T, 4, 3), NaN where missing) as an OpenSim TRC (see the module
-    doc); `times` (T,) seconds. Missing markers are empty cells."""
+    doc); `times` (T,) seconds. Missing markers are NaN, as OpenSim reads them."""
     path = Path(path)
     names, points = marker_table(np.asarray(poses, np.float64), None if feet is None else np.asarray(feet))
     count = len(points)
@@ -118,7 +118,7 @@ def write_trc(path: str | Path, poses: np.ndarray, times: np.ndarray, feet: np.n
         "",
     ]
     for frame, (t, row) in enumerate(zip(times, points)):
-        cells = ["" if not np.isfinite(v) else f"{v:.5f}" for v in row.reshape(-1)]
+        cells = [f"{v:.5f}" if np.isfinite(v) else "NaN" for v in row.reshape(-1)]
         lines.append("\t".join([str(frame + 1), f"{t:.5f}", *cells]))
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -147,6 +147,12 @@ def _quiet_stdout() -> Iterator[None]:
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+
+
+def check_opensim() -> None:
+    """Fail early (an InputError that says what to do) when OpenSim or its model is missing."""
+    _opensim()
+    model_path()
 
 
 def joint_centres(model) -> dict[str, tuple[str, np.ndarray]]:
@@ -224,16 +230,17 @@ def scaled_model(lengths: np.ndarray, feet: bool):
     return model
 
 
-def inverse_kinematics(model, trc: Path, mot: Path, markers: list[str], config: IKConfig) -> Path:
-    """Run OpenSim's IK of `model` on the TRC's markers (those the model has), writing `mot` (degrees)."""
+def inverse_kinematics(
+    model, trc: Path, mot: Path, markers: list[str], times: tuple[float, float], config: IKConfig
+) -> Path:
+    """Run OpenSim's IK of `model` on the TRC's markers (those the model has) from `times[0]` to `times[1]`,
+    writing `mot` (degrees)."""
     opensim = _opensim()
     tool = opensim.InverseKinematicsTool()
     tool.setModel(model)
     tool.setMarkerDataFileName(str(trc))
-    table = opensim.TimeSeriesTableVec3(str(trc))
-    times = table.getIndependentColumn()
     tool.setStartTime(times[0])
-    tool.setEndTime(times[-1])
+    tool.setEndTime(times[1])
     tool.setOutputMotionFileName(str(mot))
     tool.set_accuracy(config.accuracy)
     tool.set_report_errors(False)
@@ -272,7 +279,8 @@ def run_opensim(
     osim = prefix.parent / f"{prefix.name}_scaled.osim"
     model.printToXML(str(osim))
     names, _ = marker_table(poses[:1], None if feet is None else feet[:1])
-    mot = inverse_kinematics(model, trc, prefix.parent / f"{prefix.name}_ik.mot", names, config)
+    span = (float(times[0]), float(times[-1]))
+    mot = inverse_kinematics(model, trc, prefix.parent / f"{prefix.name}_ik.mot", names, span, config)
     return {"trc": trc, "osim": osim, "mot": mot}
 
 
