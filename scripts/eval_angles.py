@@ -23,8 +23,8 @@ import numpy as np
 
 from app.opensim_ik import read_mot, run_opensim
 from pose_lifting.angles import ANGLE_NAMES, joint_angles
-from pose_lifting.datasets import HELDOUT_NOISE, YAWS, mocap_views, static_cameras
 from pose_lifting.data.mocap import load_mocap, split
+from pose_lifting.datasets import HELDOUT_NOISE, YAWS, mocap_views, static_cameras
 from pose_lifting.evaluate import lift_view
 from pose_lifting.lifter import Lifter
 from pose_lifting.skeleton import JOINT_INDEX
