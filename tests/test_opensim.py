@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app import cli
 from app.config import InputError
 from app.lifting import measure_angles
 from app.opensim_assets import model_path
@@ -21,6 +22,7 @@ from pose_lifting.lifter import Lifter
 from pose_lifting.sequence import Pose2DSequence
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES
 from tests.test_angles import standing
+from tests.test_app import checkpoints, keypoints_file  # noqa: F401 (checkpoints: a fixture)
 
 opensim = pytest.importorskip("opensim")
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -109,3 +111,22 @@ def test_ik_of_the_lifted_clip_recovers_the_truths_knee_and_hip_flexion(tmp_path
     for coordinate in ("knee_angle_r", "knee_angle_l", "hip_flexion_r", "hip_flexion_l"):
         error = np.mean(np.abs(ours[coordinate] - truth_ik[coordinate]))
         assert error < 8.0, coordinate
+
+
+@needs_model
+def test_cli_opensim_writes_angles_trc_model_and_ik_and_prints_the_ranges(checkpoints, tmp_path, capsys):  # noqa: F811
+    source = keypoints_file(tmp_path / "walk.npz", frames=40)
+    out = tmp_path / "out"
+    assert cli.main([str(source), "--out", str(out), "--checkpoint", str(checkpoints["student"]), "--opensim"]) == 0
+    printed = capsys.readouterr().out
+    assert "joint angles of #" in printed and "knee_flexion_r" in printed
+    assert "no heels or foot tips" in printed  # an .npz of 17 joints has no feet
+    header, *rows = (out / "walk_angles.csv").read_text().splitlines()
+    assert header.split(",") == ["frame", "time_s", *ANGLE_NAMES]
+    assert len(rows) == 40
+    table = opensim.TimeSeriesTableVec3(str(out / "walk.trc"))
+    assert table.getNumRows() == 40 and list(table.getColumnLabels()) == list(JOINT_NAMES)
+    model = opensim.Model(str(out / "walk_scaled.osim"))
+    assert model.getMarkerSet().getSize() == 14  # 12 joint centres, head top and nose
+    names, values = read_mot(out / "walk_ik.mot")
+    assert "knee_angle_r" in names and len(values) == 40 and np.isfinite(values).all()
