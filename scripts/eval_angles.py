@@ -65,6 +65,8 @@ def main() -> None:
         heldout = [type(s)(**(vars(s) | {"poses": s.poses[: args.max_frames]})) for s in heldout]
     ours: dict[str, list[np.ndarray]] = {name: [] for name in ANGLE_NAMES}
     ik: dict[str, list[np.ndarray]] = {}
+    sagittal = [f"{c}_{s}" for c in SAGITTAL for s in "rl"]
+    per_sequence: dict[str, list[float]] = {}
     tick = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         for seq in heldout:
@@ -81,13 +83,14 @@ def main() -> None:
                     ours[name].append(error)
                 names, values = ik_angles(world, seq.fps, Path(folder) / f"{seq.name}_{c}")
                 assert names == truth_names
-                for name, error in angle_errors(values, truth_ik, names).items():
+                errors = angle_errors(values, truth_ik, names)
+                for name, error in errors.items():
                     ik.setdefault(name, []).append(error)
+                per_sequence.setdefault(seq.name, []).append(float(np.mean([errors[n].mean() for n in sagittal])))
                 print(f"{seq.name} camera {int(YAWS[c])}: done ({time.perf_counter() - tick:.0f} s)", flush=True)
     ours_mae = {name: float(np.nanmean(np.concatenate(v))) for name, v in ours.items() if np.isfinite(
         np.concatenate(v)).any()}
     ik_mae = {name: float(np.nanmean(np.concatenate(v))) for name, v in ik.items()}
-    sagittal = [f"{c}_{s}" for c in SAGITTAL for s in "rl"]
     result = {
         "model": args.model,
         "noise": args.noise,
@@ -96,6 +99,7 @@ def main() -> None:
         "angles_mae_deg": ours_mae,
         "ik_mae_deg": ik_mae,
         "ik_sagittal_mae_deg": float(np.mean([ik_mae[name] for name in sagittal])),
+        "ik_sagittal_mae_deg_per_sequence": {name: float(np.mean(v)) for name, v in per_sequence.items()},
         "angles_sagittal_mae_deg": float(np.mean([ours_mae[n] for n in (
             "hip_flexion_r", "hip_flexion_l", "knee_flexion_r", "knee_flexion_l", "shoulder_flexion_r",
             "shoulder_flexion_l", "elbow_flexion_r", "elbow_flexion_l")])),
