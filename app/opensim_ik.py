@@ -38,6 +38,7 @@ import numpy as np
 from app.config import InputError
 from app.opensim_assets import model_path
 from pose_lifting.angles import pelvis_frame
+from pose_lifting.files import atomic_output
 from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, bone_lengths_symmetric
 
 FOOT_MARKERS = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")  # WorldMotion.feet's columns
@@ -120,7 +121,8 @@ def write_trc(path: str | Path, poses: np.ndarray, times: np.ndarray, feet: np.n
     for frame, (t, row) in enumerate(zip(times, points)):
         cells = [f"{v:.5f}" if np.isfinite(v) else "NaN" for v in row.reshape(-1)]
         lines.append("\t".join([str(frame + 1), f"{t:.5f}", *cells]))
-    path.write_text("\n".join(lines) + "\n")
+    with atomic_output(path) as partial:
+        partial.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -277,10 +279,12 @@ def run_opensim(
     trc = write_trc(prefix.with_suffix(".trc"), poses, times, feet)
     model = scaled_model(bone_lengths_symmetric(np.asarray(poses, np.float64)), feet is not None)
     osim = prefix.parent / f"{prefix.name}_scaled.osim"
-    model.printToXML(str(osim))
+    with atomic_output(osim) as partial:
+        model.printToXML(str(partial))
     names, _ = marker_table(poses[:1], None if feet is None else feet[:1])
-    span = (float(times[0]), float(times[-1]))
-    mot = inverse_kinematics(model, trc, prefix.parent / f"{prefix.name}_ik.mot", names, span, config)
+    mot = prefix.parent / f"{prefix.name}_ik.mot"
+    with atomic_output(mot) as partial:
+        inverse_kinematics(model, trc, partial, names, (float(times[0]), float(times[-1])), config)
     return {"trc": trc, "osim": osim, "mot": mot}
 
 
