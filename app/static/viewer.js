@@ -384,9 +384,12 @@ function mountViewer(element, props, watch) {
     c.textAlign = "left";
     c.fillStyle = "#ffffff";
     c.fillText(angles.title, left, 15 * ratio, right - left);
+    const t = frame - angles.first_frame;
     let keyX = left, keyY = 30 * ratio;
-    plotted.forEach((name, i) => {
-      const keyWidth = 14 * ratio + c.measureText(name).width;
+    plotted.forEach((name, i) => {  // the key: each plotted angle with its value at the current frame
+      const deg = t >= 0 && t < angles.values[name].length ? angles.values[name][t] : null;
+      const label = `${name} ${deg === null ? "-" : deg.toFixed(0) + "\u00b0"}`;
+      const keyWidth = 14 * ratio + c.measureText(label).width;
       if (keyX > left && keyX + keyWidth > right) {
         keyX = left;
         keyY += 15 * ratio;
@@ -394,7 +397,7 @@ function mountViewer(element, props, watch) {
       c.fillStyle = angleColour(i);
       c.fillRect(keyX, keyY - 6 * ratio, 10 * ratio, 4 * ratio);
       c.fillStyle = "#d0d0d0";
-      c.fillText(name, keyX + 14 * ratio, keyY);
+      c.fillText(label, keyX + 14 * ratio, keyY);
       keyX += keyWidth + 14 * ratio;
     });
     const top = keyY + 12 * ratio;
@@ -443,14 +446,6 @@ function mountViewer(element, props, watch) {
     c.moveTo(x(frame), top - 4 * ratio);
     c.lineTo(x(frame), bottom);
     c.stroke();
-    const t = frame - angles.first_frame;
-    c.textAlign = "right";
-    c.fillStyle = "#ffffff";
-    const now = plotted.map((name) => {
-      const deg = t >= 0 && t < angles.values[name].length ? angles.values[name][t] : null;
-      return `${name} ${deg === null ? "-" : deg.toFixed(0)}`;
-    });
-    c.fillText(now.join("  "), right, 15 * ratio, (right - left) * 0.6);
     root.dataset.angleFrame = String(frame);
   }
 
