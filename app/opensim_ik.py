@@ -68,6 +68,10 @@ SEGMENT_BONES = {
 START_POSE = {"arm_add_r": 0.0, "arm_add_l": 0.0}
 
 
+class TooShortToScale(InputError):
+    """A person in view for too few frames to scale a model to (the run goes on without their OpenSim files)."""
+
+
 @dataclass
 class IKConfig:
     """OpenSim scaling and inverse kinematics: who is long enough to scale, and the IK's weights."""
@@ -270,11 +274,12 @@ def run_opensim(
     poses: np.ndarray, times: np.ndarray, feet: np.ndarray | None, prefix: str | Path, config: IKConfig | None = None
 ) -> dict[str, Path]:
     """`<prefix>.trc`, `<prefix>_scaled.osim` and `<prefix>_ik.mot` for one person's world poses (T, 17, 3) at
-    `times` (T,); `feet` (T, 4, 3) or None. An `InputError` when the person is too briefly in view to scale."""
+    `times` (T,); `feet` (T, 4, 3) or None. `TooShortToScale` when the person is too briefly in view to scale; an
+    `InputError` when OpenSim or its model is missing."""
     config = config or IKConfig()
     prefix = Path(prefix)
     if len(poses) < config.min_frames:
-        raise InputError(f"in view for {len(poses)} frames, fewer than {config.min_frames}: too short to scale an "
+        raise TooShortToScale(f"in view for {len(poses)} frames, fewer than {config.min_frames}: too short to scale an "
                          "OpenSim model to")
     trc = write_trc(prefix.with_suffix(".trc"), poses, times, feet)
     model = scaled_model(bone_lengths_symmetric(np.asarray(poses, np.float64)), feet is not None)

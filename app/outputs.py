@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from app.bvh import solve_rig, write_bvh
-from app.config import InputError
 from app.glb import FilmingCamera, write_glb
-from app.opensim_ik import run_opensim
+from app.opensim_ik import TooShortToScale, run_opensim
 from app.results import ModelRun, PipelineResult
 from pose_lifting.angles import ANGLE_NAMES
 from pose_lifting.files import atomic_output
@@ -105,7 +104,7 @@ def write_opensim_files(
             times = video_times[pose.first_frame : pose.first_frame + len(motion)]
             try:
                 written = run_opensim(motion.poses, times, motion.feet, out_dir / person)
-            except InputError as error:
+            except TooShortToScale as error:
                 warnings.append(f"{run.label}: person {pose.track_id} is {error}; no OpenSim files")
                 continue
             files |= {f"{kind}:{run.label}:{pose.track_id}": path for kind, path in written.items()}

@@ -131,6 +131,8 @@ def lift_people(
     timings = {"detect": detected.detect_s} | {f"{name} (in detect)": s for name, s in detected.detect_parts.items()}
     warnings = list(detected.warnings)
     lifters = load_lifters(config)
+    if config.opensim:
+        check_opensim()  # a missing OpenSim or model fails before the lift
 
     labels = [weights_path(name).stem for name in config.models]
     share = 0.25 / len(lifters)

@@ -130,3 +130,13 @@ def test_cli_opensim_writes_angles_trc_model_and_ik_and_prints_the_ranges(checkp
     assert model.getMarkerSet().getSize() == 14  # 12 joint centres, head top and nose
     names, values = read_mot(out / "walk_ik.mot")
     assert "knee_angle_r" in names and len(values) == 40 and np.isfinite(values).all()
+
+
+@needs_model
+def test_a_person_in_view_for_a_few_frames_gets_a_warning_not_a_crash(checkpoints, tmp_path, capsys):  # noqa: F811
+    source = keypoints_file(tmp_path / "brief.npz", frames=8)
+    out = tmp_path / "out"
+    assert cli.main([str(source), "--out", str(out), "--checkpoint", str(checkpoints["student"]), "--opensim"]) == 0
+    printed = capsys.readouterr().out
+    assert "in view for 8 frames, fewer than 15: too short to scale an OpenSim model to; no OpenSim files" in printed
+    assert (out / "brief_angles.csv").is_file() and not (out / "brief.trc").exists()
