@@ -13,10 +13,10 @@
   point. The head top, nose, heels and foot tips, which are not joint centres, take Pose2Sim's Halpe26 marker
   locations. The pelvis, spine and thorax are midpoints of other joints and are left out of the IK.
 - Scaling (ours, not OpenSim's ScaleTool: the result is the same, the ratio of a distance between our joints to
-  the same distance on the model, applied to the segments; `body_measures`): each distance is the median over the
-  clip, left and right averaged (the bone lengths are constant in our world output). Femur: hip-knee; tibia and
-  foot: knee-ankle; humerus: shoulder-elbow; forearm and hand: elbow-wrist; pelvis and torso: mid-hips to
-  mid-shoulders along Y and X, the hip width (pelvis) and shoulder width (torso) along Z; head: mid-shoulders to
+  the same distance on the model, applied to the segments): every bone's length is the median over the clip, left
+  and right averaged (`skeleton.bone_lengths_symmetric`; constant in our world output). Femur: hip-knee; tibia and
+  foot: knee-ankle; humerus: shoulder-elbow; forearm and hand: elbow-wrist; pelvis and torso: the hip centres to
+  the shoulder centres along Y and X, the hip width (pelvis) and shoulder width (torso) along Z; head: thorax to
   head top. The markers are placed after scaling, at the scaled model's joint centres.
 - IK (`IKConfig`): marker weights 1 for the limb joints, less for the head (its markers are not joint centres) and
   the feet (their depth comes from one view, world.py); the lumbar flexion is held near 0 by a weak coordinate task,
@@ -30,7 +30,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,9 +39,8 @@ from app.config import InputError
 from app.opensim_assets import model_path
 from pose_lifting.angles import pelvis_frame
 from pose_lifting.files import atomic_output
-from pose_lifting.skeleton import JOINT_NAMES
+from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, bone_lengths_symmetric
 
-SIDES = ("left", "right")
 FOOT_MARKERS = ("left_heel", "right_heel", "left_foot_index", "right_foot_index")  # WorldMotion.feet's columns
 # the model's joint whose frame on its parent body is each joint marker's place
 JOINT_CENTRES = {
@@ -83,8 +82,11 @@ class IKConfig:
     foot_weight: float = 0.5  # heels and foot tips (one view gives their depth: world.py)
     lumbar_weight: float = 0.1  # the coordinate task holding the lumbar flexion at 0 (the pelvis follows the trunk)
     accuracy: float = 1e-5  # the IK solver's convergence
+    weights: dict[str, float] = field(default_factory=dict)  # per-marker overrides
 
     def weight(self, marker: str) -> float:
+        if marker in self.weights:
+            return self.weights[marker]
         if marker in ("head", "neck_nose"):
             return self.head_weight
         return self.foot_weight if marker in FOOT_MARKERS else self.joint_weight
@@ -170,59 +172,50 @@ def joint_centres(model) -> dict[str, tuple[str, np.ndarray]]:
 
 
 def _in_ground(model, state, body: str, location: np.ndarray) -> np.ndarray:
+    import opensim
+
     frame = model.getBodySet().get(body)
-    return frame.findStationLocationInGround(state, _opensim().Vec3(*location)).to_numpy().copy()
+    return frame.findStationLocationInGround(state, opensim.Vec3(*location)).to_numpy().copy()
 
 
-def _distance(points: dict[str, np.ndarray], a: str, b: str) -> np.ndarray:
-    return np.linalg.norm(points[a] - points[b], axis=-1)
-
-
-def _measures(points: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The distances that scale the segments (`SEGMENT_BONES`, trunk, widths, head) between named points (..., 3),
-    left and right averaged."""
-    mid = {part: 0.5 * (points[f"left_{part}"] + points[f"right_{part}"]) for part in ("hip", "shoulder")}
-    out = {
-        "trunk": np.linalg.norm(mid["shoulder"] - mid["hip"], axis=-1),
-        "head": np.linalg.norm(points["head"] - mid["shoulder"], axis=-1),
-        "hips": _distance(points, "left_hip", "right_hip"),
-        "shoulders": _distance(points, "left_shoulder", "right_shoulder"),
-    }
-    for parent, child in set(SEGMENT_BONES.values()):
-        out[f"{parent}-{child}"] = 0.5 * sum(_distance(points, f"{s}_{parent}", f"{s}_{child}") for s in SIDES)
-    return out
-
-
-def body_measures(poses: np.ndarray) -> dict[str, float]:
-    """Our person's `_measures`: each the median over the frames of world poses (T, 17, 3)."""
-    points = {name: poses[:, i] for i, name in enumerate(JOINT_NAMES)}
-    return {name: float(np.nanmedian(values)) for name, values in _measures(points).items()}
-
-
-def scale_factors(model, state, ours: dict[str, float]) -> dict[str, np.ndarray]:
-    """Per body (x, y, z) factors: our `body_measures` over the same distances on the model (default pose)."""
+def scale_factors(model, state, lengths: np.ndarray) -> dict[str, np.ndarray]:
+    """Per body (x, y, z) factors that give the model our bone lengths (17,) (`bone_lengths_symmetric`)."""
     points = {name: _in_ground(model, state, *place) for name, place in joint_centres(model).items()}
     points["head"] = _in_ground(model, state, *SURFACE_MARKERS["head"])
-    ratio = {name: ours[name] / value for name, value in _measures(points).items()}
+    mid = {part: 0.5 * (points[f"left_{part}"] + points[f"right_{part}"]) for part in ("hip", "shoulder")}
+    j = JOINT_INDEX
+    ours = _our_points(lengths)
+    trunk = ours["trunk"] / np.linalg.norm(mid["shoulder"] - mid["hip"])
+    hips = 2 * lengths[j["right_hip"]] / np.linalg.norm(points["left_hip"] - points["right_hip"])
+    shoulders = 2 * lengths[j["right_shoulder"]] / np.linalg.norm(points["left_shoulder"] - points["right_shoulder"])
     factors = {
-        "pelvis": np.array([ratio["trunk"], ratio["trunk"], ratio["hips"]]),
-        "sacrum": np.array([ratio["trunk"], ratio["trunk"], ratio["hips"]]),
-        "torso": np.array([ratio["trunk"], ratio["trunk"], ratio["shoulders"]]),
-        "head": np.full(3, ratio["head"]),
+        "pelvis": np.array([trunk, trunk, hips]),
+        "sacrum": np.array([trunk, trunk, hips]),
+        "torso": np.array([trunk, trunk, shoulders]),
+        "head": np.full(3, ours["head"] / np.linalg.norm(points["head"] - mid["shoulder"])),
     }
     for segment, (parent, child) in SEGMENT_BONES.items():
-        factors |= {f"{segment}_{side}": np.full(3, ratio[f"{parent}-{child}"]) for side in "rl"}
+        model_length = np.linalg.norm(points[f"right_{child}"] - points[f"right_{parent}"])
+        factor = lengths[j[f"right_{child}"]] / model_length
+        factors |= {f"{segment}_r": np.full(3, factor), f"{segment}_l": np.full(3, factor)}
     return factors
 
 
-def scaled_model(measures: dict[str, float], feet: bool):
-    """The full-body model scaled to our `body_measures`, with our markers at its (scaled) joint centres."""
+def _our_points(lengths: np.ndarray) -> dict[str, float]:
+    """Our trunk (mid-hips to mid-shoulders: pelvis -> spine -> thorax) and head (thorax -> neck_nose -> head)
+    lengths from the bone lengths (17,); the chains are straight in our skeleton's torso convention."""
+    j = JOINT_INDEX
+    return {"trunk": lengths[j["spine"]] + lengths[j["thorax"]], "head": lengths[j["neck_nose"]] + lengths[j["head"]]}
+
+
+def scaled_model(lengths: np.ndarray, feet: bool):
+    """The full-body model scaled to our bone lengths, with our markers at its (scaled) joint centres."""
     opensim = _opensim()
     model = opensim.Model(str(model_path()))
     for coordinate, value in START_POSE.items():
         model.getCoordinateSet().get(coordinate).setDefaultValue(value)
     state = model.initSystem()
-    factors = scale_factors(model, state, measures)
+    factors = scale_factors(model, state, lengths)
     scales = opensim.ScaleSet()
     for body, factor in factors.items():
         scale = opensim.Scale()
@@ -289,7 +282,7 @@ def run_opensim(
         raise TooShortToScale(f"in view for {len(poses)} frames, fewer than {config.min_frames}: too short to scale an "
                          "OpenSim model to")
     trc = write_trc(prefix.with_suffix(".trc"), poses, times, feet)
-    model = scaled_model(body_measures(np.asarray(poses, np.float64)), feet is not None)
+    model = scaled_model(bone_lengths_symmetric(np.asarray(poses, np.float64)), feet is not None)
     osim = prefix.parent / f"{prefix.name}_scaled.osim"
     with atomic_output(osim) as partial:
         model.printToXML(str(partial))
