@@ -30,7 +30,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -82,11 +82,8 @@ class IKConfig:
     foot_weight: float = 0.5  # heels and foot tips (one view gives their depth: world.py)
     lumbar_weight: float = 0.1  # the coordinate task holding the lumbar flexion at 0 (the pelvis follows the trunk)
     accuracy: float = 1e-5  # the IK solver's convergence
-    weights: dict[str, float] = field(default_factory=dict)  # per-marker overrides
 
     def weight(self, marker: str) -> float:
-        if marker in self.weights:
-            return self.weights[marker]
         if marker in ("head", "neck_nose"):
             return self.head_weight
         return self.foot_weight if marker in FOOT_MARKERS else self.joint_weight
@@ -172,10 +169,8 @@ def joint_centres(model) -> dict[str, tuple[str, np.ndarray]]:
 
 
 def _in_ground(model, state, body: str, location: np.ndarray) -> np.ndarray:
-    import opensim
-
     frame = model.getBodySet().get(body)
-    return frame.findStationLocationInGround(state, opensim.Vec3(*location)).to_numpy().copy()
+    return frame.findStationLocationInGround(state, _opensim().Vec3(*location)).to_numpy().copy()
 
 
 def scale_factors(model, state, lengths: np.ndarray) -> dict[str, np.ndarray]:
