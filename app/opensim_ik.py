@@ -16,8 +16,9 @@
   the same distance on the model, applied to the segments): every bone's length is the median over the clip, left
   and right averaged (`skeleton.bone_lengths_symmetric`; constant in our world output). Femur: hip-knee; tibia and
   foot: knee-ankle; humerus: shoulder-elbow; forearm and hand: elbow-wrist; pelvis and torso: the hip centres to
-  the shoulder centres along Y and X, the hip width (pelvis) and shoulder width (torso) along Z; head: thorax to
-  head top. The markers are placed after scaling, at the scaled model's joint centres.
+  the shoulder centres along Y and X, the hip width (pelvis) and shoulder width (torso) along Z; head: our
+  thorax -> neck_nose -> head bones against the model's mid-shoulders to head top. The markers are placed after
+  scaling, at the scaled model's joint centres.
 - IK (`IKConfig`): marker weights 1 for the limb joints, less for the head (its markers are not joint centres) and
   the feet (their depth comes from one view, world.py); the lumbar flexion is held near 0 by a weak coordinate task,
   because our 17 joints carry no pelvic landmark: the pelvis' tilt follows the trunk (as pose_lifting.angles
