@@ -1,8 +1,8 @@
 """The joint angles' accuracy on held-out mocap: angles from the lifted 3D against angles from the true 3D, and
 OpenSim IK of our TRC against OpenSim IK of the true 3D's TRC (docs/angles.md).
 
-    python -m scripts.eval_angles --model student --noise none --json docs/runs/angles_exact.json
-    python -m scripts.eval_angles --model student --noise blazepose --json docs/runs/angles_blazepose.json
+    python -m scripts.eval_angles --noise none --max-frames 300 --json docs/runs/angles_exact.json
+    python -m scripts.eval_angles --noise blazepose --max-frames 300 --json docs/runs/angles_blazepose.json
 
 Every held-out sequence (pose_lifting.data.mocap.HELD_OUT) through the four static Human3.6M-like cameras of
 pose_lifting.evaluate, with exact or detector-like 2D, lifted by `Lifter.lift` (the app's path). The lifted poses
