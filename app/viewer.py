@@ -6,7 +6,8 @@ camera) with its pelvis path as the trajectory; where a person could not be plac
 camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at their feet (the median over
 frames of the lowest joint), without a trajectory. Several people are spread sideways by their place in the
 image, as in the video's 3D panel. The filming camera (where the main subject was placed in the world) comes
-with its position and, per frame, its forward, up and right directions, so that the viewer can draw it.
+with its position and, per frame, its forward, up and right directions, so that the viewer can draw it. The main
+subject's joint angles (pose_lifting.angles, first model) come per frame with their ranges, for the angle chart.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 from app.pipeline import PipelineResult
 from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR
 from app.videos import spread
+from pose_lifting.angles import ANGLE_NAMES, DEFAULT_PLOTTED, angle_ranges
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
 from pose_lifting.world import UP_SOURCES
 
@@ -77,6 +79,26 @@ def viewer_payload(result: PipelineResult) -> dict:
         ],
         "comparison": _comparison(result),
         "camera": _camera(result, shown[0][0]),
+        "angles": _angles(result),
+    }
+
+
+def _angles(result: PipelineResult) -> dict | None:
+    """The main subject's joint angles (first model) per frame, degrees (null where undefined), each angle's
+    minimum, maximum and range, and the angles plotted by default; None where the subject was not placed."""
+    run = result.models[0]
+    angles = run.angles[0] if run.angles else None
+    if angles is None:
+        return None
+    ranges = angle_ranges(angles)
+    values = np.where(np.isfinite(angles), np.round(angles, 1), None)
+    return {
+        "title": f"joint angles of #{result.people[0].track_id} ({run.label}), degrees",
+        "first_frame": result.people[0].first_frame,
+        "names": [name for name in ANGLE_NAMES if name in ranges],
+        "values": {name: values[:, i].tolist() for i, name in enumerate(ANGLE_NAMES) if name in ranges},
+        "ranges": {name: [round(v, 1) for v in span] for name, span in ranges.items()},
+        "plotted": [name for name in DEFAULT_PLOTTED if name in ranges],
     }
 
 

@@ -19,6 +19,9 @@ the picture says about the camera (`Pose2DSequence.scene`: up and focal length f
    `ankle_height_m` below the ankle. Foot tips are not used: a foot tip is up to a foot's length nearer or
    farther than the ankle, which under a camera that looks down would put it up to ~7 cm too low or high; a
    heel is within a few centimetres of the ankle's distance.
+   For the joint angles (`WorldMotion.feet`, pose_lifting.angles) the foot tips are placed where their pixel ray
+   meets the foot's upright plane through its heel, square to the hip line (the plane a foot moves in when the
+   ankle bends); where the ray runs within `min_tip_ray_deg` of that plane (a foot seen end on) the tip is NaN.
 3. Up direction and ground, by one of `METHODS`:
    - "auto" (the default): the scene's up when it is confident and within `max_scene_body_deg` of the body
      prior (a wrong vanishing point, or a tilted building, is not trusted blindly), else "ground";
@@ -78,6 +81,7 @@ class WorldConfig:
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
     ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel
     min_foot_score: float = 0.3  # heels scored lower are not used
+    min_tip_ray_deg: float = 15.0  # a foot tip whose ray is nearer its foot's upright plane than this is not placed
     contact_height_m: float = 0.06  # a foot touches the ground when its sole is at most this high
     contact_speed_m_s: float = 0.6  # ... and its ankle moves slower than this
     ransac_iterations: int = 300
@@ -121,6 +125,9 @@ class WorldMotion:
     scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
     camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
     camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
+    # (T, 4, 3) world heels and foot tips (left_heel, right_heel, left_foot_index, right_foot_index), NaN where
+    # not measured or not placed; None where the 2D has no feet
+    feet: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.poses)
@@ -234,18 +241,53 @@ def sole_points(
     feet = getattr(pose2d, "feet", None)
     if feet is None:
         return heights, soles
-    views = np.tile(np.eye(3), (len(ankles), 1, 1)) if rotations is None else rotations
-    viewing = views[:, :, 2]  # (T, 3) each frame's viewing direction
-    forward = viewing - (viewing @ up)[:, None] * up  # ... along the ground
-    rays = np.concatenate([(feet[:, list(HEEL_COLUMNS)] - principal) / focal, np.ones(ankles.shape[:2] + (1,))], -1)
-    rays = np.einsum("tij,tfj->tfi", views, rays)
-    heels = rays * (np.einsum("tfi,ti->tf", ankles, forward) / np.einsum("tfi,ti->tf", rays, forward))[..., None]
+    heels = heel_points(ankles, feet, up, focal, principal, rotations)
     heel_heights = heels @ up
     usable = np.isfinite(heel_heights) & (heel_heights < heights)
     feet_scores = getattr(pose2d, "feet_scores", None)
     if feet_scores is not None:
         usable &= feet_scores[:, list(HEEL_COLUMNS)] >= config.min_foot_score
     return np.where(usable, heel_heights, heights), np.where(usable[..., None], heels, soles)
+
+
+def pixel_rays(pixels: np.ndarray, focal: float, principal: np.ndarray, rotations: np.ndarray | None) -> np.ndarray:
+    """(T, F, 3) rays (z = 1 in the frame's own axes) through pixels (T, F, 2), turned into reference axes."""
+    rays = np.concatenate([(pixels - principal) / focal, np.ones(pixels.shape[:2] + (1,))], -1)
+    return rays if rotations is None else np.einsum("tij,tfj->tfi", rotations, rays)
+
+
+def heel_points(
+    ankles: np.ndarray, feet: np.ndarray, up: np.ndarray, focal: float, principal: np.ndarray,
+    rotations: np.ndarray | None,
+) -> np.ndarray:
+    """(T, 2, 3) the heels (left, right) on their pixel rays at their ankle's (T, 2, 3) horizontal distance."""
+    views = np.tile(np.eye(3), (len(ankles), 1, 1)) if rotations is None else rotations
+    viewing = views[:, :, 2]  # (T, 3) each frame's viewing direction
+    forward = viewing - (viewing @ up)[:, None] * up  # ... along the ground
+    rays = pixel_rays(feet[:, list(HEEL_COLUMNS)], focal, principal, rotations)
+    return rays * (np.einsum("tfi,ti->tf", ankles, forward) / np.einsum("tfi,ti->tf", rays, forward))[..., None]
+
+
+def foot_points(
+    absolute: np.ndarray, pose2d: Pose2DSequence, up: np.ndarray, focal: float, principal: np.ndarray,
+    rotations: np.ndarray, config: WorldConfig,
+) -> np.ndarray | None:
+    """(T, 4, 3) heels and foot tips in reference axes (columns as `Pose2DSequence.feet`), NaN where scored below
+    `min_foot_score` or a tip's ray runs within `min_tip_ray_deg` of its foot's plane (module doc, step 2)."""
+    feet = getattr(pose2d, "feet", None)
+    if feet is None:
+        return None
+    heels = heel_points(absolute[:, list(ANKLES)], feet, up, focal, principal, rotations)
+    hips = absolute[:, JOINT_INDEX["right_hip"]] - absolute[:, JOINT_INDEX["left_hip"]]
+    normal = hips - (hips @ up)[:, None] * up
+    normal /= np.linalg.norm(normal, axis=-1, keepdims=True)  # (T, 3) square to each foot's upright plane
+    rays = pixel_rays(feet[:, [2, 3]], focal, principal, rotations)
+    along = np.einsum("tfi,ti->tf", rays, normal)
+    tips = rays * (np.einsum("tfi,ti->tf", heels, normal) / along)[..., None]
+    grazing = np.abs(along) / np.linalg.norm(rays, axis=-1) < np.sin(np.radians(config.min_tip_ray_deg))
+    points = np.concatenate([heels, np.where(grazing[..., None], np.nan, tips)], axis=1)
+    scores = pose2d.feet_scores if pose2d.feet_scores is not None else np.ones(feet.shape[:2])
+    return np.where((scores >= config.min_foot_score)[..., None], points, np.nan)
 
 
 def foot_speeds(points: np.ndarray, up: np.ndarray, fps: float) -> np.ndarray:
@@ -449,6 +491,9 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
     contacts = detect_contacts(heights - ground, foot_speeds(ankles, up, fps), config)
     if config.foot_lock:
         world_root = lock_feet(world_root, relative, contacts, fps, config.lock_time_constant_s)
+    feet = foot_points(absolute, pose2d, up, focal, principal, views, config)
+    if feet is not None:
+        feet = (feet - root[:, None]) @ rotation.T + world_root[:, None]
     if method != "ground":
         contact_heights = (heights - ground)[contacts]
         spread = float(np.sqrt(np.mean(contact_heights**2))) if len(contact_heights) else float("nan")
@@ -474,4 +519,5 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
         scene_body_deg=float("nan") if scene is None or scene.up is None else angle_between_deg(scene.up, prior),
         camera_max_angle_deg=0.0 if camera is None else float(camera.angles_deg().max()),
         camera_translating=bool(camera is not None and camera.translating),
+        feet=None if feet is None else feet.astype(np.float32),
     )

@@ -13,6 +13,7 @@ from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, root_relative
 from pose_lifting.world import (
     WorldConfig,
     focal_length,
+    foot_points,
     foot_sliding,
     root_translation,
     world_motion,
@@ -219,3 +220,33 @@ def test_the_summary_is_strict_json_even_without_contacts():
     summary = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0)).summary()
     assert summary["foot_sliding_cm"] is None and summary["ground_spread_m"] is None and summary["method"] == "body"
     json.loads(json.dumps(summary, allow_nan=False))
+
+
+def test_foot_tips_meet_their_foot_plane_and_are_left_out_seen_end_on():
+    """A person seen from the side (hips along the camera's z): a foot tip's ray meets the foot's upright plane at
+    the true tip; seen from the front (hips across the picture), the ray runs along that plane: no tip."""
+    focal, principal, up = 1000.0, np.array([320.0, 240.0]), np.array([0.0, -1.0, 0.0])
+    config = WorldConfig()
+    cases = ((2, np.array([0.2, 0.03, 0.0]), True), (0, np.array([0.0, 0.03, -0.2]), False))
+    for hips_along, tip_offset, placed in cases:
+        absolute = np.zeros((1, 17, 3))
+        absolute[0, :, 2] = 4.0  # everyone 4 m in front of the camera
+        side = np.eye(3)[hips_along] * 0.1
+        absolute[0, JOINT_INDEX["right_hip"]] += -side
+        absolute[0, JOINT_INDEX["left_hip"]] += side
+        for name, sign in (("left", 1.0), ("right", -1.0)):
+            absolute[0, JOINT_INDEX[f"{name}_ankle"]] += sign * side + np.array([0.0, 0.9, 0.0])
+        ankles = absolute[0, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
+        heels = ankles + np.array([-0.05, 0.06, 0.0]) * (1 if hips_along == 2 else 0)
+        heels[:, 2] = ankles[:, 2]  # at the ankle's distance, as world.py places them
+        tips = heels + tip_offset
+        points = np.concatenate([heels, tips])
+        pixels = focal * points[:, :2] / points[:, 2:] + principal
+        person = Pose2DSequence(np.zeros((1, 17, 2)), np.ones((1, 17)), 30.0, 640, 480,
+                                feet=pixels[None], feet_scores=np.ones((1, 4)))
+        feet = foot_points(absolute, person, up, focal, principal, np.eye(3)[None], config)
+        assert feet[0, :2] == pytest.approx(heels, abs=1e-6)
+        if placed:
+            assert feet[0, 2:] == pytest.approx(tips, abs=1e-6)
+        else:
+            assert np.isnan(feet[0, 2:]).all()
