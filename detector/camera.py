@@ -2,8 +2,9 @@
 
 `CameraObserver.add` sees every frame (at YOLO's reduced size) with every person's box: the camera-motion
 tracker follows the background from frame to frame (`camera_motion`), and a few frames spread over the clip are
-kept for the scene's lines (`scene`). `finish` turns them into the clip's `CameraMotion` (the rotation of each
-frame) and `SceneGeometry` (up and focal length), both in the first frame's camera axes:
+kept for the scene's lines (`scene`), at the larger size the decoder hands over for them (`scene_frames`: a room's
+thin verticals do not survive YOLO's 512 px; docs/world.md). `finish` turns them into the clip's `CameraMotion`
+(the rotation of each frame) and `SceneGeometry` (up and focal length), both in the first frame's camera axes:
 
 1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
    measured with the prior focal length (the user's field of view, else a phone's);
@@ -42,13 +43,15 @@ class CameraObserver:
         self.frames = 0
         self.last_boxes = np.zeros((0, 4), np.float32)  # the boxes of the last frame added
 
-    def add(self, index: int, image: np.ndarray, boxes: np.ndarray) -> None:
-        """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels."""
+    def add(self, index: int, image: np.ndarray, boxes: np.ndarray, detail: np.ndarray | None = None) -> None:
+        """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels;
+        `detail`, the same frame larger (up to `SceneConfig.max_side`), where the decoder gave it: one of
+        `scene_frames`, whose lines are read on it."""
         self.last_boxes = boxes
         if self.motion is not None:
             self.motion.add(image, boxes)
         if index in self.scene_frames:
-            self.kept.append((index, image, boxes))
+            self.kept.append((index, image if detail is None else detail, boxes))
         self.frames += 1
 
     def finish(self) -> tuple[SceneGeometry | None, CameraMotion | None, list[str]]:

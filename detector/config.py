@@ -19,7 +19,7 @@ class SceneConfig:
 
     enabled: bool = True
     frames: int = 5  # frames read, spread evenly over the clip
-    max_side: int = 640  # frames are read at most this large (longest side, pixels)
+    max_side: int = 1920  # frames are read at most this large (longest side; docs/world.md: 512 px loses the lines)
     min_length: float = 0.03  # segments shorter than this fraction of the image diagonal are ignored
     max_tilt_deg: float = 35.0  # vertical candidates lie within this angle of the image's up direction
     inlier_deg: float = 1.5  # a segment supports a vanishing direction whose plane it is within this angle of
