@@ -80,7 +80,7 @@ class WorldConfig:
     ray_correction: bool = True  # turn each lifted pose from the pelvis' ray into the camera's axes (step 0)
     method: WorldMethod = "auto"  # up from the scene's lines or the feet (auto), or one source (see the module doc)
     min_scene_confidence: float = 0.3  # the scene's up is used by "auto" from this confidence (detector.scene)
-    max_scene_body_deg: float = 35.0  # ... and when it is at most this far from the body prior
+    max_scene_body_deg: float = 45.0  # ... and at most this far from the body prior (a leaning body: docs/world.md)
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
     ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel

@@ -33,6 +33,11 @@ def test_a_scene_up_far_from_the_body_or_unsure_is_not_trusted():
     pose2d.scene = SceneGeometry(up=wrong, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
     caught = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0))
     assert caught.method == "ground" and angle_deg(caught.up_camera, up) < 1.5
+    prior = Rotation.from_rotvec([np.radians(40.0), 0.0, 0.0]).apply(caught.up_camera)
+    pose2d.scene = SceneGeometry(up=prior, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
+    # 40 degrees from the body prior is still used: a body can lean that much (climbing mocap: 39-42 degrees)
+    assert world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0)).method == "scene"
+    pose2d.scene = SceneGeometry(up=wrong, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
     forced = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, method="scene"))
     assert forced.method == "scene" and angle_deg(forced.up_camera, wrong) < 1e-6
     pose2d.scene = SceneGeometry(up=up, confidence=0.1, focal_px=None, num_lines=6, spread_deg=float("nan"))
