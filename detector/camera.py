@@ -8,7 +8,9 @@ thin verticals do not survive YOLO's 512 px; docs/world.md). `finish` turns them
 
 1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
    measured with the prior focal length (the user's field of view, else a phone's);
-2. where the scene gave a focal length (and the user no field of view), the rotations are computed again with
+2. the focal length, where the user gave no field of view: where the camera turned enough, the one its turning
+   shows (`CameraMotionTracker.turning_focal`, marked `CameraMotion.focal_estimated`; on a turned real clip it
+   was 7 % off where the scene's was 90 % off, docs/world.md), else the scene's; the rotations are computed with
    it and the frames' lines combined again (their vanishing points, measured once, do not depend on it);
 3. drift: chained rotations drift slowly; the kept frames' own vertical lines say where up is in each of them,
    and a tilt drift linear in time, fitted to where the rotations put those ups, is taken out when it exceeds
@@ -58,16 +60,21 @@ class CameraObserver:
         """(scene geometry, camera motion, warnings); None for a step that is switched off."""
         motion = self.motion.result(self.prior_focal) if self.motion is not None and self.frames else None
         scene = None
+        turning = None
+        if motion is not None and not motion.translating and self.config.fov_deg is None:
+            turning = self.motion.turning_focal(self.prior_focal)
+            if turning is not None:  # the camera's turning fixed the focal: the rotations with it
+                motion = self.motion.result(turning, focal_estimated=True)
         if self.kept:
             indices, images, boxes = (list(column) for column in zip(*self.kept))
             found = measure_frames(images, boxes, self.size, self.prior_focal, self.config.scene)
 
             def combined(motion: CameraMotion | None) -> SceneGeometry:
                 turns = None if motion is None else motion.rotations[indices]
-                return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns)
+                return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns, turning)
 
             scene = combined(motion)
-            if scene.focal_px is not None and motion is not None and self.config.fov_deg is None:
+            if scene.focal_px is not None and motion is not None and self.config.fov_deg is None and turning is None:
                 # the rotations again, with the scene's focal (a field of view the user gave is kept)
                 motion = self.motion.result(scene.focal_px)
                 scene = combined(motion)

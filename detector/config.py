@@ -51,6 +51,10 @@ class CameraMotionConfig:
     # than this over the clip (one frame's lines are noisier than a degree; the chain is better below it) ...
     min_drift_deg: float = 2.0
     drift_min_confidence: float = 0.3  # ... and the scene's up is at least this confident
+    # the focal length from the camera's turning (no field of view given, none from the scene): used where the
+    # camera turned at least this much within a segment ...
+    focal_min_turn_deg: float = 4.0
+    focal_min_contrast: float = 1.2  # ... and the misfit is this many times its minimum at 20 % off either side
 
 
 @dataclass

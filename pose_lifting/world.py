@@ -16,9 +16,10 @@ the picture says about the camera (`Pose2DSequence.scene`: up and focal length f
 
 1. Root trajectory: per frame, the translation that best projects the lifted skeleton onto the 2D keypoints
    (linear least squares, weighted by the keypoint scores, in that frame's camera axes) with the focal length:
-   the user's field of view, else the scene's estimate, else a phone's. Depth comes from the skeleton's metric
-   size against its size in pixels, so a wrong focal length scales the depth (not the lateral position). Turned
-   into reference axes and smoothed over time, depth more than the image-plane position.
+   the user's field of view, else the one a turning camera showed, else the scene's estimate, else a phone's.
+   Depth comes from the skeleton's metric size against its size in pixels, so a wrong focal length scales the
+   depth (not the lateral position). Turned into reference axes and smoothed over time, depth more than the
+   image-plane position.
 2. Sole points: each foot's lowest point. The detector's heels (`Pose2DSequence.feet`, when it has them) are
    placed on their pixel rays at the ankle's horizontal distance from the camera (in the upright plane through
    the ankle that faces the camera), so the heel's drop below the ankle costs nothing; without them the sole is
@@ -122,7 +123,8 @@ class WorldMotion:
     focal_px: float
     fps: float
     camera_rotations: np.ndarray  # (T, 3, 3) each frame's camera axes -> world (the camera's orientation)
-    focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points) or "assumed" (a phone's)
+    focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points), "turning" (the camera's
+    # turning, detector.camera_motion) or "assumed" (a phone's)
     scene_confidence: float = 0.0  # the scene's confidence in its up (0: no scene, or no vertical lines)
     check_deg: float = float("nan")  # angle between the up used and the contacts' own plane (scene up only)
     scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
@@ -178,11 +180,14 @@ def focal_length(width: float, height: float, fov_deg: float | None = None) -> t
 
 
 def chosen_focal(pose2d: Pose2DSequence, fov_deg: float | None) -> tuple[float, float, str]:
-    """(field of view, focal length, its source): the user's field of view, else the scene's, else a phone's."""
-    scene = pose2d.scene
-    if fov_deg is None and scene is not None and scene.focal_px is not None:
-        focal = float(scene.focal_px)
-        return float(np.degrees(2 * np.arctan(0.5 * pose2d.width / focal))), focal, "scene"
+    """(field of view, focal length, its source): the user's field of view, else the one the camera's turning
+    showed, else the scene's, else a phone's (detector.camera says why in that order)."""
+    scene, camera = pose2d.scene, pose2d.camera
+    found = {"turning": camera.focal_px if camera is not None and camera.focal_estimated else None,
+             "scene": None if scene is None else scene.focal_px}
+    for source, focal in found.items():
+        if fov_deg is None and focal is not None:
+            return float(np.degrees(2 * np.arctan(0.5 * pose2d.width / focal))), float(focal), source
     fov, focal = focal_length(pose2d.width, pose2d.height, fov_deg)
     return fov, focal, "assumed" if fov_deg is None else "user"
 

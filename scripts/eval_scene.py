@@ -18,7 +18,8 @@ Known ups:
    or too short to survive the downscaling), not a bias of the scene itself (a leaning wall), which a rotation
    keeps.
 Per medium and size: the vertical segments per frame (mean), the share of (frame, warp) with an up, the median and
-the largest error over those, and, per clip, the confidence `combine_frames` gives the five frames together.
+the largest error over those, and per warp the error and confidence of the frames combined (`combine_frames`, what
+the world step's fusion gets), to measure the confidence rule against the truth.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 def summary(name: str, side: int | None, found: list[FrameVanishing | None], errors: list[float], ms: list[float],
             clips: list[tuple[float, float]]) -> dict:
     """One row: `errors` per (frame, warp) with a known up (NaN: no up found), `clips` (error, confidence) of the
-    frames combined per warp (a clip's frames only)."""
+    frames combined per warp (`combine_frames`: what the world step gets; a still's single frame alone)."""
     ups = [error for error in errors if np.isfinite(error)]
     clip_errors = [error for error, _ in clips]
     return {
@@ -125,6 +126,7 @@ def summary(name: str, side: int | None, found: list[FrameVanishing | None], err
         "ms_per_frame": float(np.median(ms)),
         "clip_max_error_deg": float(np.nanmax(clip_errors)) if clips else None,
         "clip_confidence": float(np.mean([confidence for _, confidence in clips])) if clips else None,
+        "clips": [[error, confidence] for error, confidence in clips],  # per warp: (error, confidence)
     }
 
 
@@ -153,7 +155,7 @@ def real_rows(sides: list[int | None]) -> list[dict]:
                 for frame, up in zip(found, truth, strict=True):
                     if up is not None:
                         errors.append(np.nan if frame is None else angle_deg(frame.up(focal, *size), rotation.T @ up))
-                if len(images) > 1 and clip_truth is not None:
+                if clip_truth is not None:
                     clip = combine_frames(found, indices, size, focal, config)
                     error = np.nan if clip.up is None else angle_deg(clip.up, rotation.T @ clip_truth)
                     clips.append((error, clip.confidence))

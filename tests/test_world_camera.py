@@ -58,6 +58,12 @@ def test_the_scene_s_focal_length_replaces_the_assumed_one_but_not_the_user_s():
     # the depth scale follows the focal: with the true one the camera's height is right
     assert abs(motion.camera_height_m - film(world, fov_deg=50.0)[2]) < 0.05
     assert world_motion(lifted, pose2d, WorldConfig(fov_deg=70.0)).focal_source == "user"
+    pose2d.scene = None  # no focal from the lines: a turning camera's own, where it showed one
+    pose2d.camera = CameraMotion.still(len(world))
+    pose2d.camera.focal_px, pose2d.camera.focal_estimated = true_focal, True
+    turning = world_motion(lifted, pose2d)
+    assert turning.focal_source == "turning" and abs(turning.fov_deg - 50.0) < 1e-6
+    assert world_motion(lifted, pose2d, WorldConfig(fov_deg=70.0)).focal_source == "user"
 
 
 def turning_camera(frames: int) -> np.ndarray:
