@@ -130,7 +130,8 @@ def world_caption(result: PipelineResult) -> str:
     source = UP_SOURCES[motion.method]
     if motion.method == "scene":
         source += f" (confidence {motion.scene_confidence:.2f})"
-    lens = {"scene": "from the scene's lines", "user": "as given", "assumed": "assumed, a phone's"}[motion.focal_source]
+    lens = {"scene": "from the scene's lines", "turning": "from the camera's turning", "user": "as given",
+            "assumed": "assumed, a phone's"}[motion.focal_source]
     words = [f"{source[0].upper()}{source[1:]}", f"field of view {motion.fov_deg:.0f} degrees ({lens})"]
     if motion.camera_max_angle_deg >= 1.0:
         words.append(f"the camera turned up to {motion.camera_max_angle_deg:.0f} degrees (followed)")
