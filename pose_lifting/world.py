@@ -121,6 +121,7 @@ class WorldMotion:
     scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
     camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
     camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
+    scale: float = 1.0  # the person's size against the lifted one (1 alone; several people: scene_world.py)
 
     def __len__(self) -> int:
         return len(self.poses)
@@ -159,6 +160,7 @@ class WorldMotion:
             "origin_camera": self.origin.tolist(),
             "contact_fraction": self.contacts.mean(axis=0).tolist(),
             "foot_sliding_cm": None if np.isnan(sliding) else 100 * sliding,
+            "scale": self.scale,
         }
 
 
