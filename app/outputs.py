@@ -84,9 +84,15 @@ def camera_orientations(placed: list[tuple[int, WorldMotion]], start: int, frame
     for first, motion in placed:
         lo, hi = max(first - start, 0), min(first - start + len(motion), frames)
         orientations[lo:hi] = motion.camera_rotations[lo - (first - start) : hi - (first - start)]
-    known = np.flatnonzero(np.isfinite(orientations[:, 0, 0]))
-    nearest = known[np.abs(known[None] - np.arange(frames)[:, None]).argmin(axis=1)]
-    return orientations[nearest]
+    return fill_nearest(orientations)
+
+
+def fill_nearest(values: np.ndarray) -> np.ndarray:
+    """(T, ...) values whose rows with a NaN take the nearest row without one (unchanged if every row has one)."""
+    known = np.flatnonzero(np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+    if not len(known):
+        return values
+    return values[known[np.abs(known[None] - np.arange(len(values))[:, None]).argmin(axis=1)]]
 
 
 def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
