@@ -1,5 +1,6 @@
 """The render step: the side-by-side MP4 (the 2D overlay beside the 3D panel), the 3D GIF and the 2D-overlay MP4,
-drawn in one pass over the video's frames (decoded again, at the output size) or a grey canvas for keypoint files.
+drawn in one pass over the video's frames (decoded again, at the output size) or a grey canvas for keypoint files;
+for a photo, the same pictures as PNGs.
 """
 
 from __future__ import annotations
@@ -40,6 +41,60 @@ def blank_frames(person: Pose2DSequence, num_frames: int, config: PipelineConfig
     return (canvas.copy() for _ in range(num_frames))
 
 
+class FrameDrawer:
+    """Draws one video frame at a time: the 2D skeletons over the picture and the 3D panel of the world frame.
+
+    The 3D panel shows the world frame (`panel_scene`): everyone where they stand, on the ground, which slides
+    beneath the chosen person (the first) as they move, with their path over the last seconds; with several
+    people the view draws back to hold them. The chosen person has the left/right colours, every other person a
+    colour of their own and their label, in the 2D overlay too. The first model's skeletons are drawn so, the
+    second model's (if any) in its own colour beneath them. Where the scene's lines gave up, a faint horizon
+    crosses the picture.
+    """
+
+    def __init__(self, people: list[Pose2DSequence], runs: list[ModelRun], num_frames: int, config: PipelineConfig):
+        self.people, self.runs, self.floor_m = people, runs, config.view.floor_m
+        self.main_world = runs[0].world[0] if runs[0].world else None
+        scene_up = self.main_world is not None and self.main_world.method == "scene"
+        self.horizon = self.main_world if scene_up else None  # where the scene's lines gave up
+        self.scene = panel_scene(runs[0], people, num_frames, config.view)
+        self.models = render.model_legend([run.label for run in runs])
+        several = len(people) > 1
+        self.styles = [(render.person_colour(i), f"#{p.track_id}" if several else None) for i, p in enumerate(people)]
+        self.apart = [spread(p) if several else np.zeros((len(p), 3), np.float32) for p in people]
+        self.panels: dict[int, render.Panel3D] = {}  # by size
+
+    def panel(self, size: int) -> render.Panel3D:
+        if size not in self.panels:
+            self.panels[size] = render.Panel3D(replace(self.scene.view, size=size))
+        return self.panels[size]
+
+    def draw(self, index: int, image: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
+        """Draw the 2D skeletons on frame `index` (in place); the 3D panel at each of `sizes`, with its key."""
+        first = self.people[0]
+        scale = np.array([image.shape[1] / first.width, image.shape[0] / first.height], np.float32)
+        if self.horizon is not None and 0 <= index - first.first_frame < len(self.horizon):
+            line = self.horizon.horizon(index - first.first_frame, first.width, first.height)
+            render.draw_horizon(image, line * np.array([1 / scale[0], 1 / scale[1], 1.0]))
+        skeletons: list[list[np.ndarray]] = [[] for _ in self.runs]
+        shown = []
+        centre = self.scene.centres[index]
+        for person, p in enumerate(self.people):
+            t = index - p.first_frame
+            if not 0 <= t < len(p):
+                continue
+            render.draw_2d(image, p.keypoints[t] * scale, p.scores[t], 0.05, *self.styles[person])
+            shown.append(self.styles[person])
+            for model in range(len(self.runs)):
+                pose = panel_skeleton(self.runs, model, person, t, centre, self.floor_m, self.apart[person][t])
+                skeletons[model].append(pose)
+        render.legend(image, render.SIDE_LEGEND)
+        main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
+        ground = panel_ground(self.main_world, index - first.first_frame, centre, self.scene.view)
+        key = self.models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
+        return [render.legend(self.panel(size).draw(main, second, *ground, people=shown), key) for size in sizes]
+
+
 def render_videos(
     frames: Iterator[np.ndarray],
     num_frames: int,
@@ -51,26 +106,11 @@ def render_videos(
     progress: Progress,
 ) -> None:
     """Write the side-by-side mp4 (2D overlay | 3D panel), the 3D GIF and, if `files` names one, the 2D-overlay
-    mp4 ("mp4:2d") in one pass over the frames, the encoding behind the drawing (`export.WriteBehind`).
-
-    The 3D panel shows the world frame (`panel_scene`): everyone where they stand, on the ground, which slides
-    beneath the chosen person (the first) as they move, with their path over the last seconds; with several
-    people the view draws back to hold them. The chosen person has the left/right colours, every other person a
-    colour of their own and their label, in the 2D overlay too. The first model's skeletons are drawn so, the
-    second model's (if any) in its own colour beneath them. Where the scene's lines gave up, a faint horizon
-    crosses the video. The GIF starts at the first frame with a chosen person in view.
-    """
-    first = people[0]
-    main_world = runs[0].world[0] if runs[0].world else None
-    horizon = main_world if main_world is not None and main_world.method == "scene" else None  # the scene gave it
+    mp4 ("mp4:2d") in one pass over the frames (`FrameDrawer`), the encoding behind the drawing
+    (`export.WriteBehind`). The GIF starts at the first frame with a chosen person in view."""
+    drawer = FrameDrawer(people, runs, num_frames, config)
     gif_start = min(p.first_frame for p in people)  # the GIF opens on a pose, never on an empty grid
     gif_step = int(np.ceil(max(1, num_frames - gif_start) / config.gif_max_frames))
-    scene = panel_scene(runs[0], people, num_frames, config.view)
-    gif_panel = render.Panel3D(replace(scene.view, size=config.gif_size))
-    models = render.model_legend([run.label for run in runs])
-    styles = [(render.person_colour(i), f"#{p.track_id}" if len(people) > 1 else None) for i, p in enumerate(people)]
-    apart = [spread(p) if len(people) > 1 else np.zeros((len(p), 3), np.float32) for p in people]
-    panel = None
     overlay_path = files.get("mp4:2d")
     with (
         export.Mp4Writer(files["mp4"], fps) as mp4,
@@ -79,36 +119,29 @@ def render_videos(
         export.WriteBehind() as behind,
     ):
         for index, image in enumerate(frames):
-            if panel is None:
-                panel = render.Panel3D(replace(scene.view, size=image.shape[0]))
-            scale = np.array([image.shape[1] / people[0].width, image.shape[0] / people[0].height], np.float32)
-            skeletons: list[list[np.ndarray]] = [[] for _ in runs]
-            shown = []
-            if horizon is not None and 0 <= index - first.first_frame < len(horizon):
-                line = horizon.horizon(index - first.first_frame, first.width, first.height)
-                render.draw_horizon(image, line * np.array([1 / scale[0], 1 / scale[1], 1.0]))
-            for person, p in enumerate(people):
-                t = index - p.first_frame
-                if not 0 <= t < len(p):
-                    continue
-                render.draw_2d(image, p.keypoints[t] * scale, p.scores[t], 0.05, *styles[person])
-                shown.append(styles[person])
-                for model in range(len(runs)):
-                    centre = scene.centres[index]
-                    skeletons[model].append(panel_skeleton(runs, model, person, t, centre, config.view.floor_m,
-                                                           apart[person][t]))
-            render.legend(image, render.SIDE_LEGEND)
-            main, second = skeletons[0], [pose for other in skeletons[1:] for pose in other]
-            ground = panel_ground(main_world, index - first.first_frame, scene.centres[index], scene.view)
-            key = models if main else [(OUT_OF_VIEW, render.TEXT_COLOUR)]
-            drawn = panel.draw(main, second, *ground, people=shown)
-            behind.write(mp4.write, render.side_by_side(image, render.legend(drawn, key)))
-            if index >= gif_start and (index - gif_start) % gif_step == 0:
-                behind.write(gif.write, render.legend(gif_panel.draw(main, second, *ground, people=shown), key))
+            in_gif = index >= gif_start and (index - gif_start) % gif_step == 0
+            panels = drawer.draw(index, image, (image.shape[0], config.gif_size) if in_gif else (image.shape[0],))
+            behind.write(mp4.write, render.side_by_side(image, panels[0]))
+            if in_gif:
+                behind.write(gif.write, panels[1])
             if overlay is not None:
                 behind.write(overlay.write, image[:, : image.shape[1] // 2 * 2])
             if index % 10 == 0:
                 progress(index / num_frames, f"rendering: frame {index} of {num_frames}")
+
+
+def render_still(
+    image: np.ndarray, people: list[Pose2DSequence], runs: list[ModelRun], files: dict[str, Path],
+    config: PipelineConfig,
+) -> None:
+    """A photo's pictures (`FrameDrawer`): the side-by-side PNG ("png": the photo with its 2D skeletons | the 3D
+    view), the 3D view alone ("png:3d", as large as the side-by-side's height) and, if `files` names one, the
+    photo with its 2D skeletons ("png:2d")."""
+    (panel,) = FrameDrawer(people, runs, 1, config).draw(0, image, (image.shape[0],))
+    pictures = {"png": render.side_by_side(image, panel), "png:3d": panel, "png:2d": image}
+    for key, picture in pictures.items():
+        if key in files:
+            export.write_png(files[key], picture)
 
 
 def spread(person: Pose2DSequence) -> np.ndarray:
