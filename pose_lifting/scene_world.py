@@ -11,7 +11,9 @@ size and the focal length, the camera's turns undone). Then, once for the video:
    where one person standing still cannot. Each person's planted feet are found against their own ground along
    the current up (`world.ground_height`), and feet and plane are re-estimated together. A person with fewer
    than `min_inliers` of their planted soles on the plane (a lifted size that does not fit them, or a raised
-   floor) is left out of it, the furthest off first, so that the plane does not tilt to pass through them.
+   floor) is left out of it, the furthest off first, so that the plane does not tilt to pass through them; so
+   is a person whose own ground is less than `min_camera_height_m` below the camera (a box, a stage) while
+   someone else's is not.
    Else everyone's body prior ("body", and the fallback without a plane) or the camera's up ("upright").
 2. Sizes. A person's depth comes from their lifted size, and the lifter gives everyone about an adult's size: a
    child is placed too far away and, under a camera that looks down, sinks below the ground (a wrong focal
@@ -20,9 +22,10 @@ size and the focal length, the camera's turns undone). Then, once for the video:
    change) by `scale = ground / h`, h the height of their own ground along the common up: they stand on the
    common ground. The main subject, where their feet agree with the plane, keeps the lifted size: the ground
    is put through their planted feet (it moves by less than `ransac_inlier_m`) and sets the scene's scale. A
-   scale is bounded by `min_scale` .. `max_scale`, and is 1 for a person with fewer than `min_contacts` planted
-   soles (or than their frames: a photo has one), or where the camera is less than `min_camera_height_m` above
-   the ground (heights no longer tell distance).
+   scale outside `min_scale` .. `max_scale` is not applied (1: the person is taken to stand on something raised
+   or lower, and the notes say so), nor is one for a person with fewer than `min_contacts` planted soles (or
+   than their frames: a photo has one), or where the camera is less than `min_camera_height_m` above the ground
+   (heights no longer tell distance).
 3. Placement: `world.world_rotation` of the common up, the origin on the ground below the main subject's first
    pelvis (the first person given), each person's contacts found against the common ground, then the foot lock.
 
@@ -59,11 +62,13 @@ from pose_lifting.world import (
 class SceneWorldConfig:
     """How several people share one world (sizes); up and ground follow `WorldConfig`."""
 
-    min_scale: float = 0.5  # a person is scaled by at least this (a child of ~0.9 m against an adult's 1.75 m)
-    max_scale: float = 2.0  # ... and at most this
-    min_camera_height_m: float = 0.5  # below this camera height, sole heights do not tell distance: no scaling
+    # a person is sized only to between these: a child of ~0.9 m against the lifter's adult of ~1.75 m, a tall
+    # adult or a lift a little small; further off, their feet are taken to be on something (a box, a stage)
+    min_scale: float = 0.5
+    max_scale: float = 1.25
+    min_camera_height_m: float = 0.5  # below this camera height, sole heights do not tell distance: no sizing
     note_scale: float = 0.1  # scales further than this from 1 are named in the notes
-    min_inliers: float = 0.5  # a person with a smaller share of planted soles on the ground plane is left out of it
+    min_inliers: float = 0.5  # a person with a smaller share of planted soles on the ground plane is left out
 
 
 @dataclass
@@ -109,14 +114,15 @@ def scene_world(
     heights = [_planted_height(person, p, frame.up, config) for person, p in zip(everyone, pose2d)]
     main_agrees = placed[0] == 0 and 0 in frame.agreeing and heights[0] is not None
     ground = heights[0] if main_agrees else frame.ground
-    scales = [_scale(ground, height, sizes) for height in heights]
+    wanted = [_wanted_scale(ground, height, sizes) for height in heights]
+    scales = [_scale(value, sizes) for value in wanted]
     rotation = world_rotation(frame.up)
     reference = scales[0] * everyone[0].absolute[0, JOINT_INDEX["pelvis"]]
     origin = reference - (reference @ frame.up - ground) * frame.up
     result: list[WorldMotion | None] = [None] * len(people)
     for index, person, p, scale in zip(placed, everyone, pose2d, scales):
         result[index] = _place(person, p, scale, frame, ground, rotation, origin, config)
-    notes += _size_notes(people, placed, heights, scales, ground, main_agrees, sizes)
+    notes += _size_notes(people, placed, wanted, scales, ground, main_agrees, sizes)
     return SceneWorld(result, notes)
 
 
@@ -197,12 +203,16 @@ def agreeing_plane(
     sizes: SceneWorldConfig,
 ) -> CommonGround | None:
     """The RANSAC ground plane through the planted soles of the people whose lifted sizes agree with it; planted
-    feet and plane re-estimated together `refinements` times (as for one person). None where the soles give no
-    plane (fewer than `min_contacts`, or no three spanning a triangle)."""
+    feet and plane re-estimated together `refinements` times (as for one person). People whose own ground is less
+    than `min_camera_height_m` below the camera (a box, a stage: a camera is held or set up above the floor) are
+    left out while someone else's is not. None where the soles give no plane (fewer than `min_contacts`, or no
+    three spanning a triangle)."""
     rng = np.random.default_rng(config.seed)
     up, found = prior, None
     for _ in range(config.refinements):
-        soles = [_planted(person, p, up, config)[2] for person, p in zip(everyone, people)]
+        planted = [_planted(person, p, up, config) for person, p in zip(everyone, people)]
+        below = [-own >= sizes.min_camera_height_m for own, _, _ in planted]
+        soles = [feet if below[i] or not any(below) else feet[:0] for i, (_, _, feet) in enumerate(planted)]
         fit = _plane_of_agreeing(soles, prior, config, sizes, rng)
         if fit is None:
             break
@@ -255,11 +265,16 @@ def _planted_height(person: _Alone, pose2d: Pose2DSequence, up: np.ndarray, conf
     return ground if len(planted) >= min(config.min_contacts, len(pose2d)) else None
 
 
-def _scale(ground: float, height: float | None, sizes: SceneWorldConfig) -> float:
-    """The factor that puts planted soles at `height` onto the ground (step 2); 1 where it cannot be told."""
+def _wanted_scale(ground: float, height: float | None, sizes: SceneWorldConfig) -> float | None:
+    """The factor that puts planted soles at `height` onto the ground (step 2); None where it cannot be told."""
     if height is None or -ground < sizes.min_camera_height_m or height >= 0:
-        return 1.0
-    return float(np.clip(ground / height, sizes.min_scale, sizes.max_scale))
+        return None
+    return ground / height
+
+
+def _scale(wanted: float | None, sizes: SceneWorldConfig) -> float:
+    """The scale used: the wanted one within `min_scale` .. `max_scale`, else 1 (the lifted size)."""
+    return wanted if wanted is not None and sizes.min_scale <= wanted <= sizes.max_scale else 1.0
 
 
 def _place(
@@ -306,7 +321,7 @@ def _place(
 def _size_notes(
     people: list[Pose2DSequence],
     placed: list[int],
-    heights: list[float | None],
+    wanted: list[float | None],
     scales: list[float],
     ground: float,
     main_agrees: bool,
@@ -324,12 +339,18 @@ def _size_notes(
         notes = [f"{count}, all assumed to stand on one ground: person {main} keeps the lifter's size (it sets the "
                  "scale), the others are sized to stand on the same ground"]
     else:
-        notes = [f"{count}, all assumed to stand on one ground: the ground's height is where everyone's planted "
-                 "feet agree at the lifted sizes, and each person with planted feet is sized to stand on it"]
-    for index, height, scale in zip(placed, heights, scales):
+        notes = [f"{count}, all assumed to stand on one ground: the ground's height is where the planted feet of "
+                 "most people agree at the lifted sizes, and each person is sized to stand on it"]
+    for index, value, scale in zip(placed, wanted, scales):
         who = people[index].track_id
-        if height is None:
-            notes.append(f"person {who} has too few planted feet to be sized: placed at the lifted size")
+        if value is None:
+            notes.append(f"person {who} has too few planted feet, or stands above the camera: kept at the lifted size")
+        elif scale != value:
+            where = "above" if value > 1 else "below"
+            notes.append(
+                f"person {who} stands {where} the common ground (standing on it would take {value:.2f} x the lifted "
+                "size): kept at the lifted size, on something raised or lower, or not a size the lifter can give"
+            )
         elif abs(scale - 1.0) > sizes.note_scale:
             notes.append(
                 f"person {who} is drawn {scale:.2f} x the lifted size, {scale:.2f} x as far from the camera, to "

@@ -84,13 +84,22 @@ def test_two_people_come_out_in_one_world_as_far_apart_as_they_stood_both_on_the
 
 def test_a_person_lifted_too_small_is_sized_to_stand_on_the_ground_and_told():
     first, second = people_world("synthetic")
-    lifted, people, _ = film([first, second], [0, LATE], 15.0, sizes=(1.0, 0.8))
+    lifted, people, _ = film([first, second], [0, LATE], 15.0, sizes=(1.0, 0.85))
     placed = scene_world(lifted, people, WorldConfig(fov_deg=FOV))
     a, b = placed.people
-    assert a.scale == 1.0 and b.scale == pytest.approx(1.25, abs=0.03)
+    assert a.scale == 1.0 and b.scale == pytest.approx(1 / 0.85, abs=0.03)
     assert 0.9 < apart(a.poses, b.poses).mean() / apart(first, second).mean() < 1.1
     assert abs(np.median(b.poses[..., 1].min(axis=1)) - 0.1) < 0.05
-    assert any("person 2 is drawn 1.2" in note for note in placed.notes), placed.notes
+    assert any("person 2 is drawn 1.1" in note for note in placed.notes), placed.notes
+
+
+def test_a_person_who_would_need_too_large_a_size_keeps_the_lifted_one_and_is_told():
+    first, second = people_world("synthetic")
+    lifted, people, _ = film([first, second], [0, LATE], 15.0, sizes=(1.0, 0.6))
+    placed = scene_world(lifted, people, WorldConfig(fov_deg=FOV))
+    assert [motion.scale for motion in placed.people] == [1.0, 1.0]
+    assert any("person 2 stands above the common ground (standing on it would take 1.6" in note
+               for note in placed.notes), placed.notes
 
 
 def test_one_person_alone_is_exactly_the_single_person_world():
