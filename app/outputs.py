@@ -1,9 +1,11 @@
-"""The export step's files and arrays: per model the world CSV, a BVH per person and one GLB with everyone, and
-the frame-aligned arrays and metadata of `<stem>_pose.npz` / `.json`, with the coordinate frames they are in.
+"""The export step's files and arrays: per model the world CSV, a BVH per person and one GLB with everyone, the
+joint angles' CSV, the OpenSim files, and the frame-aligned arrays and metadata of `<stem>_pose.npz` / `.json`,
+with the coordinate frames they are in.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -12,7 +14,10 @@ import numpy as np
 
 from app.bvh import solve_rig, write_bvh
 from app.glb import FilmingCamera, Skeleton, write_glb
+from app.opensim_ik import TooShortToScale, run_opensim
 from app.results import ModelRun, PipelineResult
+from pose_lifting.angles import ANGLE_NAMES
+from pose_lifting.files import atomic_output
 from pose_lifting.sequence import Pose2DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_NAMES, NUM_JOINTS
 from pose_lifting.world import FEET, WorldMotion
@@ -95,6 +100,55 @@ def fill_nearest(values: np.ndarray) -> np.ndarray:
     return values[known[np.abs(known[None] - np.arange(len(values))[:, None]).argmin(axis=1)]]
 
 
+def write_angle_files(
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool
+) -> dict[str, Path]:
+    """`<stem>_angles.csv` per model (file key `angles:<label>`): frame, time_s, (person_id,) then one column per
+    angle of `pose_lifting.angles.ANGLE_NAMES`, degrees. One person: a row for every video frame, empty cells where
+    they are absent (or an angle is undefined); several (`all_tracks`): each person's rows over their span."""
+    files = {}
+    for run in runs:
+        placed = [(pose, angles) for pose, angles in zip(run.poses, run.angles) if angles is not None]
+        if not placed:
+            continue
+        name = f"{stem}_angles.csv" if len(runs) == 1 else f"{stem}_{run.label}_angles.csv"
+        with atomic_output(out_dir / name) as partial, partial.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["frame", "time_s"] + (["person_id"] if all_tracks else []) + list(ANGLE_NAMES))
+            for pose, angles in placed if all_tracks else placed[:1]:
+                rows = dict(enumerate(angles, start=pose.first_frame))
+                person = [pose.track_id] if all_tracks else []
+                for frame in sorted(rows) if all_tracks else range(len(video_times)):
+                    values = rows.get(frame)
+                    cells = [""] * len(ANGLE_NAMES) if values is None else [
+                        f"{v:.2f}" if np.isfinite(v) else "" for v in values]
+                    writer.writerow([frame, f"{video_times[frame]:.4f}", *person, *cells])
+        files[f"angles:{run.label}"] = out_dir / name
+    return files
+
+
+def write_opensim_files(
+    out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray
+) -> tuple[dict[str, Path], list[str]]:
+    """Per model and person `<name>.trc`, `<name>_scaled.osim`, `<name>_ik.mot` (app.opensim_ik; file keys
+    `trc:<label>:<person>`, ...), named as the BVH; warnings for people too briefly in view to scale."""
+    files, warnings = {}, []
+    for run in runs:
+        name = stem if len(runs) == 1 else f"{stem}_{run.label}"
+        for pose, motion in zip(run.poses, run.world):
+            if motion is None:
+                continue
+            person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
+            times = video_times[pose.first_frame : pose.first_frame + len(motion)]
+            try:
+                written = run_opensim(motion.poses, times, motion.feet, out_dir / person)
+            except TooShortToScale as error:
+                warnings.append(f"{run.label}: person {pose.track_id} is {error}; no OpenSim files")
+                continue
+            files |= {f"{kind}:{run.label}:{pose.track_id}": path for kind, path in written.items()}
+    return files, warnings
+
+
 def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
     """Frame-aligned arrays (person, frame, ...) with NaN where a person is absent, and the metadata."""
     shape = (len(result.people), result.num_frames, NUM_JOINTS)
@@ -114,6 +168,11 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
             arrays[f"poses_3d_{run.label}"][person, span] = run.poses[person].poses
     for run in result.models:
         arrays |= world_arrays(run, result.people, result.num_frames)
+        arrays[f"angles_{run.label}"] = np.full((len(result.people), result.num_frames, len(ANGLE_NAMES)), np.nan,
+                                                np.float32)
+        for person, (p, angles) in enumerate(zip(result.people, run.angles)):
+            if angles is not None:
+                arrays[f"angles_{run.label}"][person, p.first_frame : p.first_frame + len(p)] = angles
     if result.camera is not None:
         arrays["camera_rotations"] = result.camera.rotations[: result.num_frames].astype(np.float32)
         arrays["camera_measured"] = result.camera.measured[: result.num_frames].astype(np.uint8)
@@ -123,6 +182,8 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "width": result.width,
         "height": result.height,
         "joint_names": list(JOINT_NAMES),
+        "angle_names": list(ANGLE_NAMES),
+        "angles": "angles_<model> (person, frame, angle): degrees, pose_lifting.angles; NaN where undefined",
         "coordinates_3d": COORDINATES,
         "coordinates_world": WORLD_COORDINATES,
         "world": {run.label: world_summary(run, result.people) for run in result.models},

@@ -10,7 +10,8 @@ windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (re
 `<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
 `<stem>_pose.npz` and `<stem>_pose.json`; in the world frame (pose_lifting.world: Y up, ground at y = 0, the root
 moving through the scene, everyone in one world: pose_lifting.scene_world) `<stem>_3d_world.csv`, a `<stem>.bvh`
-per person and one `<stem>.glb` with everyone.
+per person and one `<stem>.glb` with everyone; the joint angles `<stem>_angles.csv` (pose_lifting.angles), and
+with `opensim` `<stem>.trc`, `<stem>_scaled.osim` and `<stem>_ik.mot` per person (app.opensim_ik).
 `run_pipeline` runs both steps, for the main subject (or everyone). A 2D keypoints file skips the detector: a
 keypoints `.npz` (`keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or
 "h36m"), a folder or `.zip` of OpenPose JSON, a COCO keypoint results or MMPose predictions `.json`
@@ -35,8 +36,17 @@ from pathlib import Path
 from app import export
 from app.config import USER_ERRORS, InputError, PipelineConfig
 from app.inputs import KEYPOINT_SUFFIXES, is_keypoint_input, read_keypoints, read_people, run_detector
-from app.lifting import compare, lift_with, load_lifter, load_lifters, model_choices, place_in_world
-from app.outputs import CAMERA_COORDINATES, COORDINATES, WORLD_COORDINATES, result_arrays, write_world_files
+from app.lifting import compare, lift_with, load_lifter, load_lifters, measure_angles, model_choices, place_in_world
+from app.opensim_ik import check_opensim
+from app.outputs import (
+    CAMERA_COORDINATES,
+    COORDINATES,
+    WORLD_COORDINATES,
+    result_arrays,
+    write_angle_files,
+    write_opensim_files,
+    write_world_files,
+)
 from app.results import Comparison, DetectedPeople, ModelRun, PipelineResult
 from app.videos import blank_frames, render_still, render_videos, video_frames
 from detector.video import is_still_image
@@ -80,7 +90,9 @@ def run_pipeline(
     """Process one input file and write every output into `out_dir`; `progress(fraction, message)` as it goes."""
     config = config or PipelineConfig()
     report = progress or (lambda fraction, message: None)
-    load_lifters(config)  # fail early on missing weights, before the long detection
+    load_lifters(config)  # fail early on missing weights (or OpenSim's model), before the long detection
+    if config.opensim:
+        check_opensim()
     detected = detect_people(input_path, config, _span(report, 0.0, 0.6))
     return lift_people(detected, out_dir, config, progress=_span(report, 0.6, 1.0))
 
@@ -121,6 +133,8 @@ def lift_people(
     timings = {"detect": detected.detect_s} | {f"{name} (in detect)": s for name, s in detected.detect_parts.items()}
     warnings = list(detected.warnings)
     lifters = load_lifters(config)
+    if config.opensim:
+        check_opensim()  # a missing OpenSim or model fails before the lift
 
     labels = [weights_path(name).stem for name in config.models]
     share = 0.25 / len(lifters)
@@ -137,6 +151,7 @@ def lift_people(
     ]
     tick = time.perf_counter()
     warnings += place_in_world(runs, people, config.world)
+    warnings += measure_angles(runs, people)
     timings["world"] = time.perf_counter() - tick
 
     tick = time.perf_counter()
@@ -165,8 +180,16 @@ def lift_people(
             write_pose_csv(partial, run.poses, several, video_times=timestamps[:num_frames])
         files[f"csv:{run.label}"] = out_dir / name
     files.update(write_world_files(out_dir, stem, runs, timestamps[:num_frames], several, (first.width, first.height)))
+    files.update(write_angle_files(out_dir, stem, runs, timestamps[:num_frames], several))
     comparison = compare(runs[0], runs[1]) if len(runs) > 1 else None
     timings["export"] = time.perf_counter() - tick
+    if config.opensim:
+        tick = time.perf_counter()
+        report(0.95, "OpenSim: scaling and inverse kinematics")
+        opensim_files, opensim_warnings = write_opensim_files(out_dir, stem, runs, timestamps[:num_frames])
+        files.update(opensim_files)
+        warnings += opensim_warnings
+        timings["opensim"] = time.perf_counter() - tick
     timings["total"] = detected.detect_s + time.perf_counter() - started
     result = PipelineResult(input_path, num_frames, timestamps[:num_frames], first.fps, first.width, first.height,
                             people, runs, timings, files, warnings, comparison, detected.scene, detected.camera)

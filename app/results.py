@@ -26,6 +26,9 @@ class ModelRun:
     num_params: int
     device: str
     world: list[WorldMotion | None] = field(default_factory=list)  # per person; None where it could not be placed
+    # per person (T, len(pose_lifting.angles.ANGLE_NAMES)) joint angles in degrees from the world poses; None where
+    # the person could not be placed
+    angles: list[np.ndarray | None] = field(default_factory=list)
 
     def ms_per_frame(self) -> float:
         return 1000 * self.lift_s / max(1, sum(len(p) for p in self.poses))

@@ -125,6 +125,7 @@ class Inputs:
     example: gr.Button
     keypoints: gr.Radio
     lifter: gr.Radio
+    opensim: gr.Checkbox
     run: gr.Button
     cancel: gr.Button
     status: gr.Markdown
@@ -205,12 +206,18 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
             start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
             keypoints = gr.Radio(list(KEYPOINT_MODELS), value=start, label="2D keypoints", elem_id="keypoints")
             lifter = gr.Radio(list(models), value=next(iter(models)), label="Lifter", elem_id="lifter")
+            opensim = gr.Checkbox(
+                value=config.opensim,
+                label="OpenSim: also write a TRC, a scaled full-body model and its inverse kinematics (a few seconds)",
+                elem_id="opensim",
+            )
             with gr.Row():
                 run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
                 cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
             status = gr.Markdown("Choose a video or a photo, then press the button.", elem_id="status")
     return Inputs(source_video, photo, keypoints_file, keypoints_fps, keypoints_size, tabs, gr.State("video"),
-                  [video_tab, photo_tab, keypoints_tab], example, keypoints, lifter, run, cancel, status)
+                  [video_tab, photo_tab, keypoints_tab], example, keypoints, lifter, opensim, run, cancel,
+                  status)
 
 
 def people_section() -> People:
@@ -282,9 +289,10 @@ class Handlers:
     config: PipelineConfig
     models: dict[str, tuple[str, ...]]
 
-    def settings(self, lifter: str, keypoint_words: str) -> PipelineConfig:
+    def settings(self, lifter: str, keypoint_words: str, opensim: bool = False) -> PipelineConfig:
         models = self.models[lifter]
-        return replace(self.config, models=models, keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True)
+        return replace(self.config, models=models, keypoints=KEYPOINT_MODELS[keypoint_words], overlay_video=True,
+                       opensim=bool(opensim or self.config.opensim))
 
     @staticmethod
     def on_example() -> tuple:
@@ -344,7 +352,9 @@ class Handlers:
             found,
         )
 
-    def on_lift(self, cached, track_ids, lifter, keypoint_words, progress=gr.Progress()) -> tuple:  # noqa: B008
+    def on_lift(
+        self, cached, track_ids, lifter, keypoint_words, opensim=False, progress=gr.Progress()  # noqa: B008
+    ) -> tuple:
         if cached is None:  # nothing detected (or the detection failed): clear the last results
             return (gr.skip(), *(None for _ in range(LIFTED - 1)))
         if not track_ids:
@@ -355,7 +365,7 @@ class Handlers:
             result = lift_people(
                 people,
                 out_dir,
-                self.settings(lifter, keypoint_words),
+                self.settings(lifter, keypoint_words, opensim),
                 list(track_ids),
                 lambda f, message: progress(f, desc=message),
             )
@@ -394,7 +404,7 @@ def wire_events(
     for page, name in zip(inputs.tab_pages, ("video", "photo", "keypoints")):  # a run takes the open tab's input
         page.select(lambda name=name: name, None, inputs.tab, **private)
     lifted = lift_outputs(inputs, view, downloads)
-    lift_inputs = [detection, people.chosen, inputs.lifter, inputs.keypoints]
+    lift_inputs = [detection, people.chosen, inputs.lifter, inputs.keypoints, inputs.opensim]
     detect_inputs = [
         inputs.video, inputs.photo, inputs.keypoints_file, inputs.keypoints_fps, inputs.keypoints_size, inputs.tab,
         inputs.lifter, inputs.keypoints, detection,

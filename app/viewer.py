@@ -8,7 +8,8 @@ their feet (the median over frames of the lowest joint), spread sideways by thei
 trajectory. The chosen person (the first) keeps the left/right colours, every other person has a colour and a
 label of their own, as in the video's 3D panel; the view starts far enough back to hold everyone. The filming
 camera comes with its position and, per frame, its forward, up and right directions, so that the viewer can
-draw it.
+draw it. The main subject's joint angles (pose_lifting.angles, first model) come per frame with their ranges,
+for the angle chart.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.outputs import camera_orientations
 from app.pipeline import PipelineResult
 from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR, person_colour
 from app.videos import spread
+from pose_lifting.angles import ANGLE_NAMES, DEFAULT_PLOTTED, angle_ranges
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
 from pose_lifting.world import UP_SOURCES
 
@@ -85,6 +87,26 @@ def viewer_payload(result: PipelineResult) -> dict:
         ],
         "comparison": _comparison(result),
         "camera": _camera(result),
+        "angles": _angles(result),
+    }
+
+
+def _angles(result: PipelineResult) -> dict | None:
+    """The main subject's joint angles (first model) per frame, degrees (null where undefined), each angle's
+    minimum, maximum and range, and the angles plotted by default; None where the subject was not placed."""
+    run = result.models[0]
+    angles = run.angles[0] if run.angles else None
+    if angles is None:
+        return None
+    ranges = angle_ranges(angles)
+    values = np.where(np.isfinite(angles), np.round(angles, 1), None)
+    return {
+        "title": f"joint angles of #{result.people[0].track_id} ({run.label}), degrees",
+        "first_frame": result.people[0].first_frame,
+        "names": [name for name in ANGLE_NAMES if name in ranges],
+        "values": {name: values[:, i].tolist() for i, name in enumerate(ANGLE_NAMES) if name in ranges},
+        "ranges": {name: [round(v, 1) for v in span] for name, span in ranges.items()},
+        "plotted": [name for name in DEFAULT_PLOTTED if name in ranges],
     }
 
 
@@ -117,7 +139,8 @@ def world_caption(result: PipelineResult) -> str:
     source = UP_SOURCES[motion.method]
     if motion.method == "scene":
         source += f" (confidence {motion.scene_confidence:.2f})"
-    lens = {"scene": "from the scene's lines", "user": "as given", "assumed": "assumed, a phone's"}[motion.focal_source]
+    lens = {"scene": "from the scene's lines", "turning": "from the camera's turning", "user": "as given",
+            "assumed": "assumed, a phone's"}[motion.focal_source]
     words = [f"{source[0].upper()}{source[1:]}", f"field of view {motion.fov_deg:.0f} degrees ({lens})"]
     if motion.camera_max_angle_deg >= 1.0:
         words.append(f"the camera turned up to {motion.camera_max_angle_deg:.0f} degrees (followed)")

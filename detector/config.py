@@ -19,7 +19,7 @@ class SceneConfig:
 
     enabled: bool = True
     frames: int = 5  # frames read, spread evenly over the clip
-    max_side: int = 640  # frames are read at most this large (longest side, pixels)
+    max_side: int = 1920  # frames are read at most this large (longest side; docs/world.md: 512 px loses the lines)
     min_length: float = 0.03  # segments shorter than this fraction of the image diagonal are ignored
     max_tilt_deg: float = 35.0  # vertical candidates lie within this angle of the image's up direction
     inlier_deg: float = 1.5  # a segment supports a vanishing direction whose plane it is within this angle of
@@ -51,6 +51,10 @@ class CameraMotionConfig:
     # than this over the clip (one frame's lines are noisier than a degree; the chain is better below it) ...
     min_drift_deg: float = 2.0
     drift_min_confidence: float = 0.3  # ... and the scene's up is at least this confident
+    # the focal length from the camera's turning (no field of view given, none from the scene): used where the
+    # camera turned at least this much within a segment ...
+    focal_min_turn_deg: float = 4.0
+    focal_min_contrast: float = 1.2  # ... and the misfit is this many times its minimum at 20 % off either side
 
 
 @dataclass

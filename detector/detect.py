@@ -4,7 +4,8 @@ Two passes over the video, because the people to refine are known only once the 
 1. `track_people`: frames decoded at YOLO's inference size (FFmpeg scales while converting, in a background
    thread, `video.prefetch`) go through the YOLO pose model a batch at a time, then frame by frame through the
    tracker; only the boxes and keypoints are kept, never the frames, so memory does not grow with the video.
-   The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`).
+   The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`; the
+   few frames whose lines are read are also converted at up to `SceneConfig.max_side`, from the same decoding).
 2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
    resolution, go through the top-down BlazePose stage (`topdown.py`).
 Tracks are stitched and ranked once, between the passes. Both passes can measure sparsely, one frame in
@@ -128,8 +129,11 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     scaled_width, scaled_height = video.scaled_size(config.yolo_imgsz)
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
-    frames = video.frames(limit, bgr=True, max_side=config.yolo_imgsz, threads=threads)
     observer = CameraObserver(config, video.width, video.height, limit)
+    frames = video.frames(  # the few frames the scene's lines are read on come also at up to its size
+        limit, bgr=True, max_side=config.yolo_imgsz, threads=threads,
+        detail=observer.scene_frames.__contains__, detail_side=config.scene.max_side,
+    )
     timings = {"load_s": perf_counter() - started, "decode_wait_s": 0.0, "inference_s": 0.0, "tracking_s": 0.0}
     timings["camera_s"] = 0.0  # camera motion and the scene's lines
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
@@ -176,7 +180,7 @@ def observe(observer: CameraObserver, batch: list[Frame], boxes: dict[int, np.nd
     """The camera observer sees each frame with every person found in it (tracked or not), boxes in video pixels;
     on a frame YOLO skipped (sparse 2D), the boxes of the last frame it looked at."""
     for frame in batch:
-        observer.add(frame.index, frame.image, boxes.get(frame.index, observer.last_boxes))
+        observer.add(frame.index, frame.image, boxes.get(frame.index, observer.last_boxes), frame.detail)
 
 
 def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:

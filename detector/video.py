@@ -35,6 +35,7 @@ class Frame:
     index: int
     time: float
     image: np.ndarray  # (H, W, 3) uint8, RGB (or BGR when asked for)
+    detail: np.ndarray | None = None  # the same frame larger, where asked for (`Video.frames`' detail), else None
 
 
 @dataclass
@@ -73,6 +74,8 @@ class Video:
         max_side: int | None = None,
         threads: int = 0,
         keep: Callable[[int], bool] | None = None,
+        detail: Callable[[int], bool] | None = None,
+        detail_side: int | None = None,
     ) -> Iterator[Frame]:
         """Decode the frames in order (at most `limit`), upright, RGB or (for OpenCV/Ultralytics) BGR.
 
@@ -80,12 +83,16 @@ class Video:
         averaging) while it converts the pixel format, cheaper than converting at full size and resizing after.
         `threads` is the number of FFmpeg decoding threads (0: FFmpeg picks, one per core). With `keep`, only the
         frames whose index it accepts are converted and yielded (the others are decoded, as the codec needs, and
-        dropped: sparse 2D).
+        dropped: sparse 2D). With `detail`, the frames whose index it accepts also carry `Frame.detail`, the same
+        decoded frame converted again with its longest side at most `detail_side` (None: full size): a few frames
+        read finely (the scene's lines) without decoding the video twice.
         """
         pixel_format = "bgr24" if bgr else "rgb24"
         width, height = self.scaled_size(max_side)
+        detail_width, detail_height = self.scaled_size(detail_side)
         if self.rotation in (90, 270):
             width, height = height, width  # the stored frames are sideways
+            detail_width, detail_height = detail_height, detail_width
         with _open(self.path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -102,11 +109,11 @@ class Video:
                 if keep is not None and not keep(decoded):
                     decoded += 1
                     continue
-                image = np.rot90(
-                    frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
-                    k=self.rotation // 90,
-                )
-                yield Frame(decoded, float(time - start), np.ascontiguousarray(image))
+                image = self._upright(frame, width, height, pixel_format)
+                fine = None
+                if detail is not None and detail(decoded):
+                    fine = self._upright(frame, detail_width, detail_height, pixel_format)
+                yield Frame(decoded, float(time - start), image, fine)
                 decoded += 1
         if damaged and not decoded:
             raise CorruptVideoError(
@@ -118,6 +125,11 @@ class Video:
                 f"'{self.path.name}' is damaged: {damaged} unreadable part(s) were skipped and {decoded} frames "
                 "were read; poses are missing where the video is damaged. Re-export the video for a complete result"
             )
+
+    def _upright(self, frame: av.VideoFrame, width: int, height: int, pixel_format: str) -> np.ndarray:
+        """A decoded frame converted to `pixel_format` at (width, height) as stored, then turned upright."""
+        image = frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA")
+        return np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
 
 
 def is_still_image(path: str | Path) -> bool:

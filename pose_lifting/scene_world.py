@@ -48,6 +48,7 @@ from pose_lifting.world import (
     angle_between_deg,
     body_up,
     detect_contacts,
+    foot_points,
     foot_speeds,
     ground_height,
     lock_feet,
@@ -287,7 +288,8 @@ def _place(
     origin: np.ndarray,
     config: WorldConfig,
 ) -> WorldMotion:
-    """One person in the common world: scaled about the camera, turned, contacts against the common ground."""
+    """One person in the common world: scaled about the camera, turned, contacts against the common ground; the
+    heels and foot tips (`world.foot_points`, for the joint angles) placed with them."""
     motion, up, fps = person.motion, frame.up, person.motion.fps
     absolute = scale * person.absolute
     heights = scale * _planted(person, pose2d, up, config)[1]
@@ -296,6 +298,10 @@ def _place(
     relative = scale * person.relative @ rotation.T
     if config.foot_lock:
         world_root = lock_feet(world_root, relative, contacts, fps, config.lock_time_constant_s)
+    principal = np.array([pose2d.width / 2, pose2d.height / 2])
+    feet = foot_points(absolute, pose2d, up, motion.focal_px, principal, person.views, config)
+    if feet is not None:
+        feet = ((feet - scale * person.root[:, None]) @ rotation.T + world_root[:, None]).astype(np.float32)
     scene = pose2d.scene
     return replace(
         motion,
@@ -315,6 +321,7 @@ def _place(
             float("nan") if scene is None or scene.up is None else angle_between_deg(scene.up, frame.prior)
         ),
         scale=scale,
+        feet=feet,
     )
 
 

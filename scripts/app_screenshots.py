@@ -5,7 +5,8 @@
 Starts the page, runs the whole example clip with *both*, and saves app_start.png (the example shown before it
 is processed), app_page.png (the finished page, video and viewer at 3 s), app_<W>x<H>.png for each of `--sizes`
 (the finished page in a window of that size: its top, and scrolled to the video and the 3D view; side by side
-for a phone, one above the other for a laptop), app_viewer.png (the viewer turned by a mouse drag),
+for a phone, one above the other for a laptop), app_viewer.png (the viewer turned by a mouse drag), app_angles.png
+(the viewer with its joint angle chart and table, one more angle plotted by a click),
 app_people.png (the person picker) and app_out_of_view.png (the man on the box lifted instead, at a frame where
 he is out of view). PNGs are downscaled and reduced to 256 colours to stay small. Needs /usr/bin/chromium and
 the weights in weights/; takes several minutes on a CPU.
@@ -32,6 +33,7 @@ WIDTHS = {
     "app_start.png": 900,
     "app_page.png": 1000,
     "app_viewer.png": 650,
+    "app_angles.png": 700,
     "app_people.png": 900,
     "app_out_of_view.png": 900,
     "app_1280x800.png": 900,  # two laptop windows, one above the other
@@ -125,6 +127,9 @@ def main(argv: list[str] | None = None) -> None:
         page.mouse.up()
         page.wait_for_timeout(500)
         save(page.locator("#viewer").screenshot(), args.out / "app_viewer.png")
+        page.locator("#viewer .sv-angle-table tbody tr").filter(has_text="elbow_flexion_r").first.click()
+        seek(page, 2.0)
+        save(page.locator("#viewer").screenshot(), args.out / "app_angles.png")
         save(page.locator("#people").screenshot(), args.out / "app_people.png")
         people = page.locator("#people_choice label").filter(has_text=re.compile(r"#\d+")).all()
         main_subject, man_on_the_box = people[:2]

@@ -34,7 +34,7 @@ from pose_lifting.coverage import nearest_pose_distance
 from pose_lifting.datasets import DataConfig, MocapData
 from pose_lifting.evaluate import lift_view
 from pose_lifting.generators import WindowSampler
-from pose_lifting.lifter import Lifter
+from pose_lifting.lifter import SMOOTHING_METHODS, Lifter, SmoothingConfig, smooth_poses
 from pose_lifting.metrics import acceleration_ratio, mpjpe, p_mpjpe, per_joint_p_mpjpe
 from pose_lifting.motion_augment import augment_motion
 from pose_lifting.skeleton import JOINT_NAMES
@@ -55,32 +55,40 @@ def run_folder(root: Path, arm: str, seed: int) -> Path:
 
 
 def measure(checkpoint: Path, source: str) -> dict:
-    """Exact-2D errors of a lifter on the left-out source's sequences (every frame, `CAMERAS`)."""
+    """Exact-2D errors of a lifter on the left-out source's sequences (every frame, `CAMERAS`), with the lifter's
+    default smoothing, and the headline numbers with every other test-time smoothing (`by_smoothing`)."""
     leave_out = () if source == "none" else (source,)
     views = MocapData(DataConfig(leave_out=leave_out, mocap_cameras=CAMERAS)).heldout_views()
     lifter = Lifter.from_pretrained(str(checkpoint), "cpu")
-    preds = [lift_view(lifter, view) for view in views]
-    pred, target = np.concatenate(preds), np.concatenate([v.target for v in views])
+    raw = [lift_view(lifter, view, smoothing=SmoothingConfig("none")) for view in views]
+    target = np.concatenate([v.target for v in views])
     frames = np.array([len(v.target) for v in views], float)
-    ratio = np.average([acceleration_ratio(p, v.target) for p, v in zip(preds, views)], weights=frames)
-    per_joint = per_joint_p_mpjpe(pred, target)
+    by_smoothing = {}
+    for method in SMOOTHING_METHODS:
+        preds = [smooth_poses(p, v.fps, lifter.config.stride, SmoothingConfig(method)) for p, v in zip(raw, views)]
+        pred = np.concatenate(preds)
+        ratio = np.average([acceleration_ratio(p, v.target) for p, v in zip(preds, views)], weights=frames)
+        by_smoothing[method] = {"mpjpe": mpjpe(pred, target), "p_mpjpe": p_mpjpe(pred, target),
+                                "accel_ratio": float(ratio), "per_joint_p_mpjpe": per_joint_p_mpjpe(pred, target)}
+    default = by_smoothing[lifter.smoothing.method]
     return {
         "source": source,
         "frames": int(frames.sum()),
-        "mpjpe": mpjpe(pred, target),
-        "p_mpjpe": p_mpjpe(pred, target),
-        "accel_ratio": float(ratio),
-        "per_joint_p_mpjpe": dict(zip(JOINT_NAMES, per_joint.round(1).tolist())),
+        "smoothing": lifter.smoothing.method,
+        **{k: v for k, v in default.items() if k != "per_joint_p_mpjpe"},
+        "per_joint_p_mpjpe": dict(zip(JOINT_NAMES, default["per_joint_p_mpjpe"].round(1).tolist())),
+        "by_smoothing": {m: {k: v for k, v in r.items() if k != "per_joint_p_mpjpe"} for m, r in by_smoothing.items()},
     }
 
 
-def run(root: Path, arm: str, seeds: list[int], train_args: str) -> None:
+def run(root: Path, arm: str, seeds: list[int], train_args: str, again: bool = False) -> None:
+    """Train (or resume) and measure each seed's run of the arm; `again` measures finished runs again."""
     for seed in seeds:
         folder = run_folder(root, arm, seed)
-        if (folder / "result.json").exists():
+        if (folder / "result.json").exists() and not again:
             continue
         argv = shlex.split(BENCH_ARGS) + shlex.split(train_args) + ["--out", str(folder), "--seed", str(seed)]
-        checkpoint = train(parse_args(argv))
+        checkpoint = folder / "model.pt" if again and (folder / "model.pt").exists() else train(parse_args(argv))
         torch.set_num_threads(1)
         results = {source: measure(checkpoint, source) for source in SOURCES}
         summary = {"arm": arm, "seed": seed, "train_args": train_args, "results": results}
@@ -107,19 +115,32 @@ def table(root: Path, json_path: Path | None) -> None:
         for source, r in run["results"].items():
             worst = sorted(r["per_joint_p_mpjpe"].items(), key=lambda kv: -kv[1])[:3]
             print(f"  {run['arm']} s{run['seed']} {source}: " + ", ".join(f"{k} {v:.0f}" for k, v in worst))
+    measured = [run for run in runs if all("by_smoothing" in r for r in run["results"].values())]
+    if measured:
+        print("\ntest-time smoothing: mean over the left-out sources, P-MPJPE mm / acceleration ratio")
+        print("| arm | seed | " + " | ".join(SMOOTHING_METHODS) + " |")
+        print("|---|---|" + "---|" * len(SMOOTHING_METHODS))
+        for run in measured:
+            cells = []
+            for method in SMOOTHING_METHODS:
+                rows = [run["results"][s]["by_smoothing"][method] for s in LEFT_OUT]
+                cells.append(f"{np.mean([r['p_mpjpe'] for r in rows]):.1f} / "
+                             f"{np.mean([r['accel_ratio'] for r in rows]):.2f}")
+            print(f"| {run['arm']} | {run['seed']} | " + " | ".join(cells) + " |")
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(runs, indent=1) + "\n")
 
 
 def coverage(train_args: str, sources: list[str], every: int, pool_size: int, json_path: Path | None) -> None:
-    """Mean nearest-training-pose distance of each test source's poses to the benchmark's training poses (`LEFT_OUT`
-    and the held-out sequences kept out), before and after augmentation, with pools of the same size."""
+    """Mean nearest-training-pose distance of each test source's poses to the benchmark's training poses (what the
+    arm's --leave-out and the held-out split keep out is not in them), before and after augmentation, with pools of
+    the same size."""
     config = parse_args(shlex.split(BENCH_ARGS) + shlex.split(train_args))
     out = []
     for source in sources:
         test_sequences = MocapData(DataConfig(leave_out=() if source == "none" else (source,))).heldout_sequences
-        data = MocapData(DataConfig(leave_out=LEFT_OUT, augment=config.data.augment))
+        data = MocapData(DataConfig(leave_out=config.data.leave_out, augment=config.data.augment))
         test = np.concatenate([s.poses for s in test_sequences])[::every]
         plain = np.concatenate([s.poses for s in data.train_sequences])
         plain = plain[np.linspace(0, len(plain) - 1, min(pool_size, len(plain))).astype(int)]
@@ -151,17 +172,19 @@ def gallery(train_args: str, png: Path, count: int = 12, seed: int = 1) -> None:
                                augment.orientation)[:, 40]
     original = original[:, 40]
     changed = np.flatnonzero(np.abs(augmented - original).max(axis=(1, 2)) > 0.05)[:count]
-    fig = plt.figure(figsize=(3 * len(changed) / 2, 6.4))
+    columns = 4
+    rows = -(-len(changed) // columns)
+    fig = plt.figure(figsize=(3.2 * columns, 3.4 * rows))
     for k, b in enumerate(changed):
-        ax = fig.add_subplot(2, -(-len(changed) // 2), k + 1, projection="3d")
+        ax = fig.add_subplot(rows, columns, k + 1, projection="3d")
         for poses, colour in ((original[b], "0.75"), (augmented[b], None)):
             centred = poses - poses[0]
             for parent, child in BONES:
                 side = "tab:red" if child in LEFT_JOINTS else "tab:blue"
                 xs, ys, zs = (centred[[parent, child], i] for i in (0, 2, 1))
                 ax.plot(xs, ys, zs, color=colour or side, lw=2 if colour is None else 1.5)
-        ax.set(xlim=(-1, 1), ylim=(-1, 1), zlim=(-1, 1), xticks=[], yticks=[], zticks=[])
-        ax.view_init(elev=10, azim=-60)
+        ax.set(xlim=(-0.9, 0.9), ylim=(-0.9, 0.9), zlim=(-0.9, 0.9), xticks=[], yticks=[], zticks=[])
+        ax.view_init(elev=12, azim=-70)
     fig.suptitle(f"augmented poses (colour; left red) over their originals (grey): {train_args}", fontsize=9)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
@@ -177,13 +200,14 @@ def main() -> None:
     parser.add_argument("--train-args", default="", help="run, coverage: the arm's pose_lifting.train options")
     parser.add_argument("--sources", nargs="+", default=list(SOURCES), choices=SOURCES, help="coverage: test sets")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--again", action="store_true", help="run: measure finished runs again (no training)")
     parser.add_argument("--every", type=int, default=2, help="coverage: every n-th test pose")
     parser.add_argument("--pool", type=int, default=8000, help="coverage: training poses in the pool")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--png", type=Path, default=Path("docs/screenshots/augmented_poses.png"), help="gallery")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.root, args.arm, args.seeds, args.train_args)
+        run(args.root, args.arm, args.seeds, args.train_args, args.again)
     elif args.command == "table":
         table(args.root, args.json)
     elif args.command == "coverage":

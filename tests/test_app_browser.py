@@ -168,13 +168,39 @@ def test_the_video_and_the_viewer_show_the_same_frame_after_a_seek(example_page)
     assert int(np.floor(video.evaluate("v => v.currentTime") * 30)) == viewer_frame(example_page) == 12
 
 
+def angle_chart_pixels(page) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(page.locator("#viewer .sv-angles").screenshot())).convert("RGB"), float)
+
+
+def test_the_angle_chart_moves_with_the_video_and_plots_an_angle_on_a_click(example_page):
+    root = example_page.locator("#viewer .scjd-viewer")
+    chart = example_page.locator("#viewer .sv-angles")
+    chart.scroll_into_view_if_needed()
+    assert chart.is_visible()
+    rows = example_page.locator("#viewer .sv-angle-table tbody tr")
+    assert rows.count() >= 20 and "knee_flexion_r" in " ".join(rows.all_inner_texts())
+    video = example_page.locator("#video video")
+    for seconds in (0.5, 1.6):  # the chart's frame marker follows the video
+        video.evaluate(f"v => new Promise(done => {{ v.onseeked = done; v.currentTime = {seconds}; }})")
+        expect(root).to_have_attribute("data-angle-frame", str(int(np.floor(seconds * 30))))
+        if seconds == 0.5:
+            before = angle_chart_pixels(example_page)
+    moved = (np.abs(angle_chart_pixels(example_page) - before).sum(axis=-1) > 30).mean()
+    assert moved > 0.001, "the frame marker did not move on the chart"
+    row = rows.filter(has_text="elbow_flexion_l")
+    assert "sv-plotted" not in (row.get_attribute("class") or "")
+    row.click()  # a click plots it
+    expect(row).to_have_class(re.compile("sv-plotted"))
+
+
 def test_the_comparison_and_the_downloads_appear(example_page):
     table = example_page.locator("#models").inner_text()
     assert "MFLOPs" in table and "parameters" in table and "mean distance student vs teacher" in table
     assert example_page.locator("#viewer .sv-chart").is_visible()
     names = [a.get_attribute("download") for a in example_page.locator("#files a[download]").all()]
     stem = "sports2d_demo"
-    suffixes = ("side_by_side.mp4", "2d.mp4", "3d.gif", "student_3d.csv", "teacher_3d.csv", "pose.npz", "pose.json")
+    suffixes = ("side_by_side.mp4", "2d.mp4", "3d.gif", "student_3d.csv", "teacher_3d.csv", "pose.npz", "pose.json",
+                "student_angles.csv")
     expected = {f"{stem}_{suffix}" for suffix in suffixes}
     assert expected <= set(names), names
     with example_page.expect_download() as download:

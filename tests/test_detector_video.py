@@ -79,6 +79,20 @@ def test_frames_can_be_shrunk_while_decoding(make_video):
     assert video.scaled_size(1000) == (320, 180)
 
 
+def test_a_few_frames_come_also_larger_from_the_same_decoding(make_video):
+    frames = small_clip(320, 180, 4)
+    stored = [np.ascontiguousarray(np.rot90(frame, k=-1)) for frame in frames]  # a phone's sideways portrait clip
+    for video in (read_video(make_video("clip.mp4", frames)), read_video(make_video("phone.mp4", stored, rotation=90))):
+        decoded = list(video.frames(max_side=160, bgr=True, detail=lambda index: index in (0, 2), detail_side=None))
+        assert [frame.detail is not None for frame in decoded] == [True, False, True, False]
+        assert all(frame.image.shape == (90, 160, 3) for frame in decoded)  # the small frames as before
+        assert decoded[2].detail.shape == (180, 320, 3)  # upright, full size
+        error = np.abs(decoded[2].detail[..., ::-1].astype(float) - frames[2]).mean()
+        assert error < 12, f"the detail differs from the source by {error:.1f} grey levels"
+        halved = next(video.frames(max_side=64, detail=lambda index: True, detail_side=200))
+        assert halved.detail.shape == (112, 200, 3) and halved.image.shape == (36, 64, 3)
+
+
 def test_text_file_renamed_mp4_is_not_a_video(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("shopping list: milk, eggs\n" * 20)

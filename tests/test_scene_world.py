@@ -12,9 +12,9 @@ from pose_lifting.camera import cameras_looking_at
 from pose_lifting.data.mocap import read_sequence
 from pose_lifting.scene_world import scene_world
 from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
-from pose_lifting.skeleton import JOINT_INDEX, root_relative
+from pose_lifting.skeleton import JOINT_INDEX
 from pose_lifting.world import WorldConfig, focal_length, world_motion
-from tests.test_world import walker
+from tests.test_world import as_lifted, walker
 
 MOCAP = Path(__file__).resolve().parents[1] / "data" / "mocap"
 FPS, WIDTH, HEIGHT, FOV = 30.0, 1280, 720, 60.0
@@ -41,9 +41,11 @@ def people_world(source: str) -> tuple[np.ndarray, np.ndarray]:
     return placed[0], placed[1]
 
 
-def film(worlds: list[np.ndarray], firsts: list[int], pitch_deg: float, sizes: tuple[float, ...] = (1.0, 1.0)):
-    """Each person's lifted 3D (camera axes, pelvis at 0, scaled by `sizes`: a lifter that gets a size wrong) and
-    exact 2D through one camera 7 m from the scene's middle; and the camera's true up (camera axes)."""
+def film(worlds: list[np.ndarray], firsts: list[int], pitch_deg: float, sizes: tuple[float, ...] = (1.0, 1.0),
+         feet: list[np.ndarray] | None = None):
+    """Each person's lifted 3D (as the lifter gives it: seen straight on, pelvis at 0, scaled by `sizes`: a lifter
+    that gets a size wrong) and exact 2D through one camera 7 m from the scene's middle (with the detector's heels
+    and foot tips from `feet`, (T, 2, 2, 3) per person, where given); and the camera's true up (camera axes)."""
     focal = focal_length(WIDTH, HEIGHT, FOV)[1]
     camera = cameras_looking_at(np.array([[0.0, 1.0, 1.5]]), np.radians([180.0]), np.radians([pitch_deg]),
                                 np.radians([5.0]), np.array([7.0]), np.array([focal]), np.array([WIDTH]),
@@ -52,8 +54,13 @@ def film(worlds: list[np.ndarray], firsts: list[int], pitch_deg: float, sizes: t
     for track, (world, first, size) in enumerate(zip(worlds, firsts, sizes), start=1):
         points = camera.to_camera(world[None])[0]
         pixels = camera.project(points[None])[0]
-        lifted.append(Pose3DSequence(size * root_relative(points), FPS, "truth", track, first_frame=first))
+        seen = as_lifted(points, pixels, focal, (WIDTH, HEIGHT)).poses  # as the lifter sees them: straight on
+        lifted.append(Pose3DSequence(size * seen, FPS, "truth", track, first_frame=first))
         people.append(Pose2DSequence(pixels, np.ones(pixels.shape[:2]), FPS, WIDTH, HEIGHT, track, first_frame=first))
+        if feet is not None:
+            feet_pixels = camera.project(camera.to_camera(feet[track - 1][None])[0][None])[0]
+            people[-1].feet = feet_pixels[:, [0, 1, 0, 1], [0, 0, 1, 1]]
+            people[-1].feet_scores = np.ones((len(world), 4))
     return lifted, people, camera.rotation[0] @ np.array([0.0, 1.0, 0.0])
 
 
@@ -100,6 +107,30 @@ def test_a_person_who_would_need_too_large_a_size_keeps_the_lifted_one_and_is_to
     assert [motion.scale for motion in placed.people] == [1.0, 1.0]
     assert any("person 2 stands above the common ground (standing on it would take 1.6" in note
                for note in placed.notes), placed.notes
+
+
+def test_heels_and_foot_tips_come_into_the_one_world_with_their_person():
+    """The joint angles' feet (`WorldMotion.feet`) follow each person into the shared world, sizing included: each
+    heel and tip as far from its ankle as the truth's, as closely as when the person is placed alone."""
+    (first, _, first_feet), (second, _, second_feet) = walker(150), walker(150 - LATE, turn_deg=-90.0)
+    offset = np.array([2.5, 0.0, 3.0])
+    lifted, people, _ = film([first, second + offset], [0, LATE], 15.0, sizes=(1.0, 0.85),
+                             feet=[first_feet, second_feet + offset])
+    config = WorldConfig(fov_deg=FOV)
+    together = scene_world(lifted, people, config).people
+    assert together[1].scale == pytest.approx(1 / 0.85, abs=0.03)
+
+    def foot_error(motion, truth, feet, size=1.0) -> float:  # heel and tip distances to the ankle against truth
+        ankles = motion.poses[:, [J["left_ankle"], J["right_ankle"]], None]
+        found = np.linalg.norm(motion.feet.reshape(-1, 2, 2, 3).swapaxes(1, 2) - ankles, axis=-1) / size
+        true = np.linalg.norm(feet - truth[:, [J["left_ankle"], J["right_ankle"]], None], axis=-1)
+        return float(np.nanmax(np.abs(found - true)))
+
+    for motion, pose3d, pose2d, truth, feet, size in zip(
+        together, lifted, people, (first, second), (first_feet, second_feet), (1.0, 0.85)
+    ):
+        alone = world_motion(Pose3DSequence(pose3d.poses / size, FPS, "truth"), pose2d, config)
+        assert foot_error(motion, truth, feet, motion.scale * size) < foot_error(alone, truth, feet) + 0.01
 
 
 def test_one_person_alone_is_exactly_the_single_person_world():

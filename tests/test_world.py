@@ -13,7 +13,9 @@ from pose_lifting.skeleton import JOINT_INDEX, JOINT_NAMES, root_relative
 from pose_lifting.world import (
     WorldConfig,
     focal_length,
+    foot_points,
     foot_sliding,
+    ray_rotations,
     root_translation,
     world_motion,
     world_rotation,
@@ -102,7 +104,16 @@ def sequences(world: np.ndarray, feet: np.ndarray | None = None, fov_deg: float 
         feet_pixels = cameras.project(cameras.to_camera(feet[None])[0][None])[0]
         pose2d.feet = feet_pixels[:, [0, 1, 0, 1], [0, 0, 1, 1]]
         pose2d.feet_scores = np.ones((len(world), 4))
-    return Pose3DSequence(root_relative(points), FPS, "truth"), pose2d, up, height
+    return as_lifted(points, pixels, focal_length(WIDTH, HEIGHT, fov_deg)[1]), pose2d, up, height
+
+
+def as_lifted(points: np.ndarray, pixels: np.ndarray, focal: float, size: tuple[int, int] = (WIDTH, HEIGHT)
+              ) -> Pose3DSequence:
+    """What the lifter gives for camera-axes poses (T, 17, 3) and their pixels (in a picture of `size`): the
+    root-relative pose as a camera looking straight at the pelvis sees it (it cannot tell where in the picture the
+    person is), which the world step turns back onto the pelvis' ray."""
+    rays = ray_rotations(pixels[:, J["pelvis"]].astype(np.float64), focal, np.array(size) / 2)
+    return Pose3DSequence(np.einsum("tji,tkj->tki", rays, root_relative(points)), FPS, "truth")
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -143,7 +154,7 @@ def test_the_world_frame_is_y_up_on_the_ground_with_the_person_starting_above_th
     right = np.array([1.0, 0.0, 0.0]) - motion.up_camera[0] * motion.up_camera
     assert np.allclose(rotation[0], right / np.linalg.norm(right))
     # the truth in the same frame: ankles planted 8 cm above the ground, the path as walked
-    truth = (lifted.poses + pose2d_root(lifted, pose2d) - motion.origin) @ rotation.T
+    truth = (pose2d_points(world) - motion.origin) @ rotation.T
     ankles = motion.poses[:, [J["left_ankle"], J["right_ankle"]], 1]
     assert abs(np.median(ankles[contacts]) - 0.08) < 0.03
     error = np.linalg.norm(motion.root - truth[:, J["pelvis"]], axis=-1)
@@ -153,11 +164,28 @@ def test_the_world_frame_is_y_up_on_the_ground_with_the_person_starting_above_th
     assert 0.9 < travelled / path < 1.1
 
 
-def pose2d_root(lifted: Pose3DSequence, pose2d: Pose2DSequence) -> np.ndarray:
-    """The exact camera-axes pelvis (T, 1, 3) behind exact 2D."""
-    focal = focal_length(WIDTH, HEIGHT, 60.0)[1]
-    principal = np.array([WIDTH / 2, HEIGHT / 2])
-    return root_translation(lifted.poses, pose2d.keypoints, pose2d.scores, focal, principal)[:, None]
+def test_an_off_centre_person_is_turned_from_their_ray_into_the_camera_s_axes():
+    """The lifter gives the pose as seen straight on (`as_lifted`); a walker crossing the picture is off its centre
+    by up to ~20 degrees. Turned onto the pelvis' ray, the feet stay on the ground; left as lifted, the person
+    leans by the angle off the axis and the lowest joint bobs."""
+    world, _, feet = walker()
+    lifted, pose2d, up, _ = sequences(world, feet)
+    turned = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0))
+    as_seen = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, ray_correction=False))
+    truth = (pose2d_points(world) - turned.origin) @ turned.rotation.T
+
+    def lowest_std(poses: np.ndarray) -> float:
+        return float(poses[..., 1].min(axis=1).std())
+
+    assert lowest_std(turned.poses) < lowest_std(truth) + 0.005 and angle_deg(turned.up_camera, up) < 1.0
+    assert lowest_std(as_seen.poses) > lowest_std(truth) + 0.02
+    no_offset = np.array([[WIDTH / 2, HEIGHT / 2], [np.nan, 0.0]])  # the centre, and a pixel that is not there
+    assert np.allclose(ray_rotations(no_offset, 500.0, no_offset[0]), np.eye(3))
+
+
+def pose2d_points(world: np.ndarray) -> np.ndarray:
+    """The exact camera-axes joints (T, 17, 3) behind `sequences`' 2D."""
+    return film(world)[0].to_camera(world[None])[0]
 
 
 def test_contacts_follow_the_stance_and_planted_feet_barely_slide():
@@ -219,3 +247,33 @@ def test_the_summary_is_strict_json_even_without_contacts():
     summary = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0)).summary()
     assert summary["foot_sliding_cm"] is None and summary["ground_spread_m"] is None and summary["method"] == "body"
     json.loads(json.dumps(summary, allow_nan=False))
+
+
+def test_foot_tips_meet_their_foot_plane_and_are_left_out_seen_end_on():
+    """A person seen from the side (hips along the camera's z): a foot tip's ray meets the foot's upright plane at
+    the true tip; seen from the front (hips across the picture), the ray runs along that plane: no tip."""
+    focal, principal, up = 1000.0, np.array([320.0, 240.0]), np.array([0.0, -1.0, 0.0])
+    config = WorldConfig()
+    cases = ((2, np.array([0.2, 0.03, 0.0]), True), (0, np.array([0.0, 0.03, -0.2]), False))
+    for hips_along, tip_offset, placed in cases:
+        absolute = np.zeros((1, 17, 3))
+        absolute[0, :, 2] = 4.0  # everyone 4 m in front of the camera
+        side = np.eye(3)[hips_along] * 0.1
+        absolute[0, JOINT_INDEX["right_hip"]] += -side
+        absolute[0, JOINT_INDEX["left_hip"]] += side
+        for name, sign in (("left", 1.0), ("right", -1.0)):
+            absolute[0, JOINT_INDEX[f"{name}_ankle"]] += sign * side + np.array([0.0, 0.9, 0.0])
+        ankles = absolute[0, [JOINT_INDEX["left_ankle"], JOINT_INDEX["right_ankle"]]]
+        heels = ankles + np.array([-0.05, 0.06, 0.0]) * (1 if hips_along == 2 else 0)
+        heels[:, 2] = ankles[:, 2]  # at the ankle's distance, as world.py places them
+        tips = heels + tip_offset
+        points = np.concatenate([heels, tips])
+        pixels = focal * points[:, :2] / points[:, 2:] + principal
+        person = Pose2DSequence(np.zeros((1, 17, 2)), np.ones((1, 17)), 30.0, 640, 480,
+                                feet=pixels[None], feet_scores=np.ones((1, 4)))
+        feet = foot_points(absolute, person, up, focal, principal, np.eye(3)[None], config)
+        assert feet[0, :2] == pytest.approx(heels, abs=1e-6)
+        if placed:
+            assert feet[0, 2:] == pytest.approx(tips, abs=1e-6)
+        else:
+            assert np.isnan(feet[0, 2:]).all()

@@ -4,11 +4,14 @@
 // drag turns, shift-drag or right-drag moves, the wheel zooms, a double click resets. Its clock is the page's
 // video (#video video) when one is loaded, so that video and skeleton show the same frame; the play button and
 // the slider drive that video. Without a video it plays on its own clock. A distance chart (teacher against
-// student) under the 3D view marks the current frame; a click on it seeks. The current frame is written to
-// the root's data-frame attribute, for tests. The filming camera, where the payload has it, is drawn as a small
-// pyramid that turns as the real camera did (the "camera" button hides it). With several people, the chosen one
-// (the first) is drawn in the left/right colours, on top; every other person in their own colour, thinner, each
-// with their label above the head; the view starts as far back as the payload's `distance`.
+// student) under the 3D view marks the current frame; a click on it seeks. Under it, the main subject's joint
+// angles over time (a few plotted by default), the current frame marked the same way, and a table of every
+// angle's minimum, maximum and range: a click on a row plots that angle or takes it off. The current frame is
+// written to the root's data-frame attribute, and the frame the angle chart marks to data-angle-frame, for tests.
+// The filming camera, where the payload has it, is drawn as a small pyramid that turns as the real camera did
+// (the "camera" button hides it). With several people, the chosen one (the first) is drawn in the left/right
+// colours, on top; every other person in their own colour, thinner, each with their label above the head; the
+// view starts as far back as the payload's `distance`.
 // `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py).
 
 function mountViewer(element, props, watch) {
@@ -30,9 +33,15 @@ function mountViewer(element, props, watch) {
     </div>
     <div class="sv-help">3D view: drag to turn &middot; shift-drag or right-drag to move &middot; wheel to zoom
       &middot; double click to reset. Play, pause and the slider also drive the video.</div>
-    <canvas class="sv-chart"></canvas>`;
+    <canvas class="sv-chart"></canvas>
+    <canvas class="sv-angles"></canvas>
+    <div class="sv-angle-help">Click an angle in the table to plot it (or take it off); click the chart to seek.</div>
+    <table class="sv-angle-table"></table>`;
   const canvas = root.querySelector(".sv-canvas");
   const chart = root.querySelector(".sv-chart");
+  const angleChart = root.querySelector(".sv-angles");
+  const angleTable = root.querySelector(".sv-angle-table");
+  const angleHelp = root.querySelector(".sv-angle-help");
   const legend = root.querySelector(".sv-legend");
   const playButton = root.querySelector(".sv-play");
   const cameraButton = root.querySelector(".sv-camera");
@@ -40,7 +49,9 @@ function mountViewer(element, props, watch) {
   const timeLabel = root.querySelector(".sv-time");
   const context = canvas.getContext("2d");
   const chartContext = chart.getContext("2d");
-
+  const angleContext = angleChart.getContext("2d");
+  const ANGLE_COLOURS = ["#ffd54f", "#4dd0e1", "#aed581", "#f48fb1", "#ffffff", "#ce93d8", "#ffab91", "#90caf9"];
+  let plotted = [];
   let data = null;
   let camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
   let frame = 0;
@@ -67,6 +78,10 @@ function mountViewer(element, props, watch) {
     resetView();
     legend.innerHTML = data ? legendHtml() : "";
     chart.style.display = data && data.comparison ? "block" : "none";
+    const angles = data && data.angles;
+    plotted = angles ? angles.plotted.slice() : [];
+    for (const element of [angleChart, angleTable, angleHelp]) element.style.display = angles ? "" : "none";
+    fillAngleTable();
     resize();
   }
 
@@ -94,7 +109,7 @@ function mountViewer(element, props, watch) {
     const ratio = window.devicePixelRatio || 1;
     const width = Math.max(root.clientWidth, 200);
     const height = Math.round(Math.min(Math.max(width * 0.85, 400), 760));
-    for (const [target, h] of [[canvas, height], [chart, 190]]) {
+    for (const [target, h] of [[canvas, height], [chart, 190], [angleChart, 230]]) {
       target.style.width = `${width}px`;
       target.style.height = `${h}px`;
       target.width = Math.round(width * ratio);
@@ -343,6 +358,107 @@ function mountViewer(element, props, watch) {
     c.stroke();
   }
 
+  // the table of every angle's minimum, maximum and range; a plotted angle's row shows its colour
+  function fillAngleTable() {
+    const angles = data && data.angles;
+    if (!angles) {
+      angleTable.innerHTML = "";
+      return;
+    }
+    const rows = angles.names.map((name) => {
+      const [low, high, span] = angles.ranges[name];
+      const index = plotted.indexOf(name);
+      const key = index < 0 ? "" : `<i style="background:${angleColour(index)}"></i>`;
+      return `<tr data-angle="${name}" class="${index < 0 ? "" : "sv-plotted"}"><td>${key}${name}</td>`
+        + `<td>${low.toFixed(1)}</td><td>${high.toFixed(1)}</td><td>${span.toFixed(1)}</td></tr>`;
+    });
+    angleTable.innerHTML = "<thead><tr><th>angle (degrees)</th><th>min</th><th>max</th><th>range</th></tr></thead>"
+      + `<tbody>${rows.join("")}</tbody>`;
+  }
+
+  function angleColour(index) {
+    return ANGLE_COLOURS[index % ANGLE_COLOURS.length];
+  }
+
+  function drawAngles() {
+    const angles = data && data.angles;
+    if (!angles) return;
+    const ratio = window.devicePixelRatio || 1;
+    const width = angleChart.width;
+    const height = angleChart.height;
+    const c = angleContext;
+    const left = 48 * ratio, right = width - 12 * ratio, bottom = height - 26 * ratio;
+    c.fillStyle = "#181a20";
+    c.fillRect(0, 0, width, height);
+    c.font = `${12 * ratio}px sans-serif`;
+    c.textAlign = "left";
+    c.fillStyle = "#ffffff";
+    c.fillText(angles.title, left, 15 * ratio, right - left);
+    const t = frame - angles.first_frame;
+    let keyX = left, keyY = 30 * ratio;
+    plotted.forEach((name, i) => {  // the key: each plotted angle with its value at the current frame
+      const deg = t >= 0 && t < angles.values[name].length ? angles.values[name][t] : null;
+      const label = `${name} ${deg === null ? "-" : deg.toFixed(0) + "\u00b0"}`;
+      const keyWidth = 14 * ratio + c.measureText(label).width;
+      if (keyX > left && keyX + keyWidth > right) {
+        keyX = left;
+        keyY += 15 * ratio;
+      }
+      c.fillStyle = angleColour(i);
+      c.fillRect(keyX, keyY - 6 * ratio, 10 * ratio, 4 * ratio);
+      c.fillStyle = "#d0d0d0";
+      c.fillText(label, keyX + 14 * ratio, keyY);
+      keyX += keyWidth + 14 * ratio;
+    });
+    const top = keyY + 12 * ratio;
+    const spans = plotted.map((name) => angles.ranges[name]);
+    let low = Math.min(0, ...spans.map((s) => s[0]));
+    let high = Math.max(10, ...spans.map((s) => s[1]));
+    low = 10 * Math.floor(low / 10);
+    high = 10 * Math.ceil(high / 10);
+    const x = (f) => left + ((right - left) * f) / Math.max(1, data.num_frames - 1);
+    const y = (deg) => bottom - ((bottom - top) * (deg - low)) / Math.max(1, high - low);
+    c.strokeStyle = "#3a3f4a";
+    c.lineWidth = 1;
+    c.fillStyle = "#a0a0a0";
+    c.textAlign = "right";
+    for (const deg of [low, (low + high) / 2, high]) {
+      c.beginPath();
+      c.moveTo(left, y(deg));
+      c.lineTo(right, y(deg));
+      c.stroke();
+      c.fillText(`${deg.toFixed(0)}\u00b0`, left - 4 * ratio, y(deg) + 4 * ratio);
+    }
+    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
+    for (const [f, align] of ticks) {
+      c.textAlign = align;
+      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
+    }
+    plotted.forEach((name, i) => {
+      c.strokeStyle = angleColour(i);
+      c.lineWidth = 1.6 * ratio;
+      c.beginPath();
+      let drawing = false;
+      angles.values[name].forEach((deg, j) => {
+        if (deg === null) {
+          drawing = false;
+          return;
+        }
+        const f = angles.first_frame + j;
+        drawing ? c.lineTo(x(f), y(deg)) : c.moveTo(x(f), y(deg));
+        drawing = true;
+      });
+      c.stroke();
+    });
+    c.strokeStyle = "#ff5252";
+    c.lineWidth = 2 * ratio;
+    c.beginPath();
+    c.moveTo(x(frame), top - 4 * ratio);
+    c.lineTo(x(frame), bottom);
+    c.stroke();
+    root.dataset.angleFrame = String(frame);
+  }
+
   function average(values) {
     return values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length);
   }
@@ -386,6 +502,7 @@ function mountViewer(element, props, watch) {
       dirty = false;
       draw();
       drawChart();
+      drawAngles();
     }
     requestAnimationFrame(tick);
   }
@@ -410,6 +527,21 @@ function mountViewer(element, props, watch) {
     const box = chart.getBoundingClientRect();
     const left = 48, right = box.width - 12;
     seek(((event.clientX - box.left - left) / (right - left)) * (data.num_frames - 1));
+  });
+
+  angleChart.addEventListener("click", (event) => {
+    if (!data) return;
+    const box = angleChart.getBoundingClientRect();
+    const left = 48, right = box.width - 12;
+    seek(((event.clientX - box.left - left) / (right - left)) * (data.num_frames - 1));
+  });
+  angleTable.addEventListener("click", (event) => {
+    const row = event.target.closest("tr[data-angle]");
+    if (!row) return;
+    const name = row.dataset.angle;
+    plotted = plotted.includes(name) ? plotted.filter((n) => n !== name) : plotted.concat([name]);
+    fillAngleTable();
+    dirty = true;
   });
 
   canvas.addEventListener("contextmenu", (event) => event.preventDefault());
