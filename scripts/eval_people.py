@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for path in args.inputs:
         found = DetectionResult.load(detections(path, config, args.cache))
-        still = is_still_image(path)
+        still = is_still_image(path) or len(found.timestamps) == 1  # a photo, or its detection file
         people = [found.main_track()] + [found.track(i) for i in found.track_ids() if i != found.main_track_id]
         people = [p for p in people if still or len(p) >= args.min_seconds * p.fps]
         lifted = [lifter.lift(p) for p in people]
