@@ -98,7 +98,7 @@ class DetectorConfig:
     min_pose_score: float = 0.5  # a crop whose pose score is lower holds no person: YOLO's keypoints are kept
     max_disagreement: float = 0.2  # box heights; landmarks further from YOLO's keypoints re-seed the crop
     smooth_keypoints: bool = True  # one-euro filter on the landmarks
-    min_frames: int = 2  # fewer frames are a still image, not motion
+    min_frames: int = 2  # a video with fewer frames is refused (a photo, png / jpg / webp, is one frame and taken)
     max_frames: int | None = None  # process at most this many frames (None: all)
     max_duration_s: float | None = None  # process at most this many seconds (None: all)
     # what the picture says about the camera: its up and focal length, and its rotation over time

@@ -32,7 +32,7 @@ from detector.result import DetectionResult
 from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
-from detector.video import Frame, Video, prefetch, read_video
+from detector.video import Frame, Video, is_still_image, prefetch, read_video
 from pose_lifting.progress import Progress
 from pose_lifting.sequence import CameraMotion, SceneGeometry
 
@@ -70,7 +70,7 @@ def detect(
         yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz),
     )
     limit, warnings = frame_limit(video, config)
-    if limit < config.min_frames:
+    if limit < min_frames(video, config):
         raise _too_short(video, limit, config)
     split = 1.0 if config.keypoints == "yolo" else 0.4
     tracked = track_people(video, limit, config, lambda f, m: report(split * f, m))
@@ -157,7 +157,7 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
             boxes = {frame.index: found.boxes * np.tile(to_video, 2) for frame, found in zip(looked, detections)}
             _timed(timings, "camera_s", functools.partial(observe, observer, batch, boxes))
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
-    if len(times) < config.min_frames:
+    if len(times) < min_frames(video, config):
         raise _too_short(video, len(times), config)
     rows = {name: np.concatenate(values) for name, values in parts.items()}  # frame 0 is always looked at
     rows = fill_between_detections(rows, stride, ("keypoints_coco", "scores_coco", "boxes", "box_scores"))
@@ -255,6 +255,11 @@ def frame_limit(video: Video, config: DetectorConfig) -> tuple[int, list[str]]:
     ]
 
 
+def min_frames(video: Video, config: DetectorConfig) -> int:
+    """The fewest frames to process: one for a photo, `min_frames` for a video."""
+    return 1 if is_still_image(video.path) else config.min_frames
+
+
 def _timed(timings: dict[str, float], key: str, step: Callable):
     tick = perf_counter()
     value = step()
@@ -264,8 +269,8 @@ def _timed(timings: dict[str, float], key: str, step: Callable):
 
 def _too_short(video: Video, frames: int, config: DetectorConfig) -> VideoTooShortError:
     return VideoTooShortError(
-        f"'{video.path.name}' has {frames} frame{'s' if frames != 1 else ''} to process; at least {config.min_frames} "
-        "are needed (one frame is a still image: there is no motion to track or lift). Upload a video clip"
+        f"'{video.path.name}' has {frames} frame{'s' if frames != 1 else ''} to process; a video needs at least "
+        f"{config.min_frames}. Upload a longer clip, or a single picture as a photo (png, jpg, webp)"
     )
 
 

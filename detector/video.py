@@ -4,7 +4,8 @@ Any container and codec FFmpeg (through PyAV) decodes works: mp4, mov, avi, webm
 portrait video sideways with a rotation in their metadata (the display matrix); frames come out rotated upright
 and `width`/`height` are the upright size. Timestamps come from the container, so variable-frame-rate clips keep
 their real timing; `fps` is the container's average rate (frames over duration), the rate the lifter's window,
-measured in frames, assumes. Frames are decoded lazily and never all held in memory.
+measured in frames, assumes. Frames are decoded lazily and never all held in memory. A photo (`STILL_SUFFIXES`)
+reads as a video of one frame (FFmpeg's image decoders).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 
 from detector.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, VideoNotFoundError
 
-SUPPORTED = "mp4, mov, avi, webm, mkv (or any other format FFmpeg decodes)"
+SUPPORTED = "mp4, mov, avi, webm, mkv (or any other format FFmpeg decodes), or a photo: png, jpg, webp"
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # a photo: one frame, read as a video of one frame
 T = TypeVar("T")
 
 
@@ -128,6 +130,11 @@ class Video:
         """A decoded frame converted to `pixel_format` at (width, height) as stored, then turned upright."""
         image = frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA")
         return np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+
+
+def is_still_image(path: str | Path) -> bool:
+    """A photo (by its name's suffix), which the detector and the pipeline take as one frame."""
+    return Path(path).suffix.lower() in STILL_SUFFIXES
 
 
 def read_video(path: str | Path) -> Video:

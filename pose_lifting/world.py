@@ -134,6 +134,7 @@ class WorldMotion:
     scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
     camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
     camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
+    scale: float = 1.0  # the person's size against the lifted one (1 alone; several people: scene_world.py)
     # (T, 4, 3) world heels and foot tips (left_heel, right_heel, left_foot_index, right_foot_index), NaN where
     # not measured or not placed; None where the 2D has no feet
     feet: np.ndarray | None = None
@@ -175,6 +176,7 @@ class WorldMotion:
             "origin_camera": self.origin.tolist(),
             "contact_fraction": self.contacts.mean(axis=0).tolist(),
             "foot_sliding_cm": None if np.isnan(sliding) else 100 * sliding,
+            "scale": self.scale,
         }
 
 

@@ -8,6 +8,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from detector import (
     DetectorConfig,
@@ -19,7 +20,7 @@ from detector import (
     read_video,
 )
 from detector.detect import frame_limit
-from detector.video import prefetch
+from detector.video import STILL_SUFFIXES, is_still_image, prefetch
 from tests.conftest import package_image
 
 
@@ -125,10 +126,16 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         read_video(path)
 
 
-def test_one_frame_video_is_too_short(make_video):
+def test_one_frame_video_is_too_short_but_a_photo_reads_as_one_frame(make_video, tmp_path):
     path = make_video("still.mp4", small_clip(160, 90, 1))
-    with pytest.raises(VideoTooShortError, match="1 frame to process; at least 2"):
+    with pytest.raises(VideoTooShortError, match="1 frame to process; a video needs at least 2.*as a photo"):
         detect(path)
+    for suffix in STILL_SUFFIXES:  # PNG, JPEG, WebP
+        photo = tmp_path / f"photo{suffix}"
+        Image.fromarray(small_clip(160, 90, 1)[0]).save(photo)
+        video = read_video(photo)
+        assert is_still_image(photo) and len(video) == 1 and (video.width, video.height) == (160, 90)
+        assert next(iter(video)).shape == (90, 160, 3)
 
 
 def test_max_duration_limits_frames_with_a_warning(make_video):

@@ -107,11 +107,12 @@ def sequences(world: np.ndarray, feet: np.ndarray | None = None, fov_deg: float 
     return as_lifted(points, pixels, focal_length(WIDTH, HEIGHT, fov_deg)[1]), pose2d, up, height
 
 
-def as_lifted(points: np.ndarray, pixels: np.ndarray, focal: float) -> Pose3DSequence:
-    """What the lifter gives for camera-axes poses (T, 17, 3) and their pixels: the root-relative pose as a camera
-    looking straight at the pelvis sees it (it cannot tell where in the picture the person is), which the world
-    step turns back onto the pelvis' ray."""
-    rays = ray_rotations(pixels[:, J["pelvis"]].astype(np.float64), focal, np.array([WIDTH / 2, HEIGHT / 2]))
+def as_lifted(points: np.ndarray, pixels: np.ndarray, focal: float, size: tuple[int, int] = (WIDTH, HEIGHT)
+              ) -> Pose3DSequence:
+    """What the lifter gives for camera-axes poses (T, 17, 3) and their pixels (in a picture of `size`): the
+    root-relative pose as a camera looking straight at the pelvis sees it (it cannot tell where in the picture the
+    person is), which the world step turns back onto the pelvis' ray."""
+    rays = ray_rotations(pixels[:, J["pelvis"]].astype(np.float64), focal, np.array(size) / 2)
     return Pose3DSequence(np.einsum("tji,tkj->tki", rays, root_relative(points)), FPS, "truth")
 
 
