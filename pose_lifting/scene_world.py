@@ -11,10 +11,10 @@ size and the focal length, the camera's turns undone). Then, once for the video:
    where one person standing still cannot. Each person's planted feet are found against their own ground along
    the current up (`world.ground_height`), and feet and plane are re-estimated together. A person with fewer
    than `min_inliers` of their planted soles on the plane (a lifted size that does not fit them, or a raised
-   floor) is left out of it, the furthest off first, so that the plane does not tilt to pass through them; so
-   is a person whose own ground is less than `min_camera_height_m` below the camera (a box, a stage) while
-   someone else's is not.
+   floor) is left out of it, the furthest off first, so that the plane does not tilt to pass through them.
    Else everyone's body prior ("body", and the fallback without a plane) or the camera's up ("upright").
+   Whatever the up, a person whose own ground is less than `min_camera_height_m` below the camera (a box, a
+   stage: a camera is held or set up above the floor) is left out of the ground while someone else's is not.
 2. Sizes. A person's depth comes from their lifted size, and the lifter gives everyone about an adult's size: a
    child is placed too far away and, under a camera that looks down, sinks below the ground (a wrong focal
    length scales every depth alike; it does not set people apart). Assumed: everyone stands on the one ground.
@@ -184,14 +184,15 @@ def common_ground(
             return plane
         method = "body"
     up = {"upright": np.array([0.0, -1.0, 0.0]), "body": prior, "scene": trusted}[method]
-    soles = [_planted(person, p, up, config)[2] for person, p in zip(everyone, people)]
+    planted = [_planted(person, p, up, config) for person, p in zip(everyone, people)]
+    soles = _off_raised(planted, sizes)
     points = np.concatenate(soles)
     check = float("nan")
     if method == "scene" and len(points) >= config.min_contacts:
         plane = ransac_ground(points, up, config, np.random.default_rng(config.seed))
         check = float("nan") if plane is None else angle_between_deg(plane[0], up)
     if not len(points):  # nobody's feet were planted: everyone's own lowest soles
-        ground = float(np.median([_planted(person, p, up, config)[0] for person, p in zip(everyone, people)]))
+        ground = float(np.median([own for own, _, _ in planted]))
         return CommonGround(up, ground, method, float("nan"), 0, prior, check)
     ground = float(np.median(points @ up))
     spread = float(np.sqrt(np.mean((points @ up - ground) ** 2)))
@@ -204,17 +205,14 @@ def agreeing_plane(
     sizes: SceneWorldConfig,
 ) -> CommonGround | None:
     """The RANSAC ground plane through the planted soles of the people whose lifted sizes agree with it; planted
-    feet and plane re-estimated together `refinements` times (as for one person). People whose own ground is less
-    than `min_camera_height_m` below the camera (a box, a stage: a camera is held or set up above the floor) are
-    left out while someone else's is not. None where the soles give no plane (fewer than `min_contacts`, or no
-    three spanning a triangle)."""
+    feet and plane re-estimated together `refinements` times (as for one person), people on something raised
+    left out (`_off_raised`). None where the soles give no plane (fewer than `min_contacts`, or no three spanning
+    a triangle)."""
     rng = np.random.default_rng(config.seed)
     up, found = prior, None
     for _ in range(config.refinements):
         planted = [_planted(person, p, up, config) for person, p in zip(everyone, people)]
-        below = [-own >= sizes.min_camera_height_m for own, _, _ in planted]
-        soles = [feet if below[i] or not any(below) else feet[:0] for i, (_, _, feet) in enumerate(planted)]
-        fit = _plane_of_agreeing(soles, prior, config, sizes, rng)
+        fit = _plane_of_agreeing(_off_raised(planted, sizes), prior, config, sizes, rng)
         if fit is None:
             break
         found, up = fit, fit[0][0]
@@ -223,6 +221,14 @@ def agreeing_plane(
     (normal, offset, inliers), points, agreeing = found
     spread = float(np.sqrt(np.mean((points[inliers] @ normal - offset) ** 2)))
     return CommonGround(normal, offset, "ground", spread, int(inliers.sum()), prior, float("nan"), tuple(agreeing))
+
+
+def _off_raised(planted: list[tuple[float, np.ndarray, np.ndarray]], sizes: SceneWorldConfig) -> list[np.ndarray]:
+    """Each person's planted soles (from `_planted`), emptied for a person whose own ground is less than
+    `min_camera_height_m` below the camera (a box, a stage: a camera is held or set up above the floor) while
+    someone else's is not: the ground is the others'."""
+    below = [-own >= sizes.min_camera_height_m for own, _, _ in planted]
+    return [feet if below[i] or not any(below) else feet[:0] for i, (_, _, feet) in enumerate(planted)]
 
 
 def _plane_of_agreeing(

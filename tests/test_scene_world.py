@@ -11,7 +11,7 @@ import pytest
 from pose_lifting.camera import cameras_looking_at
 from pose_lifting.data.mocap import read_sequence
 from pose_lifting.scene_world import scene_world
-from pose_lifting.sequence import Pose2DSequence, Pose3DSequence
+from pose_lifting.sequence import Pose2DSequence, Pose3DSequence, SceneGeometry
 from pose_lifting.skeleton import JOINT_INDEX
 from pose_lifting.world import WorldConfig, focal_length, world_motion
 from tests.test_world import as_lifted, walker
@@ -41,15 +41,21 @@ def people_world(source: str) -> tuple[np.ndarray, np.ndarray]:
     return placed[0], placed[1]
 
 
+def the_camera(pitch_deg: float):
+    """The one camera that films the test's people: 7 m from the scene's middle, pitched down by `pitch_deg`."""
+    focal = focal_length(WIDTH, HEIGHT, FOV)[1]
+    return cameras_looking_at(np.array([[0.0, 1.0, 1.5]]), np.radians([180.0]), np.radians([pitch_deg]),
+                              np.radians([5.0]), np.array([7.0]), np.array([focal]), np.array([WIDTH]),
+                              np.array([HEIGHT]))
+
+
 def film(worlds: list[np.ndarray], firsts: list[int], pitch_deg: float, sizes: tuple[float, ...] = (1.0, 1.0),
          feet: list[np.ndarray] | None = None):
     """Each person's lifted 3D (as the lifter gives it: seen straight on, pelvis at 0, scaled by `sizes`: a lifter
     that gets a size wrong) and exact 2D through one camera 7 m from the scene's middle (with the detector's heels
     and foot tips from `feet`, (T, 2, 2, 3) per person, where given); and the camera's true up (camera axes)."""
     focal = focal_length(WIDTH, HEIGHT, FOV)[1]
-    camera = cameras_looking_at(np.array([[0.0, 1.0, 1.5]]), np.radians([180.0]), np.radians([pitch_deg]),
-                                np.radians([5.0]), np.array([7.0]), np.array([focal]), np.array([WIDTH]),
-                                np.array([HEIGHT]))
+    camera = the_camera(pitch_deg)
     lifted, people = [], []
     for track, (world, first, size) in enumerate(zip(worlds, firsts, sizes), start=1):
         points = camera.to_camera(world[None])[0]
@@ -107,6 +113,24 @@ def test_a_person_who_would_need_too_large_a_size_keeps_the_lifted_one_and_is_to
     assert [motion.scale for motion in placed.people] == [1.0, 1.0]
     assert any("person 2 stands above the common ground (standing on it would take 1.6" in note
                for note in placed.notes), placed.notes
+
+
+def test_a_main_subject_on_a_box_above_the_camera_leaves_the_ground_to_the_others_under_the_scenes_up():
+    """The example clip's first 90 frames: the scene's up is trusted and the main subject, in more frames than the
+    other person, stands on a box higher than the camera. The ground is the other person's, not the median of
+    everyone's planted soles (the box top, above the camera: "the camera is -0.30 m above the ground")."""
+    first, second = people_world("synthetic")
+    camera_height = the_camera(15.0).centre[0, 1]
+    box = camera_height + 0.3
+    lifted, people, up = film([first + np.array([0.0, box, 0.0]), second], [0, LATE], 15.0)
+    people[0].scene = SceneGeometry(up, confidence=1.0, focal_px=None, num_lines=100, spread_deg=0.5)
+    placed = scene_world(lifted, people, WorldConfig(fov_deg=FOV))
+    a, b = placed.people
+    assert a.method == "scene"
+    assert a.camera_height_m == b.camera_height_m == pytest.approx(camera_height, abs=0.1)
+    assert abs(np.median(b.poses[..., 1].min(axis=1)) - 0.1) < 0.05  # the other person on the ground
+    assert abs(np.median(a.poses[..., 1].min(axis=1)) - (box + 0.1)) < 0.1  # the main subject on the box
+    assert any("person 1 has too few planted feet, or stands above the camera" in note for note in placed.notes)
 
 
 def test_heels_and_foot_tips_come_into_the_one_world_with_their_person():
