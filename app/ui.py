@@ -43,7 +43,7 @@ from app.pipeline import (
     weights_path,
 )
 from app.viewer import payload_json, world_caption
-from detector import example_video_path
+from detector import example_video_path, examples_dir
 from pose_lifting.lifter import missing_weights_message
 
 log = logging.getLogger(__name__)
@@ -424,10 +424,13 @@ def wire_events(
 
 
 class Page(gr.Blocks):
-    """The page's Blocks: `launch` adds the page's CSS (app/static/page.css; Gradio 6 takes CSS only there)."""
+    """The page's Blocks: `launch` adds the page's CSS (app/static/page.css; Gradio 6 takes CSS only there) and
+    lets Gradio serve the example clip: its cache folder (`SCJD_CACHE_DIR`, or a `data/` linked from elsewhere)
+    can lie outside the working directory and the temp folder, the only places Gradio serves files from."""
 
-    def launch(self, *args, css: str | None = None, **kwargs):
-        return super().launch(*args, css=(STATIC / "page.css").read_text() + (css or ""), **kwargs)
+    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None, **kwargs):
+        css = (STATIC / "page.css").read_text() + (css or "")
+        return super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())], **kwargs)
 
 
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
