@@ -31,6 +31,9 @@ UPRIGHT = np.array([1.0, -1.0, -1.0], np.float32)  # camera axes (y down, z away
 WORST_JOINTS = 3  # the comparison names this many joints where the two models differ most
 GRID_STEP_M = 0.5
 VIEW_DISTANCE_M = 3.8  # the viewer's own starting distance (viewer.js), for one person
+# with several: this many metres back per metre of their reach from the first chosen person (+1 m), whom the view
+# follows; the view's half-width is a third of its distance, and someone to a side is also nearer the eye
+VIEW_PER_REACH = 3.2
 
 
 @dataclass
@@ -63,7 +66,8 @@ def viewer_payload(result: PipelineResult) -> dict:
     centre = everyone.reshape(-1, 3).mean(axis=0)
     half = GRID_STEP_M * np.ceil((np.abs(everyone[..., [0, 2]]).max() + 1.0) / GRID_STEP_M)
     pelvises = everyone[:, 0, [0, 2]]
-    reach = float(np.percentile(np.linalg.norm(pelvises - np.median(pelvises, axis=0), axis=1), 95))
+    looked_at = np.median(shown[0][0].poses[:, 0, [0, 2]], axis=0)  # the view follows the first chosen person
+    reach = float(np.percentile(np.linalg.norm(pelvises - looked_at, axis=1), 95))
     return {
         "fps": result.fps,
         "num_frames": result.num_frames,
@@ -79,7 +83,7 @@ def viewer_payload(result: PipelineResult) -> dict:
         "floor_y": floor,
         "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
         "target": [float(centre[0]), floor + 0.9, float(centre[2])],
-        "distance": max(VIEW_DISTANCE_M, 2.5 * (reach + 1.0)) if len(result.people) > 1 else VIEW_DISTANCE_M,
+        "distance": max(VIEW_DISTANCE_M, VIEW_PER_REACH * (reach + 1.0)) if len(result.people) > 1 else VIEW_DISTANCE_M,
         "models": [
             {"label": run.label, "people": [_person(p, i, shown[m][i], len(result.people)) for i, p in
                                             enumerate(result.people)]}
