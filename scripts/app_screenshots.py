@@ -15,7 +15,7 @@ he is out of view). *everyone*: runs the example clip with the first lifter, tic
 one world, labelled). *photo*: lifts everyone in a still (`--photo`, by default Ultralytics' bus.jpg) from the
 Photo tab: app_photo.png (the photo with its 2D skeletons and the 3D view). PNGs are downscaled and reduced to 256
 colours to stay small. Needs /usr/bin/chromium and the weights in weights/; takes several minutes on a CPU (the
-two new views with `--max-frames 75 --keypoints lite`: about 3 minutes on the loaded 2-core machine).
+*everyone* and *photo* with `--max-frames 75 --keypoints lite`: 130-155 s on the loaded 2-core machine).
 """
 
 from __future__ import annotations
