@@ -2,11 +2,13 @@
 frame repeated, as `Lifter.lift` pads a one-frame sequence) against the same frames lifted within their video.
 
     python -m scripts.photo_accuracy [--model student] [--every 10] [--noise none blazepose] [--cameras h36m phone]
-                                     [--views-per-sequence 4]
+                                     [--views-per-sequence 4] [--view-frames N]
 
 Every `every`-th frame of every held-out view (pose_lifting.datasets: the held-out mocap through the static
-cameras of each set, the first `views-per-sequence` of each sequence and set) is lifted twice through the app's
-`Lifter.lift`, with flip test and the lifter's smoothing: within the whole view (a video), and alone (a photo).
+cameras of each set, the first `views-per-sequence` of each sequence and set; with `view-frames`, each view's first
+so many frames: a shorter video) is lifted twice through the app's `Lifter.lift`, with flip test and the lifter's
+smoothing: within the whole view (a video), and alone (a photo). The video lifts take most of the time: on a
+2-core CPU the defaults take far longer than `--every 10 --views-per-sequence 1 --view-frames 150`.
 Frame-weighted MPJPE, P-MPJPE, N-MPJPE (mm) and PCK@150mm (%) per noise setting: exact 2D, and the top-down
 BlazePose stage's errors (strength 1), which a video's window and smoothing average over and a photo cannot.
 """
@@ -14,10 +16,11 @@ BlazePose stage's errors (strength 1), which a video's window and smoothing aver
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 
-from pose_lifting.datasets import CAMERA_SETS, YAWS, DataConfig, load_data
+from pose_lifting.datasets import CAMERA_SETS, YAWS, DataConfig, View, load_data
 from pose_lifting.evaluate import lift_view
 from pose_lifting.lifter import Lifter
 from pose_lifting.metrics import all_metrics
@@ -33,6 +36,14 @@ def photo_lifts(lifter: Lifter, view, frames: np.ndarray) -> np.ndarray:
         lifter.lift(Pose2DSequence(view.pixels[t : t + 1], scores[t : t + 1], view.fps, view.width, view.height)).poses
         for t in frames
     ])
+
+
+def first_frames(view: View, frames: int | None) -> View:
+    """The view's first `frames` frames (None: all of it)."""
+    if frames is None:
+        return view
+    scores = None if view.scores is None else view.scores[:frames]
+    return replace(view, pixels=view.pixels[:frames], target=view.target[:frames], scores=scores)
 
 
 def compare(lifter: Lifter, views, every: int) -> dict[str, dict[str, float]]:
@@ -59,14 +70,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--noise", nargs="+", default=["none", "blazepose"], choices=["none", "blazepose"])
     parser.add_argument("--cameras", nargs="+", default=["h36m", "phone"], choices=sorted(CAMERA_SETS))
     parser.add_argument("--views-per-sequence", type=int, default=len(YAWS), help="cameras per sequence and set")
+    parser.add_argument("--view-frames", type=int, default=None, help="each view's first so many frames (None: all)")
     args = parser.parse_args(argv)
     lifter = Lifter.from_pretrained(args.model, "cpu")
-    print(f"| 2D | lift | frames | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK@150 % |  ({lifter.name}, {args.cameras})")
+    print(f"| 2D | lift | frames | MPJPE mm | P-MPJPE mm | N-MPJPE mm | PCK@150 % |  ({lifter.name}, {args.cameras}, "
+          f"view frames {args.view_frames or 'all'})")
     print("|---|---|---|---|---|---|---|")
     for noise in args.noise:
         config = DataConfig(data_dir=args.data_dir, mocap_cameras=tuple(args.cameras), mocap_noise=noise)
         kept = {f"{cameras}{int(yaw)}" for cameras in args.cameras for yaw in YAWS[: args.views_per_sequence]}
-        views = [view for view in load_data(config).heldout_views() if view.camera in kept]
+        views = [first_frames(v, args.view_frames) for v in load_data(config).heldout_views() if v.camera in kept]
         results = compare(lifter, views, args.every)
         for kind, m in results.items():
             print(f"| {noise} | {kind} | {m['frames']} | {m['mpjpe']:.1f} | {m['p_mpjpe']:.1f} | {m['n_mpjpe']:.1f} "
