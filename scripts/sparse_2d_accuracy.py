@@ -45,6 +45,7 @@ import numpy as np
 from detector import DetectionResult, DetectorConfig, example_video_path
 from detector.cache import cache_dir
 from detector.detect import Tracked, build_result, frame_limit, refine_keypoints, track_people
+from detector.errors import NoPersonError
 from detector.sparse import interpolate_rows, measured_rows, resolve_stride
 from detector.video import Video, read_video
 from pose_lifting.datasets import DataConfig, View, load_data
@@ -225,9 +226,15 @@ def clip_table(args: argparse.Namespace) -> None:
         passes: dict[int, tuple[Tracked, float]] = {}
         dense = None
         for setting in clip_settings(args, keypoints, fps):
-            result, costs = detect_setting(video, passes, setting, keypoints, dense)
             row = {"clip": clip.name, "fps": fps, "keypoints": keypoints, "setting": setting.label,
-                   "yolo_stride": setting.yolo_stride} | costs
+                   "yolo_stride": setting.yolo_stride}
+            try:
+                result, costs = detect_setting(video, passes, setting, keypoints, dense)
+            except NoPersonError:  # YOLO at a stride can miss every person a dense YOLO tracked
+                print(f"| {clip.name} | {fps:g} | {keypoints} | {setting.label} | no person tracked |", flush=True)
+                table.append(row | {"no_person": True})
+                continue
+            row |= costs
             if dense is None:
                 dense = result
             else:
