@@ -85,10 +85,12 @@ class DetectorConfig:
     all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
     keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
     landmark_threads: int = 2  # CPU threads of the landmark model
-    # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO
-    # runs on one frame in `yolo_stride`, the frames between are interpolated; None: the largest stride that
-    # still measures `min_rate_hz` times a second at the video's frame rate (docs/benchmarks.md: what it costs)
-    keypoint_stride: int | None = None
+    # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO on one
+    # frame in `yolo_stride` (None: the largest stride that still looks `min_rate_hz` times a second), the frames
+    # between are interpolated. The landmarks' default is every frame: against the dense path (same lifter) a stride
+    # of 2 already moved the example clip's 3D by 2.5 mm a frame, YOLO at a stride by nothing (docs/benchmarks.md,
+    # `scripts.sparse_2d_accuracy --clip`)
+    keypoint_stride: int = 1
     yolo_stride: int | None = None
     min_rate_hz: float = 15.0
     # with lite keypoints (the fast choice) YOLO's own rate when yolo_stride is None: it only finds and re-seeds
@@ -120,7 +122,7 @@ class DetectorConfig:
             "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
             "landmark_threads": self.landmark_threads >= 1,
-            "keypoint_stride": self.keypoint_stride is None or self.keypoint_stride >= 1,
+            "keypoint_stride": self.keypoint_stride >= 1,
             "yolo_stride": self.yolo_stride is None or self.yolo_stride >= 1,
             "min_rate_hz": self.min_rate_hz > 0,
             "lite_yolo_rate_hz": self.lite_yolo_rate_hz > 0,

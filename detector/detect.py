@@ -9,7 +9,7 @@ Two passes over the video, because the people to refine are known only once the 
 2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
    resolution, go through the top-down BlazePose stage (`topdown.py`).
 Tracks are stitched and ranked once, between the passes. Both passes can measure sparsely, one frame in
-`yolo_stride` / `keypoint_stride` (by default chosen from the frame rate), the rest interpolated (`sparse.py`).
+`yolo_stride` (by default chosen from the frame rate) / `keypoint_stride`, the rest interpolated (`sparse.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from detector.errors import NoPersonError, VideoTooShortError
 from detector.landmarks import LandmarkModel
 from detector.model import PoseModel
 from detector.result import DetectionResult
-from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
+from detector.smoothing import LANDMARK_FILTER, smooth_rows
+from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride, run_starts
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, is_still_image, prefetch, read_video
@@ -64,11 +65,8 @@ def detect(
     started = perf_counter()
     report(0.0, "opening the video")
     video = path if isinstance(path, Video) else read_video(path)
-    config = replace(  # sparse 2D: the strides at this video's frame rate
-        config,
-        keypoint_stride=resolve_stride(config.keypoint_stride, video.fps, config.min_rate_hz),
-        yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz),
-    )
+    # sparse 2D: YOLO's stride at this video's frame rate
+    config = replace(config, yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz))
     limit, warnings = frame_limit(video, config)
     if limit < min_frames(video, config):
         raise _too_short(video, limit, config)
@@ -216,13 +214,26 @@ def refine_keypoints(
                     report(frame.index / last, f"2D keypoints ({config.keypoints}): frame {frame.index} of {last}")
                 yield frame
 
-    stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], model, config)
+    starts = run_starts(rows["frame_index"], rows["track_id"])
+    stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], starts, model, config)
     interpolate_rows(  # the rows between two measured ones (sparse 2D)
         rows["frame_index"],
         rows["track_id"],
         measured,
-        [stage.keypoints, stage.scores, stage.feet, stage.feet_scores, stage.from_landmarks],
+        [stage.keypoints, stage.scores, stage.feet, stage.feet_scores, stage.from_landmarks, stage.sizes],
     )
+    if config.smooth_keypoints:  # on every frame, measured or interpolated, as a landmark model measuring each would
+        points = smooth_rows(
+            rows["frame_index"],
+            rows["track_id"],
+            tracked.times,
+            np.concatenate([stage.keypoints, stage.feet], axis=1),
+            stage.sizes,
+            stage.from_landmarks,
+            stage.restarts,
+            LANDMARK_FILTER,
+        )
+        stage.keypoints, stage.feet = points[:, : stage.keypoints.shape[1]], points[:, stage.keypoints.shape[1] :]
     stage.load_s = load_s
     stage.total_s = perf_counter() - tick
     return stage

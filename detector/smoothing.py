@@ -54,3 +54,28 @@ class OneEuroFilter:
         self._filtered = self._filtered + _alpha(cutoff, dt) * (points - self._filtered)
         self._time, self._raw = time, points
         return self._filtered.astype(np.float32)
+
+
+def smooth_rows(
+    frame_index: np.ndarray,
+    track_id: np.ndarray,
+    times: np.ndarray,
+    points: np.ndarray,
+    sizes: np.ndarray,
+    valid: np.ndarray,
+    restarts: np.ndarray,
+    settings: OneEuroSettings,
+) -> np.ndarray:
+    """(D, N, 2) `points` filtered per track in frame order (`times` per frame), each track's filter started again
+    at its `restarts` rows and after every row that is not `valid` (those are kept as they are)."""
+    smoothed = np.array(points, np.float32)
+    for track in np.unique(track_id):
+        rows = np.flatnonzero(track_id == track)
+        rows = rows[np.argsort(frame_index[rows], kind="stable")]
+        one_euro = OneEuroFilter(settings)
+        for row in rows:
+            if restarts[row] or not valid[row]:
+                one_euro.reset()
+            if valid[row]:
+                smoothed[row] = one_euro(points[row], float(times[frame_index[row]]), float(sizes[row]))
+    return smoothed
