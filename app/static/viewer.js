@@ -286,6 +286,16 @@ function mountViewer(element, props, watch) {
     text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
   }
 
+  function timeTicks(c, x, baseline) {
+    // start, middle and end of the clip under a chart; a photo (one frame) gets one label
+    const last = data.num_frames - 1;
+    const ticks = last > 0 ? [[0, "left"], [Math.floor(last / 2), "center"], [last, "right"]] : [[0, "left"]];
+    for (const [f, align] of ticks) {
+      c.textAlign = align;
+      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), baseline);
+    }
+  }
+
   function drawChart() {
     const comparison = data && data.comparison;
     if (!comparison) return;
@@ -335,11 +345,7 @@ function mountViewer(element, props, watch) {
       c.stroke();
       c.fillText(`${mm.toFixed(0)} mm`, left - 4 * ratio, y(mm) + 4 * ratio);
     }
-    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
-    for (const [f, align] of ticks) {
-      c.textAlign = align;
-      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
-    }
+    timeTicks(c, x, height - 8 * ratio);
     for (const s of series.slice().reverse()) {
       c.strokeStyle = s.colour;
       c.lineWidth = s.width * ratio;
@@ -429,11 +435,7 @@ function mountViewer(element, props, watch) {
       c.stroke();
       c.fillText(`${deg.toFixed(0)}\u00b0`, left - 4 * ratio, y(deg) + 4 * ratio);
     }
-    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
-    for (const [f, align] of ticks) {
-      c.textAlign = align;
-      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
-    }
+    timeTicks(c, x, height - 8 * ratio);
     plotted.forEach((name, i) => {
       c.strokeStyle = angleColour(i);
       c.lineWidth = 1.6 * ratio;
