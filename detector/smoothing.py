@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.sparse import track_rows
+
 
 @dataclass(frozen=True)
 class OneEuroSettings:
@@ -66,12 +68,10 @@ def smooth_rows(
     restarts: np.ndarray,
     settings: OneEuroSettings,
 ) -> np.ndarray:
-    """(D, N, 2) `points` filtered per track in frame order (`times` per frame), each track's filter started again
-    at its `restarts` rows and after every row that is not `valid` (those are kept as they are)."""
+    """(D, N, 2) `points` filtered per unbroken run of each track in frame order (`times` per frame), the filter
+    started again at its `restarts` rows and after every row that is not `valid` (those are kept as they are)."""
     smoothed = np.array(points, np.float32)
-    for track in np.unique(track_id):
-        rows = np.flatnonzero(track_id == track)
-        rows = rows[np.argsort(frame_index[rows], kind="stable")]
+    for rows in track_rows(frame_index, track_id):
         one_euro = OneEuroFilter(settings)
         for row in rows:
             if restarts[row] or not valid[row]:
