@@ -3,13 +3,13 @@
     from gradio_client import Client, handle_file
     files, status = Client("http://127.0.0.1:7860/").predict(handle_file("clip.mp4"), "student", api_name="/lift")
 
-In: a video (or a 2D keypoints / detection `.npz` / `.json`, or a `.zip` of OpenPose JSON; the frame rate and
-size of files that lack them from the server's `--fps` / `--size`) and the lifter choice (the page's menu). Out: the
-output files (side-by-side mp4, 3D GIF, CSV per model, npz, json) and a status dict (`ok`, `message`, `source`,
-`request`, `num_frames`, `fps`, `people`, `warnings`, `files`). Each request writes into its own folder of the
-server's `OutputStore` under a name built from the upload's name with only safe characters, so no uploaded name
-can place a file outside it. The endpoint shares the page's queue (one pipeline at a time) and stops when the
-client cancels (`job.cancel()`).
+In: a video, a photo (png, jpg, webp), or a 2D keypoints / detection `.npz` / `.json`, or a `.zip` of OpenPose
+JSON (the frame rate and size of files that lack them from the server's `--fps` / `--size`), and the lifter choice
+(the page's menu). Out: the output files (side-by-side mp4 and 3D GIF, a photo's PNGs instead; CSV per model, the
+world CSV, BVH, GLB, npz, json) and a status dict (`ok`, `message`, `source`, `request`, `num_frames`, `fps`,
+`people`, `warnings`, `files`). Each request writes into its own folder of the server's `OutputStore` under a name
+built from the upload's name with only safe characters, so no uploaded name can place a file outside it. The
+endpoint shares the page's queue (one pipeline at a time) and stops when the client cancels (`job.cancel()`).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ import gradio as gr
 from app import storage
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
 from app.pipeline import KEYPOINT_SUFFIXES, USER_ERRORS, PipelineConfig, PipelineResult, run_pipeline
+from detector.video import STILL_SUFFIXES
 
 log = logging.getLogger(__name__)
 VIDEO_TYPES = (".mp4", ".mov", ".m4v", ".avi", ".webm", ".mkv", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts")
-ACCEPTED_TYPES = VIDEO_TYPES + KEYPOINT_SUFFIXES  # videos FFmpeg decodes; keypoint files (.zip: OpenPose JSON)
+# videos FFmpeg decodes; photos; keypoint files (.zip: OpenPose JSON)
+ACCEPTED_TYPES = VIDEO_TYPES + STILL_SUFFIXES + KEYPOINT_SUFFIXES
 
 
 def failure(message: str) -> tuple[list[str], dict]:

@@ -35,10 +35,10 @@ class PipelineConfig:
     max_duration_s: float | None = 60.0  # process at most this many seconds of video (None: no cap)
     keypoints: KeypointModel = DetectorConfig.keypoints  # 2D keypoints: yolo, BlazePose lite / full / heavy (default)
     imgsz: int | None = None  # YOLO's inference resolution (longest side); default: 640 with yolo keypoints, else 512
-    # sparse 2D: the 2D keypoints (and YOLO) measured on one frame in this many, the rest interpolated; None: from
-    # the frame rate (at least 15 measurements a second: 1 at 25 fps, 2 at 30, 4 at 60; with lite keypoints YOLO at
-    # 7.5 a second: 4 at 30 fps; docs/benchmarks.md)
-    keypoint_stride: int | None = None
+    # sparse 2D: the 2D keypoints measured on one frame in `keypoint_stride` (default: every frame), YOLO on one in
+    # `yolo_stride` (None: from the frame rate, at least 15 looks a second: 1 at 25 fps, 2 at 30, 4 at 60; with lite
+    # keypoints 7.5 a second), the rest interpolated (docs/benchmarks.md)
+    keypoint_stride: int = DetectorConfig.keypoint_stride
     yolo_stride: int | None = None
     video_height: int = 480  # height of the side-by-side video (its 3D panel is square)
     gif_size: int = 320  # the 3D GIF is gif_size x gif_size pixels

@@ -1,4 +1,5 @@
-"""Writers for the app's downloads: an H.264 mp4 and a GIF written frame by frame, and npz/JSON result files.
+"""Writers for the app's downloads: an H.264 mp4 and a GIF written frame by frame, a PNG (a photo's pictures),
+and npz/JSON result files.
 
 The CSV of 3D joints is written by `pose_lifting.sequence.write_pose_csv` (its header is defined there, once).
 The mp4 is H.264 (yuv420p, `faststart`) so that browsers play it; builds of FFmpeg without an H.264 encoder
@@ -160,6 +161,14 @@ class WriteBehind:
         self.thread.join()
         if error is None:
             self._raise()
+
+
+def write_png(path: str | Path, image: np.ndarray) -> Path:
+    """An RGB image as a PNG."""
+    path = Path(path)
+    with atomic_output(path, WRITE_FAILURES) as partial:
+        Image.fromarray(image).save(partial, format="PNG")
+    return path
 
 
 def write_json(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) -> Path:

@@ -1,5 +1,5 @@
 """The lift step's models: the lifter menu and loading (once per file version and device), each lifter run over
-the chosen people, their placing in the world frame, and the comparison of two lifters.
+the chosen people, their placing in one world frame, and the comparison of two lifters.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from app.results import Comparison, ModelRun
 from pose_lifting.angles import joint_angles
 from pose_lifting.lifter import WEIGHTS_DIR, Lifter, missing_weights_message, weights_path
 from pose_lifting.progress import Progress
+from pose_lifting.scene_world import scene_world
 from pose_lifting.sequence import Pose2DSequence
-from pose_lifting.world import UP_SOURCES, WorldConfig, WorldMotion, world_motion
+from pose_lifting.world import UP_SOURCES, WorldConfig, WorldMotion
 
 
 def model_choices(weights_dir: Path = WEIGHTS_DIR) -> dict[str, tuple[str, ...]]:
@@ -65,16 +66,16 @@ def lift_with(
 
 
 def place_in_world(runs: list[ModelRun], people: list[Pose2DSequence], config: WorldConfig) -> list[str]:
-    """Fill each run's `world` (one `WorldMotion` per person); returns warnings for people that could not be placed."""
-    warnings = []
-    for run in runs:
-        run.world = []
-        for person, pose in zip(people, run.poses):
-            try:
-                run.world.append(world_motion(pose, person, config))
-            except (ValueError, np.linalg.LinAlgError) as error:
-                run.world.append(None)
-                warnings.append(f"{run.label}: person {person.track_id} could not be placed in the world ({error})")
+    """Fill each run's `world`: everyone in one world frame (`pose_lifting.scene_world`; None for a person who could
+    not be placed). Returns what the user should know: who could not be placed, what the sizes assume."""
+    warnings: list[str] = []
+    for index, run in enumerate(runs):
+        placed = scene_world(run.poses, people, config)
+        run.world = placed.people
+        if index == 0:
+            warnings += placed.notes
+        else:  # a second model: only where its world differs in what it says
+            warnings += [f"{run.label}: {note}" for note in placed.notes if note not in warnings]
     main = runs[0].world[0] if runs and runs[0].world else None
     return warnings + ([] if main is None else up_warnings(main, config))
 

@@ -1,6 +1,6 @@
-"""The export step's files and arrays: the world CSV, BVH and GLB per model and person, the joint angles' CSV, the
-OpenSim files, and the frame-aligned arrays and metadata of `<stem>_pose.npz` / `.json`, with the coordinate
-frames they are in.
+"""The export step's files and arrays: per model the world CSV, a BVH per person and one GLB with everyone, the
+joint angles' CSV, the OpenSim files, and the frame-aligned arrays and metadata of `<stem>_pose.npz` / `.json`,
+with the coordinate frames they are in.
 """
 
 from __future__ import annotations
@@ -13,36 +13,41 @@ from pathlib import Path
 import numpy as np
 
 from app.bvh import solve_rig, write_bvh
-from app.glb import FilmingCamera, write_glb
+from app.glb import FilmingCamera, Skeleton, write_glb
 from app.opensim_ik import TooShortToScale, run_opensim
 from app.results import ModelRun, PipelineResult
 from pose_lifting.angles import ANGLE_NAMES
 from pose_lifting.files import atomic_output
 from pose_lifting.sequence import Pose2DSequence, write_pose_csv
 from pose_lifting.skeleton import JOINT_NAMES, NUM_JOINTS
-from pose_lifting.world import FEET
+from pose_lifting.world import FEET, WorldMotion
 
 COORDINATES = "camera axes: x right, y down, z away from the camera; metres; pelvis at the origin in every frame"
 
 
 WORLD_COORDINATES = (
     "world: Y up, metres, the ground at y = 0, x along the camera's right on the ground, z towards the camera; "
-    "each person's pelvis starts above the origin and moves along the estimated trajectory"
+    "one world for everyone, the main subject's pelvis starting above the origin, each person moving along their "
+    "estimated trajectory"
 )
 
 
 CAMERA_COORDINATES = (
     "camera_rotations (T, 3, 3): frame t's camera axes -> the first frame's (p_first = R_t p_t); "
-    "world_camera_orientation_<model> (P, T, 3, 3): camera axes -> world, world_camera_position_<model> (P, 3)"
+    "world_camera_orientation_<model> (T, 3, 3): camera axes -> world, world_camera_position_<model> (3,)"
 )
 
 
 def write_world_files(
     out_dir: Path, stem: str, runs: list[ModelRun], video_times: np.ndarray, all_tracks: bool, size: tuple[int, int]
 ) -> dict[str, Path]:
-    """`<stem>_3d_world.csv` per model and `<stem>.bvh` / `<stem>.glb` per model and person (file keys
-    `world_csv:<label>`, `bvh:<label>:<person>`, `glb:<label>:<person>`); model and person names join the stem
-    only where there are several. Each GLB holds the filming camera (`size`: the video's width and height)."""
+    """Per model: `<stem>_3d_world.csv` (file key `world_csv:<label>`), a BVH per person (`bvh:<label>:<person>`)
+    and one GLB with everyone and the filming camera (`glb:<label>`; `size`: the video's width and height); model
+    and person names join the stem only where there are several.
+
+    The BVHs and the GLB share one timeline: frame 0 is the first frame with a lifted person in it. With several
+    people each BVH spans all of it, holding its person's first pose before they appear and their last after
+    they leave, so that BVHs imported together play in step; the GLB hides a person while they are absent."""
     files = {}
     for run in runs:
         name = stem if len(runs) == 1 else f"{stem}_{run.label}"
@@ -53,13 +58,46 @@ def write_world_files(
         times = None if all_tracks else video_times
         path = out_dir / f"{name}_3d_world.csv"
         files[f"world_csv:{run.label}"] = write_pose_csv(path, sequences, with_person_id=all_tracks, video_times=times)
+        start = min(pose.first_frame for pose, _ in placed)
+        frames = max(pose.first_frame + len(pose) for pose, _ in placed) - start
+        skeletons = []
         for pose, motion in placed:
             person = f"{name}_person{pose.track_id}" if len(run.poses) > 1 else name
             rig = solve_rig(motion.poses)
+            skeletons.append(Skeleton(rig, f"person{pose.track_id}", pose.first_frame - start))
+            if len(run.poses) > 1:
+                rig = solve_rig(held(motion.poses, pose.first_frame - start, frames))
             files[f"bvh:{run.label}:{pose.track_id}"] = write_bvh(out_dir / f"{person}.bvh", rig, motion.fps)
-            camera = FilmingCamera(motion.camera_position, motion.camera_rotations, motion.focal_px, *size)
-            files[f"glb:{run.label}:{pose.track_id}"] = write_glb(out_dir / f"{person}.glb", rig, motion.fps, camera)
+        motion = placed[0][1]
+        orientations = camera_orientations([(pose.first_frame, m) for pose, m in placed], start, frames)
+        camera = FilmingCamera(motion.camera_position, orientations, motion.focal_px, *size)
+        files[f"glb:{run.label}"] = write_glb(out_dir / f"{name}.glb", skeletons, motion.fps, camera)
     return files
+
+
+def held(poses: np.ndarray, start: int, frames: int) -> np.ndarray:
+    """(frames, ...) `poses` placed from frame `start`, its first pose held before and its last after."""
+    index = np.clip(np.arange(frames) - start, 0, len(poses) - 1)
+    return poses[index]
+
+
+def camera_orientations(placed: list[tuple[int, WorldMotion]], start: int, frames: int) -> np.ndarray:
+    """(frames, 3, 3) the camera's orientation in the world (camera axes -> world) in each frame from `start`, from
+    the placed people's (first frame, motion): they share one world and one camera. A frame where nobody was
+    placed takes the nearest one's."""
+    orientations = np.full((frames, 3, 3), np.nan)
+    for first, motion in placed:
+        lo, hi = max(first - start, 0), min(first - start + len(motion), frames)
+        orientations[lo:hi] = motion.camera_rotations[lo - (first - start) : hi - (first - start)]
+    return fill_nearest(orientations)
+
+
+def fill_nearest(values: np.ndarray) -> np.ndarray:
+    """(T, ...) values whose rows with a NaN take the nearest row without one (unchanged if every row has one)."""
+    known = np.flatnonzero(np.isfinite(values.reshape(len(values), -1)).all(axis=1))
+    if not len(known):
+        return values
+    return values[known[np.abs(known[None] - np.arange(len(values))[:, None]).argmin(axis=1)]]
 
 
 def write_angle_files(
@@ -148,7 +186,7 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
         "angles": "angles_<model> (person, frame, angle): degrees, pose_lifting.angles; NaN where undefined",
         "coordinates_3d": COORDINATES,
         "coordinates_world": WORLD_COORDINATES,
-        "world": {run.label: [None if m is None else m.summary() for m in run.world] for run in result.models},
+        "world": {run.label: world_summary(run, result.people) for run in result.models},
         "scene": None if result.scene is None else result.scene.summary(),
         "camera": None if result.camera is None else result.camera.summary() | {"coordinates": CAMERA_COORDINATES},
         "keypoints_2d": "pixels, x right, y down, Human3.6M joint order",
@@ -171,21 +209,24 @@ def result_arrays(result: PipelineResult) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -> dict[str, np.ndarray]:
-    """One model's world outputs, (person, frame, ...) with NaN where a person is absent or was not placed:
-    poses, root trajectory, foot contacts (1/0 for FEET), and per person the camera -> world rotation, the
-    camera's height above the ground and the spread of the contacts about it (metres); per person and frame the
-    camera's orientation in the world (camera axes -> world), and per person its position in the world."""
+    """One model's world outputs. Per person and frame, (person, frame, ...) with NaN where a person is absent or
+    was not placed: poses, root trajectory, foot contacts (1/0 for FEET); per person their scale (their size
+    against the lifted one). Shared by everyone (one world, one camera; NaN if nobody was placed): the camera ->
+    world rotation, the camera's height above the ground and the spread of the planted soles about it (metres),
+    the camera's orientation in each frame (camera axes -> world) and its position in the world."""
     label, count = run.label, len(people)
     arrays = {
         f"world_poses_3d_{label}": np.full((count, num_frames, NUM_JOINTS, 3), np.nan, np.float32),
         f"world_root_{label}": np.full((count, num_frames, 3), np.nan, np.float32),
         f"world_contacts_{label}": np.full((count, num_frames, len(FEET)), np.nan, np.float32),
-        f"world_rotation_{label}": np.full((count, 3, 3), np.nan, np.float32),
-        f"world_camera_height_{label}": np.full(count, np.nan, np.float32),
-        f"world_ground_spread_{label}": np.full(count, np.nan, np.float32),
-        f"world_camera_orientation_{label}": np.full((count, num_frames, 3, 3), np.nan, np.float32),
-        f"world_camera_position_{label}": np.full((count, 3), np.nan, np.float32),
+        f"world_scale_{label}": np.full(count, np.nan, np.float32),
+        f"world_rotation_{label}": np.full((3, 3), np.nan, np.float32),
+        f"world_camera_height_{label}": np.float32(np.nan),
+        f"world_ground_spread_{label}": np.float32(np.nan),
+        f"world_camera_orientation_{label}": np.full((num_frames, 3, 3), np.nan, np.float32),
+        f"world_camera_position_{label}": np.full(3, np.nan, np.float32),
     }
+    placed = [(p.first_frame, motion) for p, motion in zip(people, run.world) if motion is not None]
     for person, (p, motion) in enumerate(zip(people, run.world)):
         if motion is None:
             continue
@@ -193,9 +234,30 @@ def world_arrays(run: ModelRun, people: list[Pose2DSequence], num_frames: int) -
         arrays[f"world_poses_3d_{label}"][person, span] = motion.poses
         arrays[f"world_root_{label}"][person, span] = motion.root
         arrays[f"world_contacts_{label}"][person, span] = motion.contacts
-        arrays[f"world_rotation_{label}"][person] = motion.rotation
-        arrays[f"world_camera_height_{label}"][person] = motion.camera_height_m
-        arrays[f"world_ground_spread_{label}"][person] = motion.spread_m
-        arrays[f"world_camera_orientation_{label}"][person, span] = motion.camera_rotations
-        arrays[f"world_camera_position_{label}"][person] = motion.camera_position
+        arrays[f"world_scale_{label}"][person] = motion.scale
+    if placed:
+        motion = placed[0][1]
+        arrays[f"world_rotation_{label}"][:] = motion.rotation
+        arrays[f"world_camera_height_{label}"] = np.float32(motion.camera_height_m)
+        arrays[f"world_ground_spread_{label}"] = np.float32(motion.spread_m)
+        arrays[f"world_camera_orientation_{label}"][:] = camera_orientations(placed, 0, num_frames)
+        arrays[f"world_camera_position_{label}"][:] = motion.camera_position
     return arrays
+
+
+PERSON_SUMMARY = ("contact_fraction", "foot_sliding_cm", "scale")  # WorldMotion.summary's per-person entries
+
+
+def world_summary(run: ModelRun, people: list[Pose2DSequence]) -> dict | None:
+    """One model's world metadata: what everyone shares (up, ground, camera, lens), then each person's own."""
+    summaries = [None if motion is None else motion.summary() for motion in run.world]
+    first = next((summary for summary in summaries if summary is not None), None)
+    if first is None:
+        return None
+    return {
+        "shared": {key: value for key, value in first.items() if key not in PERSON_SUMMARY},
+        "people": [
+            None if summary is None else {"track_id": p.track_id} | {key: summary[key] for key in PERSON_SUMMARY}
+            for p, summary in zip(people, summaries)
+        ],
+    }

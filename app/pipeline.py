@@ -5,12 +5,13 @@
 It runs in two steps, so that the page can lift another person without detecting again:
 `detect_people` (video -> `detector.detect`: decode, YOLO pose, tracking, BlazePose 2D, COCO -> H36M) returns a
 `DetectedPeople` with every tracked person; `lift_people` lifts the chosen ones (`Lifter.lift` per model: sparse
-windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py),
+windows, flip test) and writes `<stem>_side_by_side.mp4` and `<stem>_3d.gif` (render.py, export.py; for a photo,
+`<stem>_side_by_side.png` and `<stem>_3d.png`: one frame, the lifter's window that frame repeated),
 `<stem>_3d.csv` (one per model when there are two: `<stem>_student_3d.csv`, `<stem>_teacher_3d.csv`),
 `<stem>_pose.npz` and `<stem>_pose.json`; in the world frame (pose_lifting.world: Y up, ground at y = 0, the root
-moving through the scene) `<stem>_3d_world.csv`, `<stem>.bvh` and `<stem>.glb` (one BVH and GLB per person);
-the joint angles `<stem>_angles.csv` (pose_lifting.angles), and with `opensim` `<stem>.trc`, `<stem>_scaled.osim`
-and `<stem>_ik.mot` (app.opensim_ik).
+moving through the scene, everyone in one world: pose_lifting.scene_world) `<stem>_3d_world.csv`, a `<stem>.bvh`
+per person and one `<stem>.glb` with everyone; the joint angles `<stem>_angles.csv` (pose_lifting.angles), and
+with `opensim` `<stem>.trc`, `<stem>_scaled.osim` and `<stem>_ik.mot` per person (app.opensim_ik).
 `run_pipeline` runs both steps, for the main subject (or everyone). A 2D keypoints file skips the detector: a
 keypoints `.npz` (`keypoints` (T, 17, 2) pixels, `scores` (T, 17), `fps`, `width`, `height`, `layout` "coco" or
 "h36m"), a folder or `.zip` of OpenPose JSON, a COCO keypoint results or MMPose predictions `.json`
@@ -47,7 +48,8 @@ from app.outputs import (
     write_world_files,
 )
 from app.results import Comparison, DetectedPeople, ModelRun, PipelineResult
-from app.videos import blank_frames, render_videos, video_frames
+from app.videos import blank_frames, render_still, render_videos, video_frames
+from detector.video import is_still_image
 from pose_lifting.files import atomic_output, write_npz
 from pose_lifting.lifter import weights_path
 from pose_lifting.progress import Progress
@@ -154,13 +156,19 @@ def lift_people(
 
     tick = time.perf_counter()
     stem = input_path.stem
-    files = {"mp4": out_dir / f"{stem}_side_by_side.mp4", "gif": out_dir / f"{stem}_3d.gif"}
-    if config.overlay_video:
-        files["mp4:2d"] = out_dir / f"{stem}_2d.mp4"
     first = people[0]
     is_video = not is_keypoint_input(input_path)
     frames = video_frames(input_path, num_frames, config) if is_video else blank_frames(first, num_frames, config)
-    render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.25, 0.93))
+    if is_still_image(input_path):  # a photo: its pictures as PNGs
+        files = {"png": out_dir / f"{stem}_side_by_side.png", "png:3d": out_dir / f"{stem}_3d.png"}
+        if config.overlay_video:
+            files["png:2d"] = out_dir / f"{stem}_2d.png"
+        render_still(next(frames), people, runs, files, config)
+    else:
+        files = {"mp4": out_dir / f"{stem}_side_by_side.mp4", "gif": out_dir / f"{stem}_3d.gif"}
+        if config.overlay_video:
+            files["mp4:2d"] = out_dir / f"{stem}_2d.mp4"
+        render_videos(frames, num_frames, people, runs, first.fps, files, config, _span(report, 0.25, 0.93))
     timings["render"] = time.perf_counter() - tick
 
     tick = time.perf_counter()

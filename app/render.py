@@ -5,7 +5,8 @@ elevation, distance), over a ground grid drawn once per panel, so a frame costs 
 (well over 30 frames per second on a laptop CPU).
 Poses come in camera axes (x right, y down, z away from the camera, metres); y down is drawn down the
 screen, so people stand upright. Left limbs are blue, right limbs orange, the spine and head grey; a second
-model (the teacher) is magenta. `legend` writes these colours' key into a frame.
+model (the teacher) is magenta. With several people, the chosen one has these colours and the others a colour
+each (`person_colour`), with their label above the head. `legend` writes the colours' key into a frame.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ TEXT_COLOUR = (255, 255, 255)
 BACKGROUND = (24, 26, 32)
 GRID_COLOUR = (60, 64, 74)
 TRAIL_COLOUR = (120, 200, 120)  # the pelvis' path over the ground
+# the other people's colours beside the chosen one (who has the left/right colours): teal, yellow, violet, red,
+# sky, pink, khaki; none of them the sides', the second model's or the trail's
+PERSON_COLOURS = ((0, 200, 170), (255, 214, 0), (171, 130, 255), (240, 90, 90), (90, 200, 255), (255, 150, 200),
+                  (200, 190, 120))
 
 
 def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
@@ -39,6 +44,12 @@ def bone_colour(parent: int, child: int) -> tuple[int, int, int]:
 
 BONE_COLOURS = [bone_colour(p, c) for p, c in BONES]
 SIDE_LEGEND = [("left", LEFT_COLOUR), ("right", RIGHT_COLOUR)]  # the person's own left and right
+HEAD = 10  # the head's joint index, where a person's label goes
+
+
+def person_colour(index: int) -> tuple[int, int, int] | None:
+    """The colour of the index-th person drawn; None for the first, the chosen person, drawn in left/right colours."""
+    return None if index == 0 else PERSON_COLOURS[(index - 1) % len(PERSON_COLOURS)]
 
 
 @dataclass
@@ -98,17 +109,26 @@ class Panel3D:
         second: list[np.ndarray] | None = None,
         ground_shift: tuple[float, float] | None = None,
         trail: np.ndarray | None = None,
+        people: list[tuple[tuple[int, int, int] | None, str | None]] | None = None,
     ) -> np.ndarray:
-        """A new RGB panel with each (17, 3) skeleton in colour and each `second` skeleton in SECOND_COLOUR, thinner;
-        `ground_shift` slides the grid (see `_draw_grid`), `trail` (N, 3) is drawn as a line (the path)."""
+        """A new RGB panel with each (17, 3) skeleton and each `second` skeleton in SECOND_COLOUR, thinner;
+        `ground_shift` slides the grid (see `_draw_grid`), `trail` (N, 3) is drawn as a line (the path).
+        `people` gives each skeleton its (colour, label): a colour of None is the left/right colours, drawn
+        thicker and on top (the chosen person); a label is written above the head. Default: left/right, no label."""
         image = self.background.copy() if ground_shift is None else self._draw_grid(ground_shift)
         if trail is not None and len(trail) > 1:
             cv2.polylines(image, [self.project(trail)], False, TRAIL_COLOUR, 2, cv2.LINE_AA, shift=4)
         thick = max(2, self.view.size // 160)
         for pose in second or []:
             draw_skeleton(image, self.project(pose), SECOND_COLOUR, thick - 1)
-        for pose in skeletons:
-            draw_skeleton(image, self.project(pose), None, thick)
+        styles = people or [(None, None)] * len(skeletons)
+        order = sorted(range(len(skeletons)), key=lambda i: styles[i][0] is None)  # the chosen one last, on top
+        for i in order:
+            colour, label = styles[i]
+            points = self.project(skeletons[i])
+            draw_skeleton(image, points, colour, thick if colour is None else max(1, thick - 1))
+            if label:
+                draw_label(image, points[HEAD], label, colour or TEXT_COLOUR)
         return image
 
 
@@ -133,11 +153,31 @@ def draw_skeleton(
             cv2.circle(image, tuple(point), radius, colour or CENTRE_COLOUR, -1, cv2.LINE_AA, shift=4)
 
 
-def draw_2d(image: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, min_score: float = 0.05) -> None:
-    """Draw a (17, 2) pixel skeleton on an RGB frame in place; joints scored below `min_score` are left out."""
+def draw_2d(
+    image: np.ndarray,
+    keypoints: np.ndarray,
+    scores: np.ndarray,
+    min_score: float = 0.05,
+    colour: tuple[int, int, int] | None = None,
+    label: str | None = None,
+) -> None:
+    """Draw a (17, 2) pixel skeleton on an RGB frame in place; joints scored below `min_score` are left out.
+    `colour` None: the left/right colours; `label` is written above the head."""
     thickness = max(2, image.shape[0] // 240)
     points = np.round(keypoints * 16).astype(np.int32)
-    draw_skeleton(image, points, None, thickness, visible=np.isfinite(keypoints).all(-1) & (scores >= min_score))
+    visible = np.isfinite(keypoints).all(-1) & (scores >= min_score)
+    draw_skeleton(image, points, colour, thickness, visible=visible)
+    if label and visible[HEAD]:
+        draw_label(image, points[HEAD], label, colour or TEXT_COLOUR)
+
+
+def draw_label(image: np.ndarray, point: np.ndarray, text: str, colour: tuple[int, int, int]) -> None:
+    """`text` centred a little above a fixed-point (x16) pixel point, in `colour` on a dark outline, in place."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.5
+    (width, _), _ = cv2.getTextSize(text, font, scale, 1)
+    x, y = int(point[0]) // 16 - width // 2, int(point[1]) // 16 - 12
+    cv2.putText(image, text, (x, y), font, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(image, text, (x, y), font, scale, colour, 1, cv2.LINE_AA)
 
 
 HORIZON_COLOUR = (120, 220, 255)

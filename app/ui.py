@@ -2,10 +2,11 @@
 
 `build_ui()` returns the Blocks, built part by part (the inputs, the people, the 3D view, the downloads: one
 function each, returning its components); `wire_events` then connects them to `Handlers`. `python -m app`
-launches it on 127.0.0.1. The page takes an upload, a webcam recording or the bundled example; it shows every
-person found (thumbnail, time in view) with the main subject chosen, and lifts another choice from the cached
-detections without detecting again. The video with its 2D skeleton plays beside a live 3D viewer
-(app/static/viewer.js, fed by app/viewer.py) that follows the video's clock; turning the view happens in the
+launches it on 127.0.0.1. The page takes a video (an upload, a webcam recording or the bundled example), a
+photo or a 2D keypoints file, whichever tab is open; it shows every person found (thumbnail, time in view) with
+the main subject chosen, and lifts another choice from the cached detections without detecting again. The video
+with its 2D skeleton (a photo: the photo) plays beside a live 3D viewer (app/static/viewer.js, fed by
+app/viewer.py) that follows the video's clock, everyone lifted standing in one world; turning the view happens in the
 browser and never reruns the pipeline. Requests queue one at a time, in one queue with the /lift API (the
 pipeline uses every core); *Cancel*, or closing the page, stops a running one and frees the worker
 (app/jobs.py). Bad input is shown as a message in the page, never as a stack trace.
@@ -42,7 +43,7 @@ from app.pipeline import (
     weights_path,
 )
 from app.viewer import payload_json, world_caption
-from detector import example_video_path
+from detector import example_video_path, examples_dir
 from pose_lifting.lifter import missing_weights_message
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ STATIC = Path(__file__).parent / "static"
 KEYPOINT_MODELS = {"fast": "lite", "balanced": "full", "accurate": "heavy"}  # the page's words (docs/benchmarks.md)
 KEYPOINT_WORDS = {model: word for word, model in KEYPOINT_MODELS.items()}
 VIEWER_TEMPLATE = '<div class="scjd-viewer"></div>'
-LIFTED = 7  # the outputs a lift fills (lift_outputs)
+LIFTED = 8  # the outputs a lift fills (lift_outputs)
 KEYPOINTS_LABEL = (
     "2D keypoints instead of a video (the command line's inputs): a keypoints .npz, a detection file "
     "(python -m detector), a .zip of OpenPose JSON (BODY_25 or COCO-18; Pose2Sim, Sports2D), COCO keypoint "
@@ -114,9 +115,13 @@ class Inputs:
     """The top of the page: the video (or keypoints file), the model choices, the buttons and the status line."""
 
     video: gr.Video
+    photo: gr.Image
     keypoints_file: gr.File
     keypoints_fps: gr.Number
     keypoints_size: gr.Textbox
+    tabs: gr.Tabs
+    tab: gr.State  # the open tab's id: which input a run takes ("video", "photo" or "keypoints")
+    tab_pages: list[gr.Tab]
     example: gr.Button
     keypoints: gr.Radio
     lifter: gr.Radio
@@ -138,16 +143,17 @@ class People:
 
 @dataclass
 class View:
-    """The video with its 2D skeleton beside the live 3D viewer and the viewer's caption."""
+    """The video (or photo) with its 2D skeleton beside the live 3D viewer and the viewer's caption."""
 
     video: gr.Video
+    photo: gr.Image  # shown instead of the video for a photo
     viewer: gr.HTML
     caption: gr.Markdown
 
 
 @dataclass
 class Downloads:
-    """The models' table, the GIF and the run's files."""
+    """The models' table, the GIF (a photo's 3D view) and the run's files."""
 
     table: gr.Markdown
     gif: gr.Image
@@ -157,10 +163,11 @@ class Downloads:
 def intro(models: dict[str, tuple[str, ...]]) -> None:
     """The page's title and how to use it, and which lifter weights are missing."""
     gr.Markdown(
-        "# Video to 3D skeleton\nUpload a short video, record one with the webcam, or use the example clip; "
-        "the page finds everyone in it, lifts the main subject to 3D, and plays the video beside a 3D view that "
-        "you can turn, zoom and move with the mouse. Pick other people below to lift them instead. *both* "
-        "(listed when a student and its teacher are shipped in weights/) runs the two and compares them."
+        "# Video to 3D skeleton\nUpload a short video, record one with the webcam, use the example clip, or "
+        "upload a photo; the page finds everyone in it, lifts the main subject to 3D, and plays the video beside "
+        "a 3D view that you can turn, zoom and move with the mouse. Pick other people below to lift them too: "
+        "they stand where they are, in one world. *both* (listed when a student and its teacher are shipped in "
+        "weights/) runs the two and compares them."
     )
     missing = missing_weights(models)
     if missing:
@@ -169,14 +176,21 @@ def intro(models: dict[str, tuple[str, ...]]) -> None:
 
 def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) -> Inputs:
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            with gr.Tab("Video"):
+        with gr.Column(scale=3), gr.Tabs() as tabs:
+            with gr.Tab("Video", id="video") as video_tab:
                 source_video = gr.Video(
                     label="Your video (upload or webcam)",  # short: a phone shows the label beside the icons
                     sources=["upload", "webcam"],
                     elem_id="input_video",
                 )  # no fixed height: a fixed one cut off the upload / camera buttons under the player
-            with gr.Tab("2D keypoints file"):
+            with gr.Tab("Photo", id="photo") as photo_tab:
+                photo = gr.Image(
+                    label="Your photo (PNG, JPEG, WebP): everyone in it in 3D, from this one picture",
+                    type="filepath",
+                    sources=["upload", "clipboard"],
+                    elem_id="input_photo",
+                )
+            with gr.Tab("2D keypoints file", id="keypoints") as keypoints_tab:
                 keypoints_file = gr.File(label=KEYPOINTS_LABEL, file_types=list(KEYPOINT_SUFFIXES), elem_id="upload")
                 with gr.Row():  # what OpenPose, COCO and MMPose files do not say (else: the server's --fps, --size)
                     keypoints_fps = gr.Number(
@@ -200,9 +214,10 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
             with gr.Row():
                 run = gr.Button("Find the people and lift to 3D", variant="primary", elem_id="run", scale=3)
                 cancel = gr.Button("Cancel", elem_id="cancel", scale=1)
-            status = gr.Markdown("Choose a video, then press the button.", elem_id="status")
-    return Inputs(source_video, keypoints_file, keypoints_fps, keypoints_size, example, keypoints, lifter, opensim, run,
-                  cancel, status)
+            status = gr.Markdown("Choose a video or a photo, then press the button.", elem_id="status")
+    return Inputs(source_video, photo, keypoints_file, keypoints_fps, keypoints_size, tabs, gr.State("video"),
+                  [video_tab, photo_tab, keypoints_tab], example, keypoints, lifter, opensim, run, cancel,
+                  status)
 
 
 def people_section() -> People:
@@ -228,7 +243,9 @@ def people_section() -> People:
 
 def view_section() -> View:
     with gr.Row(equal_height=False):
-        video = gr.Video(label="Video with the 2D skeleton", elem_id="video", autoplay=False, scale=1)
+        with gr.Column(scale=1):
+            video = gr.Video(label="Video with the 2D skeleton", elem_id="video", autoplay=False)
+            photo = gr.Image(label="Photo with the 2D skeleton", elem_id="photo", visible=False, type="filepath")
         with gr.Column(scale=1):
             viewer = gr.HTML(
                 None,
@@ -243,20 +260,21 @@ def view_section() -> View:
                 f"3D view, {WORLD_COORDINATES}. A person who could not be placed in the world is shown in the "
                 f"lifter's {COORDINATES}, turned upright, on a floor at their feet."
             )
-    return View(video, viewer, caption)
+    return View(video, photo, viewer, caption)
 
 
 def downloads_section() -> Downloads:
     table = gr.Markdown(elem_id="models")
     with gr.Row():
-        gif = gr.Image(label="3D animation (GIF)", type="filepath", elem_id="gif", height=320)
+        gif = gr.Image(label="3D animation", type="filepath", elem_id="gif", height=320)
         files = gr.File(label="Downloads", file_count="multiple", elem_id="files")
     return Downloads(table, gif, files)
 
 
 def lift_outputs(inputs: Inputs, view: View, downloads: Downloads) -> list[gr.components.Component]:
     """What a lift fills, in the order `Handlers.on_lift` returns them (LIFTED of them)."""
-    return [inputs.status, view.video, downloads.gif, downloads.files, view.viewer, downloads.table, view.caption]
+    return [inputs.status, view.video, downloads.gif, downloads.files, view.viewer, downloads.table, view.caption,
+            view.photo]
 
 
 def status_only(message: str) -> tuple:
@@ -277,12 +295,13 @@ class Handlers:
                        opensim=bool(opensim or self.config.opensim))
 
     @staticmethod
-    def on_example() -> str | None:
+    def on_example() -> tuple:
+        """The example clip in the video tab, which is opened."""
         try:
-            return str(example_video_path())
+            return str(example_video_path()), gr.Tabs(selected="video"), "video"
         except USER_ERRORS as error:
             gr.Warning(f"The example clip is unavailable. {error}")
-            return None
+            return None, gr.skip(), gr.skip()
 
     @staticmethod
     def picture(fps: float | None, size: str | None) -> tuple[float | None, tuple[int, int] | None]:
@@ -293,15 +312,18 @@ class Handlers:
             raise InputError(f"picture size: {error}") from error
 
     def on_detect(
-        self, path, keypoints_file, fps, size, lifter, keypoint_words, cached, progress=gr.Progress()  # noqa: B008
+        self, path, photo, keypoints_file, fps, size, tab, lifter, keypoint_words, cached,
+        progress=gr.Progress(),  # noqa: B008
     ) -> tuple:
-        source = keypoints_file or path
+        """Find the people in the open tab's input (`tab`: "video", "photo" or "keypoints")."""
+        source = {"video": path, "photo": photo, "keypoints": keypoints_file}[tab]
         empty = (gr.Column(visible=False), None, gr.update(choices=[], value=[]))
         if not source:
-            return ("**Upload a video or a 2D keypoints file first** (or press *Use the example clip*).", *empty, None)
+            what = {"video": "a video", "photo": "a photo", "keypoints": "a 2D keypoints file"}[tab]
+            return (f"**Upload {what} first** (or press *Use the example clip*).", *empty, None)
         run_config = self.settings(lifter, keypoint_words)
         try:
-            picture = self.picture(fps, size) if keypoints_file else (None, None)
+            picture = self.picture(fps, size) if tab == "keypoints" else (None, None)
         except InputError as error:
             return (error_message(error, source), *empty, None)
         if cached and (cached.source, cached.keypoints, cached.picture) == (source, run_config.keypoints, picture):
@@ -353,15 +375,18 @@ class Handlers:
         except Exception as error:  # noqa: BLE001 (every failure becomes a message in the page)
             return status_only(error_message(error, cached.source))
         done = people_status(people, [p.track_id for p in result.people]).replace("lifting", "lifted")
-        summary = f"**Done:** {result.source.name}, {result.num_frames} frames; {done}."
+        photo = "png:2d" in result.files
+        frames = "a photo" if photo else f"{result.num_frames} frames"
+        summary = f"**Done:** {result.source.name}, {frames}; {done}."
         return (
             summary + warnings_text(result.warnings),
-            str(result.files["mp4:2d"]),
-            str(result.files["gif"]),
+            gr.Video(None if photo else str(result.files["mp4:2d"]), visible=not photo),
+            gr.Image(str(result.files["png:3d" if photo else "gif"]), label="3D view" if photo else "3D animation"),
             [str(path) for path in result.files.values()],
             payload_json(result),
             model_table(result),
             world_caption(result),
+            gr.Image(str(result.files["png:2d"]) if photo else None, visible=photo),
         )
 
     @staticmethod
@@ -375,12 +400,14 @@ def wire_events(
     """The page's events: detect then lift, lift another choice, pick from the gallery, and cancel any of them."""
     private = {"api_visibility": "private"}
     pipeline = {"concurrency_id": PIPELINE_QUEUE, **private}  # one queue with the /lift API
-    inputs.example.click(handlers.on_example, None, inputs.video, **private)
+    inputs.example.click(handlers.on_example, None, [inputs.video, inputs.tabs, inputs.tab], **private)
+    for page, name in zip(inputs.tab_pages, ("video", "photo", "keypoints")):  # a run takes the open tab's input
+        page.select(lambda name=name: name, None, inputs.tab, **private)
     lifted = lift_outputs(inputs, view, downloads)
     lift_inputs = [detection, people.chosen, inputs.lifter, inputs.keypoints, inputs.opensim]
     detect_inputs = [
-        inputs.video, inputs.keypoints_file, inputs.keypoints_fps, inputs.keypoints_size, inputs.lifter,
-        inputs.keypoints, detection,
+        inputs.video, inputs.photo, inputs.keypoints_file, inputs.keypoints_fps, inputs.keypoints_size, inputs.tab,
+        inputs.lifter, inputs.keypoints, detection,
     ]
     detect_outputs = [inputs.status, people.box, people.gallery, people.chosen, detection]
     lift_chosen = cancellable(handlers.on_lift)
@@ -397,10 +424,13 @@ def wire_events(
 
 
 class Page(gr.Blocks):
-    """The page's Blocks: `launch` adds the page's CSS (app/static/page.css; Gradio 6 takes CSS only there)."""
+    """The page's Blocks: `launch` adds the page's CSS (app/static/page.css; Gradio 6 takes CSS only there) and
+    lets Gradio serve the example clip: its cache folder (`SCJD_CACHE_DIR`, or a `data/` linked from elsewhere)
+    can lie outside the working directory and the temp folder, the only places Gradio serves files from."""
 
-    def launch(self, *args, css: str | None = None, **kwargs):
-        return super().launch(*args, css=(STATIC / "page.css").read_text() + (css or ""), **kwargs)
+    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None, **kwargs):
+        css = (STATIC / "page.css").read_text() + (css or "")
+        return super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())], **kwargs)
 
 
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:

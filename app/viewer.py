@@ -1,13 +1,15 @@
 """The live 3D viewer's data: one JSON-ready dict with every lifted pose per frame (`viewer_payload`).
 
 The page's viewer (app/static/viewer.js) draws it in a Y-up frame, metres. `display_poses` is the one place that
-chooses those poses: each person's world motion (pose_lifting.world: ground at y = 0, x right, z towards the
-camera) with its pelvis path as the trajectory; where a person could not be placed in the world, the lifter's
-camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at their feet (the median over
-frames of the lowest joint), without a trajectory. Several people are spread sideways by their place in the
-image, as in the video's 3D panel. The filming camera (where the main subject was placed in the world) comes
-with its position and, per frame, its forward, up and right directions, so that the viewer can draw it. The main
-subject's joint angles (pose_lifting.angles, first model) come per frame with their ranges, for the angle chart.
+chooses those poses: each person's world motion (pose_lifting.scene_world: one world for everyone, ground at
+y = 0, x right, z towards the camera) with its pelvis path as the trajectory; where a person could not be placed
+in the world, the lifter's camera axes turned upright (a half turn about x), pelvis at the origin, on a floor at
+their feet (the median over frames of the lowest joint), spread sideways by their place in the image, without a
+trajectory. The chosen person (the first) keeps the left/right colours, every other person has a colour and a
+label of their own, as in the video's 3D panel; the view starts far enough back to hold everyone. The filming
+camera comes with its position and, per frame, its forward, up and right directions, so that the viewer can
+draw it. The main subject's joint angles (pose_lifting.angles, first model) come per frame with their ranges,
+for the angle chart.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.outputs import camera_orientations
 from app.pipeline import PipelineResult
-from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR
+from app.render import CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SECOND_COLOUR, person_colour
 from app.videos import spread
 from pose_lifting.angles import ANGLE_NAMES, DEFAULT_PLOTTED, angle_ranges
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
@@ -27,6 +30,10 @@ from pose_lifting.world import UP_SOURCES
 UPRIGHT = np.array([1.0, -1.0, -1.0], np.float32)  # camera axes (y down, z away) -> y up, z towards the camera
 WORST_JOINTS = 3  # the comparison names this many joints where the two models differ most
 GRID_STEP_M = 0.5
+VIEW_DISTANCE_M = 3.8  # the viewer's own starting distance (viewer.js), for one person
+# with several: this many metres back per metre of their reach from the first chosen person (+1 m), whom the view
+# follows; the view's half-width is a third of its distance, and someone to a side is also nearer the eye
+VIEW_PER_REACH = 3.2
 
 
 @dataclass
@@ -42,22 +49,25 @@ def display_poses(result: PipelineResult, model: int, person: int) -> DisplayPos
     """The poses the viewer draws for one model's lift of one person (see the module doc)."""
     run = result.models[model]
     motion = run.world[person] if run.world else None
+    if motion is not None:
+        return DisplayPoses(motion.poses, 0.0, motion.root)
     apart = spread(result.people[person]) if len(result.people) > 1 else np.zeros((len(result.people[person]), 3))
-    if motion is None:
-        upright = (run.poses[person].poses + apart[:, None]) * UPRIGHT
-        return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
-    start = apart[0]  # a world path starts above the origin: keep each person where they started in the image
-    return DisplayPoses(motion.poses + start, 0.0, motion.root + start)
+    upright = (run.poses[person].poses + apart[:, None]) * UPRIGHT
+    return DisplayPoses(upright, float(np.median(upright[..., 1].min(axis=1))), None)
 
 
 def viewer_payload(result: PipelineResult) -> dict:
     """Everything the viewer needs, JSON-ready: frames, bones and their sides, colours, each model's people
-    (track id, first frame, poses, trajectory), the floor and its grid, and the teacher-student comparison."""
+    (track id, first frame, poses, trajectory, colour and label), the floor and its grid, the starting view
+    distance, the filming camera and the teacher-student comparison."""
     shown = [[display_poses(result, m, p) for p in range(len(result.people))] for m in range(len(result.models))]
     everyone = np.concatenate([person.poses for person in shown[0]])
     floor = min(person.floor_y for person in shown[0])
     centre = everyone.reshape(-1, 3).mean(axis=0)
     half = GRID_STEP_M * np.ceil((np.abs(everyone[..., [0, 2]]).max() + 1.0) / GRID_STEP_M)
+    pelvises = everyone[:, 0, [0, 2]]
+    looked_at = np.median(shown[0][0].poses[:, 0, [0, 2]], axis=0)  # the view follows the first chosen person
+    reach = float(np.percentile(np.linalg.norm(pelvises - looked_at, axis=1), 95))
     return {
         "fps": result.fps,
         "num_frames": result.num_frames,
@@ -73,12 +83,14 @@ def viewer_payload(result: PipelineResult) -> dict:
         "floor_y": floor,
         "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
         "target": [float(centre[0]), floor + 0.9, float(centre[2])],
+        "distance": max(VIEW_DISTANCE_M, VIEW_PER_REACH * (reach + 1.0)) if len(result.people) > 1 else VIEW_DISTANCE_M,
         "models": [
-            {"label": run.label, "people": [_person(p, shown[m][i]) for i, p in enumerate(result.people)]}
+            {"label": run.label, "people": [_person(p, i, shown[m][i], len(result.people)) for i, p in
+                                            enumerate(result.people)]}
             for m, run in enumerate(result.models)
         ],
         "comparison": _comparison(result),
-        "camera": _camera(result, shown[0][0]),
+        "camera": _camera(result),
         "angles": _angles(result),
     }
 
@@ -102,16 +114,17 @@ def _angles(result: PipelineResult) -> dict | None:
     }
 
 
-def _camera(result: PipelineResult, main: DisplayPoses) -> dict | None:
-    """The filming camera as the viewer draws it, in the main subject's displayed world (None if not placed)."""
-    motion = result.models[0].world[0] if result.models[0].world else None
-    if motion is None or main.trajectory is None:
+def _camera(result: PipelineResult) -> dict | None:
+    """The filming camera as the viewer draws it, in every frame of the clip (None if nobody was placed)."""
+    run = result.models[0]
+    placed = [(p.first_frame, motion) for p, motion in zip(result.people, run.world or []) if motion is not None]
+    if not placed:
         return None
-    shift = main.trajectory[0] - motion.root[0]  # where the display put the main subject's world
-    turns = motion.camera_rotations
+    motion = placed[0][1]
+    turns = camera_orientations(placed, 0, result.num_frames)
     return {
-        "first_frame": result.people[0].first_frame,
-        "position": np.round(motion.camera_position + shift, 3).tolist(),
+        "first_frame": 0,
+        "position": np.round(motion.camera_position, 3).tolist(),
         "forward": np.round(turns[:, :, 2], 4).tolist(),
         "up": np.round(-turns[:, :, 1], 4).tolist(),
         "right": np.round(turns[:, :, 0], 4).tolist(),
@@ -130,7 +143,8 @@ def world_caption(result: PipelineResult) -> str:
     source = UP_SOURCES[motion.method]
     if motion.method == "scene":
         source += f" (confidence {motion.scene_confidence:.2f})"
-    lens = {"scene": "from the scene's lines", "user": "as given", "assumed": "assumed, a phone's"}[motion.focal_source]
+    lens = {"scene": "from the scene's lines", "turning": "from the camera's turning", "user": "as given",
+            "assumed": "assumed, a phone's"}[motion.focal_source]
     words = [f"{source[0].upper()}{source[1:]}", f"field of view {motion.fov_deg:.0f} degrees ({lens})"]
     if motion.camera_max_angle_deg >= 1.0:
         words.append(f"the camera turned up to {motion.camera_max_angle_deg:.0f} degrees (followed)")
@@ -144,13 +158,17 @@ def payload_json(result: PipelineResult) -> str:
     return json.dumps(viewer_payload(result), separators=(",", ":"))
 
 
-def _person(person, shown: DisplayPoses) -> dict:
+def _person(person, index: int, shown: DisplayPoses, count: int) -> dict:
+    """One person's entry; `colour` None: the chosen person, in the left/right colours; `label` with several."""
     trajectory = None if shown.trajectory is None else np.round(shown.trajectory, 3).tolist()
+    colour = person_colour(index)
     return {
         "track_id": person.track_id,
         "first_frame": person.first_frame,
         "poses": np.round(shown.poses, 3).tolist(),
         "trajectory": trajectory,
+        "colour": None if colour is None else _hex(colour),
+        "label": f"#{person.track_id}" if count > 1 else None,
     }
 
 

@@ -19,7 +19,7 @@ from detector.errors import (
     VideoNotFoundError,
     VideoTooShortError,
 )
-from detector.examples import example_video_path
+from detector.examples import example_video_path, examples_dir
 from detector.progress import TerminalProgress
 from detector.remap import coco_to_h36m
 from detector.result import DetectionResult
@@ -43,5 +43,6 @@ __all__ = [
     "coco_to_h36m",
     "detect",
     "example_video_path",
+    "examples_dir",
     "read_video",
 ]

@@ -2,12 +2,15 @@
 
 `CameraObserver.add` sees every frame (at YOLO's reduced size) with every person's box: the camera-motion
 tracker follows the background from frame to frame (`camera_motion`), and a few frames spread over the clip are
-kept for the scene's lines (`scene`). `finish` turns them into the clip's `CameraMotion` (the rotation of each
-frame) and `SceneGeometry` (up and focal length), both in the first frame's camera axes:
+kept for the scene's lines (`scene`), at the larger size the decoder hands over for them (`scene_frames`: a room's
+thin verticals do not survive YOLO's 512 px; docs/world.md). `finish` turns them into the clip's `CameraMotion`
+(the rotation of each frame) and `SceneGeometry` (up and focal length), both in the first frame's camera axes:
 
 1. the scene's lines on the kept frames, each frame's up turned into the first frame's axes by the rotations
    measured with the prior focal length (the user's field of view, else a phone's);
-2. where the scene gave a focal length (and the user no field of view), the rotations are computed again with
+2. the focal length, where the user gave no field of view: where the camera turned enough, the one its turning
+   shows (`CameraMotionTracker.turning_focal`, marked `CameraMotion.focal_estimated`; on a turned real clip it
+   was 7 % off where the scene's was 90 % off, docs/world.md), else the scene's; the rotations are computed with
    it and the frames' lines combined again (their vanishing points, measured once, do not depend on it);
 3. drift: chained rotations drift slowly; the kept frames' own vertical lines say where up is in each of them,
    and a tilt drift linear in time, fitted to where the rotations put those ups, is taken out when it exceeds
@@ -42,29 +45,36 @@ class CameraObserver:
         self.frames = 0
         self.last_boxes = np.zeros((0, 4), np.float32)  # the boxes of the last frame added
 
-    def add(self, index: int, image: np.ndarray, boxes: np.ndarray) -> None:
-        """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels."""
+    def add(self, index: int, image: np.ndarray, boxes: np.ndarray, detail: np.ndarray | None = None) -> None:
+        """One frame (BGR, any size with the video's aspect ratio) and every person's box in video pixels;
+        `detail`, the same frame larger (up to `SceneConfig.max_side`), where the decoder gave it: one of
+        `scene_frames`, whose lines are read on it."""
         self.last_boxes = boxes
         if self.motion is not None:
             self.motion.add(image, boxes)
         if index in self.scene_frames:
-            self.kept.append((index, image, boxes))
+            self.kept.append((index, image if detail is None else detail, boxes))
         self.frames += 1
 
     def finish(self) -> tuple[SceneGeometry | None, CameraMotion | None, list[str]]:
         """(scene geometry, camera motion, warnings); None for a step that is switched off."""
         motion = self.motion.result(self.prior_focal) if self.motion is not None and self.frames else None
         scene = None
+        turning = None
+        if motion is not None and not motion.translating and self.config.fov_deg is None:
+            turning = self.motion.turning_focal(self.prior_focal)
+            if turning is not None:  # the camera's turning fixed the focal: the rotations with it
+                motion = self.motion.result(turning, focal_estimated=True)
         if self.kept:
             indices, images, boxes = (list(column) for column in zip(*self.kept))
             found = measure_frames(images, boxes, self.size, self.prior_focal, self.config.scene)
 
             def combined(motion: CameraMotion | None) -> SceneGeometry:
                 turns = None if motion is None else motion.rotations[indices]
-                return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns)
+                return combine_frames(found, indices, self.size, self.prior_focal, self.config.scene, turns, turning)
 
             scene = combined(motion)
-            if scene.focal_px is not None and motion is not None and self.config.fov_deg is None:
+            if scene.focal_px is not None and motion is not None and self.config.fov_deg is None and turning is None:
                 # the rotations again, with the scene's focal (a field of view the user gave is kept)
                 motion = self.motion.result(scene.focal_px)
                 scene = combined(motion)

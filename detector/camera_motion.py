@@ -7,6 +7,11 @@ homography through them (`cv2.findHomography`). The focal length is known only a
 it), so the homographies are kept and `result(focal)` turns each into a rotation, R = the nearest rotation to
 K^-1 H K, and chains them: d_t = R d_(t-1), so frame t's axes -> the first's is R_t = R_(t-1) R^T.
 
+A camera that turns also shows its focal length (`turning_focal`): the homographies chained over a segment map
+its first frame's pixels to a later frame's exactly, whatever the focal, and only the true one makes K^-1 H K a
+rotation. Where the camera turned by at least `focal_min_turn_deg`, the focal that does so best (a search over a
+log grid, refined by a parabola) is given, if the misfit rises steeply on both sides of it.
+
 A pair with too few tracked corners or RANSAC inliers (a cut, heavy blur, a person filling the picture) is not
 guessed: its frame keeps the previous rotation, is marked not measured, and a new segment starts. Where the
 rotation alone does not explain the background (its residual over `translation_px`: parallax, the camera moved
@@ -28,6 +33,8 @@ LK_LEVELS = 3
 ROUND_TRIP_PX = 0.5  # a corner tracked forward then back must land this close to where it started
 RESIDUAL_PERCENTILE = 75  # parallax shows in a share of the background (the near or the far part), not all
 REDETECT_FRACTION = 0.6  # corners carried from the last pair are topped up below this share of max_corners
+FOCAL_SEARCH_OCTAVES = 1.5  # `turning_focal` searches 2^-1.5 .. 2^1.5 x the prior focal ...
+FOCAL_SEARCH_STEPS = 61  # ... on this many log-spaced steps
 
 
 class CameraMotionTracker:
@@ -41,6 +48,7 @@ class CameraMotionTracker:
         self.previous: np.ndarray | None = None
         self.corners: np.ndarray | None = None  # (N, 1, 2) float32 on the previous frame, reduced pixels
         self.pairs: list[tuple[np.ndarray, np.ndarray] | None] = []  # per frame after the first: matched points
+        self._homographies: list[np.ndarray | None] | None = None  # per pair, found once (`homographies`)
 
     def add(self, image: np.ndarray, boxes: np.ndarray) -> None:
         """One frame (BGR or grey uint8, any size with the video's aspect ratio) and every person's box in video
@@ -99,16 +107,68 @@ class CameraMotionTracker:
                 carried = np.concatenate([carried, fresh.astype(np.float32)])
         self.corners = carried
 
-    def result(self, focal_px: float) -> CameraMotion:
-        """Every frame's rotation, with the focal length (video pixels) the homographies are read with."""
+    def homographies(self) -> list[np.ndarray | None]:
+        """Each frame pair's RANSAC homography (reduced pixels, previous -> current), None where it failed (too
+        few matches or inliers: a cut or a failed pair)."""
+        if self._homographies is None:
+            self._homographies = [None if pair is None else pair_homography(*pair, self.config) for pair in self.pairs]
+        return self._homographies
+
+    def intrinsics(self, focal_px: float) -> np.ndarray:
+        """K at the reduced size for a focal length in video pixels."""
         focal = focal_px * self.scale
-        k = np.array([[focal, 0.0, self.size[0] / 2], [0.0, focal, self.size[1] / 2], [0.0, 0.0, 1.0]])
+        return np.array([[focal, 0.0, self.size[0] / 2], [0.0, focal, self.size[1] / 2], [0.0, 0.0, 1.0]])
+
+    def turning_focal(self, prior_px: float) -> float | None:
+        """The focal length (video pixels) that makes the chained homographies rotations (module doc), or None
+        where the camera turned less than `focal_min_turn_deg` from the start of a segment, or the misfit does not
+        rise by `focal_min_contrast` at 20 % from its minimum on both sides (the focal is then not fixed)."""
+        chained, start = [], np.eye(3)
+        for homography in self.homographies():
+            start = np.eye(3) if homography is None else homography @ start
+            chained.append(start)
+        if not chained:
+            return None
+        chained = np.stack(chained)
+        turned = np.array([rotation_angle_deg(nearest_rotation(self._normalised(c, prior_px))) for c in chained])
+        chosen = chained[turned >= self.config.focal_min_turn_deg]
+        if len(chosen) == 0:
+            return None
+
+        def misfit(focal_px: float) -> float:
+            return sum(float(np.sum((a - nearest_rotation(a)) ** 2)) for a in self._normalised(chosen, focal_px))
+
+        grid = prior_px * 2.0 ** np.linspace(-FOCAL_SEARCH_OCTAVES, FOCAL_SEARCH_OCTAVES, FOCAL_SEARCH_STEPS)
+        values = np.array([misfit(focal) for focal in grid])
+        best = int(values.argmin())
+        if best in (0, len(grid) - 1):
+            return None
+        # a parabola through the minimum and its neighbours, in log focal
+        low, mid, high = values[best - 1 : best + 2]
+        step = np.log(grid[1] / grid[0])
+        shift = 0.5 * (low - high) / max(low - 2 * mid + high, 1e-30)
+        focal = float(grid[best] * np.exp(np.clip(shift, -1.0, 1.0) * step))
+        least = max(misfit(focal), 1e-30)
+        if min(misfit(1.2 * focal), misfit(focal / 1.2)) < self.config.focal_min_contrast * least:
+            return None
+        return focal
+
+    def _normalised(self, homographies: np.ndarray, focal_px: float) -> np.ndarray:
+        """K^-1 H K with unit determinant, for (..., 3, 3) reduced-pixel homographies."""
+        k = self.intrinsics(focal_px)
+        turned = np.linalg.inv(k) @ homographies @ k
+        return turned / np.cbrt(np.linalg.det(turned))[..., None, None]
+
+    def result(self, focal_px: float, focal_estimated: bool = False) -> CameraMotion:
+        """Every frame's rotation, with the focal length (video pixels) the homographies are read with;
+        `focal_estimated` marks a focal from `turning_focal`."""
+        k = self.intrinsics(focal_px)
         k_inv = np.linalg.inv(k)
         frames = len(self.pairs) + (self.previous is not None)
         rotations = np.tile(np.eye(3), (frames, 1, 1))
         measured, segments, residual = np.ones(frames, bool), np.zeros(frames, int), np.full(frames, np.nan)
-        for t, pair in enumerate(self.pairs, start=1):
-            turn = None if pair is None else pair_rotation(*pair, k, k_inv, self.config)
+        for t, (pair, homography) in enumerate(zip(self.pairs, self.homographies(), strict=True), start=1):
+            turn = None if homography is None else pair_rotation(*pair, homography, k, k_inv)
             segments[t] = segments[t - 1]
             if turn is None:
                 rotations[t], measured[t], segments[t] = rotations[t - 1], False, segments[t - 1] + 1
@@ -117,7 +177,8 @@ class CameraMotionTracker:
             rotations[t] = rotations[t - 1] @ relative.T
         moved = residual[measured & np.isfinite(residual)] > self.config.translation_px
         translating = bool(len(moved) and moved.mean() >= self.config.translation_fraction)
-        return CameraMotion(rotations, measured, segments, residual, translating, float(focal_px))
+        return CameraMotion(rotations, measured, segments, residual, translating, float(focal_px),
+                            focal_estimated=focal_estimated)
 
 
 def nearest_rotation(matrix: np.ndarray) -> np.ndarray:
@@ -126,15 +187,24 @@ def nearest_rotation(matrix: np.ndarray) -> np.ndarray:
     return u @ np.diag([1.0, 1.0, np.linalg.det(u @ vt)]) @ vt
 
 
-def pair_rotation(
-    before: np.ndarray, after: np.ndarray, k: np.ndarray, k_inv: np.ndarray, config: CameraMotionConfig
-) -> tuple[np.ndarray, float] | None:
-    """(R, residual): the rotation taking the first frame's rays to the second's, from matched points (N, 2),
-    and the upper quartile of the points' distances (reduced-size pixels) from where R alone puts them; None when the
-    homography has too little support (a cut or a failed pair)."""
+def rotation_angle_deg(rotation: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip((np.trace(rotation) - 1) / 2, -1.0, 1.0))))
+
+
+def pair_homography(before: np.ndarray, after: np.ndarray, config: CameraMotionConfig) -> np.ndarray | None:
+    """The RANSAC homography taking matched points (N, 2) of one frame to the next; None when it has too little
+    support (a cut or a failed pair)."""
     homography, inliers = cv2.findHomography(before, after, cv2.RANSAC, config.ransac_px)
     if homography is None or inliers.sum() < max(config.min_matches, config.min_inlier_fraction * len(before)):
         return None
+    return homography
+
+
+def pair_rotation(
+    before: np.ndarray, after: np.ndarray, homography: np.ndarray, k: np.ndarray, k_inv: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """(R, residual): the rotation taking the first frame's rays to the second's, from their homography, and the
+    upper quartile of the matched points' (N, 2) distances (reduced-size pixels) from where R alone puts them."""
     relative = nearest_rotation(k_inv @ homography @ k)
     moved = cv2.perspectiveTransform(before[None].astype(np.float64), k @ relative @ k_inv)[0]
     # every tracked corner counts: RANSAC would leave out the near (or far) ones that parallax moves differently

@@ -19,7 +19,7 @@ class SceneConfig:
 
     enabled: bool = True
     frames: int = 5  # frames read, spread evenly over the clip
-    max_side: int = 640  # frames are read at most this large (longest side, pixels)
+    max_side: int = 1920  # frames are read at most this large (longest side; docs/world.md: 512 px loses the lines)
     min_length: float = 0.03  # segments shorter than this fraction of the image diagonal are ignored
     max_tilt_deg: float = 35.0  # vertical candidates lie within this angle of the image's up direction
     inlier_deg: float = 1.5  # a segment supports a vanishing direction whose plane it is within this angle of
@@ -51,6 +51,10 @@ class CameraMotionConfig:
     # than this over the clip (one frame's lines are noisier than a degree; the chain is better below it) ...
     min_drift_deg: float = 2.0
     drift_min_confidence: float = 0.3  # ... and the scene's up is at least this confident
+    # the focal length from the camera's turning (no field of view given, none from the scene): used where the
+    # camera turned at least this much within a segment ...
+    focal_min_turn_deg: float = 4.0
+    focal_min_contrast: float = 1.2  # ... and the misfit is this many times its minimum at 20 % off either side
 
 
 @dataclass
@@ -81,10 +85,12 @@ class DetectorConfig:
     all_tracks: bool = False  # run the keypoint model on every person, not only the main subject
     keypoint_tracks: tuple[int, ...] | None = None  # or on these track ids (with the main subject)
     landmark_threads: int = 2  # CPU threads of the landmark model
-    # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO
-    # runs on one frame in `yolo_stride`, the frames between are interpolated; None: the largest stride that
-    # still measures `min_rate_hz` times a second at the video's frame rate (docs/benchmarks.md: what it costs)
-    keypoint_stride: int | None = None
+    # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO on one
+    # frame in `yolo_stride` (None: the largest stride that still looks `min_rate_hz` times a second), the frames
+    # between are interpolated. The landmarks' default is every frame: against the dense path (same lifter) a stride
+    # of 2 already moved the example clip's 3D by 2.5 mm a frame, YOLO at a stride by nothing (docs/benchmarks.md,
+    # `scripts.sparse_2d_accuracy --clip`)
+    keypoint_stride: int = 1
     yolo_stride: int | None = None
     min_rate_hz: float = 15.0
     # with lite keypoints (the fast choice) YOLO's own rate when yolo_stride is None: it only finds and re-seeds
@@ -94,7 +100,7 @@ class DetectorConfig:
     min_pose_score: float = 0.5  # a crop whose pose score is lower holds no person: YOLO's keypoints are kept
     max_disagreement: float = 0.2  # box heights; landmarks further from YOLO's keypoints re-seed the crop
     smooth_keypoints: bool = True  # one-euro filter on the landmarks
-    min_frames: int = 2  # fewer frames are a still image, not motion
+    min_frames: int = 2  # a video with fewer frames is refused (a photo, png / jpg / webp, is one frame and taken)
     max_frames: int | None = None  # process at most this many frames (None: all)
     max_duration_s: float | None = None  # process at most this many seconds (None: all)
     # what the picture says about the camera: its up and focal length, and its rotation over time
@@ -116,7 +122,7 @@ class DetectorConfig:
             "stitch_gap_s": self.stitch_gap_s >= 0,
             "keypoint_threshold": 0.0 <= self.keypoint_threshold <= 1.0,
             "landmark_threads": self.landmark_threads >= 1,
-            "keypoint_stride": self.keypoint_stride is None or self.keypoint_stride >= 1,
+            "keypoint_stride": self.keypoint_stride >= 1,
             "yolo_stride": self.yolo_stride is None or self.yolo_stride >= 1,
             "min_rate_hz": self.min_rate_hz > 0,
             "lite_yolo_rate_hz": self.lite_yolo_rate_hz > 0,

@@ -4,11 +4,12 @@ Two passes over the video, because the people to refine are known only once the 
 1. `track_people`: frames decoded at YOLO's inference size (FFmpeg scales while converting, in a background
    thread, `video.prefetch`) go through the YOLO pose model a batch at a time, then frame by frame through the
    tracker; only the boxes and keypoints are kept, never the frames, so memory does not grow with the video.
-   The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`).
+   The same frames, with every person's box, show the camera's motion and the scene's lines (`camera.py`; the
+   few frames whose lines are read are also converted at up to `SceneConfig.max_side`, from the same decoding).
 2. `refine_keypoints` (unless `keypoints="yolo"`): the chosen people's frames, decoded again at full
    resolution, go through the top-down BlazePose stage (`topdown.py`).
 Tracks are stitched and ranked once, between the passes. Both passes can measure sparsely, one frame in
-`yolo_stride` / `keypoint_stride` (by default chosen from the frame rate), the rest interpolated (`sparse.py`).
+`yolo_stride` (by default chosen from the frame rate) / `keypoint_stride`, the rest interpolated (`sparse.py`).
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from detector.errors import NoPersonError, VideoTooShortError
 from detector.landmarks import LandmarkModel
 from detector.model import PoseModel
 from detector.result import DetectionResult
-from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
+from detector.smoothing import LANDMARK_FILTER, smooth_rows
+from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride, run_starts
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
-from detector.video import Frame, Video, prefetch, read_video
+from detector.video import Frame, Video, is_still_image, prefetch, read_video
 from pose_lifting.progress import Progress
 from pose_lifting.sequence import CameraMotion, SceneGeometry
 
@@ -63,13 +65,10 @@ def detect(
     started = perf_counter()
     report(0.0, "opening the video")
     video = path if isinstance(path, Video) else read_video(path)
-    config = replace(  # sparse 2D: the strides at this video's frame rate
-        config,
-        keypoint_stride=resolve_stride(config.keypoint_stride, video.fps, config.min_rate_hz),
-        yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz),
-    )
+    # sparse 2D: YOLO's stride at this video's frame rate
+    config = replace(config, yolo_stride=resolve_stride(config.yolo_stride, video.fps, config.yolo_rate_hz))
     limit, warnings = frame_limit(video, config)
-    if limit < config.min_frames:
+    if limit < min_frames(video, config):
         raise _too_short(video, limit, config)
     split = 1.0 if config.keypoints == "yolo" else 0.4
     tracked = track_people(video, limit, config, lambda f, m: report(split * f, m))
@@ -128,8 +127,11 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     scaled_width, scaled_height = video.scaled_size(config.yolo_imgsz)
     to_video = np.array([video.width / scaled_width, video.height / scaled_height], np.float32)
     threads = config.decode_threads if config.decode_threads is not None else int(model.device == "cpu")
-    frames = video.frames(limit, bgr=True, max_side=config.yolo_imgsz, threads=threads)
     observer = CameraObserver(config, video.width, video.height, limit)
+    frames = video.frames(  # the few frames the scene's lines are read on come also at up to its size
+        limit, bgr=True, max_side=config.yolo_imgsz, threads=threads,
+        detail=observer.scene_frames.__contains__, detail_side=config.scene.max_side,
+    )
     timings = {"load_s": perf_counter() - started, "decode_wait_s": 0.0, "inference_s": 0.0, "tracking_s": 0.0}
     timings["camera_s"] = 0.0  # camera motion and the scene's lines
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
@@ -153,7 +155,7 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
             boxes = {frame.index: found.boxes * np.tile(to_video, 2) for frame, found in zip(looked, detections)}
             _timed(timings, "camera_s", functools.partial(observe, observer, batch, boxes))
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
-    if len(times) < config.min_frames:
+    if len(times) < min_frames(video, config):
         raise _too_short(video, len(times), config)
     rows = {name: np.concatenate(values) for name, values in parts.items()}  # frame 0 is always looked at
     rows = fill_between_detections(rows, stride, ("keypoints_coco", "scores_coco", "boxes", "box_scores"))
@@ -176,7 +178,7 @@ def observe(observer: CameraObserver, batch: list[Frame], boxes: dict[int, np.nd
     """The camera observer sees each frame with every person found in it (tracked or not), boxes in video pixels;
     on a frame YOLO skipped (sparse 2D), the boxes of the last frame it looked at."""
     for frame in batch:
-        observer.add(frame.index, frame.image, boxes.get(frame.index, observer.last_boxes))
+        observer.add(frame.index, frame.image, boxes.get(frame.index, observer.last_boxes), frame.detail)
 
 
 def people_to_refine(tracked: Tracked, config: DetectorConfig) -> list[int]:
@@ -212,13 +214,26 @@ def refine_keypoints(
                     report(frame.index / last, f"2D keypoints ({config.keypoints}): frame {frame.index} of {last}")
                 yield frame
 
-    stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], model, config)
+    starts = run_starts(rows["frame_index"], rows["track_id"])
+    stage = refine_tracks(frames(), rows_by_frame, people, rows["track_id"], starts, model, config)
     interpolate_rows(  # the rows between two measured ones (sparse 2D)
         rows["frame_index"],
         rows["track_id"],
         measured,
-        [stage.keypoints, stage.scores, stage.feet, stage.feet_scores, stage.from_landmarks],
+        [stage.keypoints, stage.scores, stage.feet, stage.feet_scores, stage.from_landmarks, stage.sizes],
     )
+    if config.smooth_keypoints:  # on every frame, measured or interpolated, as a landmark model measuring each would
+        points = smooth_rows(
+            rows["frame_index"],
+            rows["track_id"],
+            tracked.times,
+            np.concatenate([stage.keypoints, stage.feet], axis=1),
+            stage.sizes,
+            stage.from_landmarks,
+            stage.restarts,
+            LANDMARK_FILTER,
+        )
+        stage.keypoints, stage.feet = points[:, : stage.keypoints.shape[1]], points[:, stage.keypoints.shape[1] :]
     stage.load_s = load_s
     stage.total_s = perf_counter() - tick
     return stage
@@ -251,6 +266,11 @@ def frame_limit(video: Video, config: DetectorConfig) -> tuple[int, list[str]]:
     ]
 
 
+def min_frames(video: Video, config: DetectorConfig) -> int:
+    """The fewest frames to process: one for a photo, `min_frames` for a video."""
+    return 1 if is_still_image(video.path) else config.min_frames
+
+
 def _timed(timings: dict[str, float], key: str, step: Callable):
     tick = perf_counter()
     value = step()
@@ -260,8 +280,8 @@ def _timed(timings: dict[str, float], key: str, step: Callable):
 
 def _too_short(video: Video, frames: int, config: DetectorConfig) -> VideoTooShortError:
     return VideoTooShortError(
-        f"'{video.path.name}' has {frames} frame{'s' if frames != 1 else ''} to process; at least {config.min_frames} "
-        "are needed (one frame is a still image: there is no motion to track or lift). Upload a video clip"
+        f"'{video.path.name}' has {frames} frame{'s' if frames != 1 else ''} to process; a video needs at least "
+        f"{config.min_frames}. Upload a longer clip, or a single picture as a photo (png, jpg, webp)"
     )
 
 

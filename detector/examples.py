@@ -23,9 +23,14 @@ class ExampleUnavailableError(RuntimeError):
     """The example could not be fetched (usually: no access to PyPI)."""
 
 
+def examples_dir() -> Path:
+    """The folder the example media are kept in (inside the cache folder)."""
+    return cache_dir() / "examples"
+
+
 def example_video_path() -> Path:
     """Path of the example clip, downloading it into the cache folder the first time."""
-    target = cache_dir() / "examples" / "sports2d_demo.mp4"
+    target = examples_dir() / "sports2d_demo.mp4"
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -136,7 +136,7 @@ class DetectionResult:
             arrays |= {f"camera_{name}": getattr(self.camera, name) for name in CAMERA_ARRAYS}
             focal = self.camera.focal_px
             meta["camera"] = {"translating": self.camera.translating, "focal_px": focal if np.isfinite(focal) else None,
-                              "drift_deg": self.camera.drift_deg}
+                              "drift_deg": self.camera.drift_deg, "focal_estimated": self.camera.focal_estimated}
         if path.suffix == ".npz":
             write_npz(path, arrays, meta)
         elif path.suffix == ".json":
@@ -177,5 +177,6 @@ class DetectionResult:
         if camera is not None:
             parts = [arrays.pop(f"camera_{name}") for name in CAMERA_ARRAYS]
             focal = float("nan") if camera["focal_px"] is None else camera["focal_px"]
-            meta["camera"] = CameraMotion(*parts, camera["translating"], focal, camera.get("drift_deg", 0.0))
+            meta["camera"] = CameraMotion(*parts, camera["translating"], focal, camera.get("drift_deg", 0.0),
+                                          camera.get("focal_estimated", False))
         return cls(**arrays, **meta)

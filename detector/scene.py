@@ -357,16 +357,19 @@ def combine_frames(
     focal_px: float,
     config: SceneConfig,
     rotations: np.ndarray | None = None,
+    known_focal: float | None = None,
 ) -> SceneGeometry:
     """The frames' vanishing points (`measure_frames`) combined into the clip's `SceneGeometry`; `rotations`
-    (K, 3, 3) each frame's camera axes -> the first frame's (a panning camera), where known.
+    (K, 3, 3) each frame's camera axes -> the first frame's (a panning camera), where known; `known_focal`, a
+    focal length known otherwise (a turning camera's, `detector.camera_motion`), which the ups are computed with.
 
     The focal is the median of the frames' estimates (None where none gave one); each frame's up is recomputed with
-    it (vanishing points in pixels do not depend on it), turned into the first frame's axes, and the ups are
-    averaged weighted by their inliers. spread_deg is the RMS angle of the frame ups to that mean (NaN for fewer
-    than two). confidence = min(1, num_lines / (full_confidence_lines x frames read)) / (1 + (spread_deg /
-    AGREEMENT_DEG)^2) (the disagreement factor is 1 for a single frame); 0 with up None where no frame found
-    a vertical vanishing point. `frame_ups` keeps each frame's up in its own axes (for the drift correction).
+    `known_focal`, else it (vanishing points in pixels do not depend on it), turned into the first frame's axes,
+    and the ups are averaged weighted by their inliers. spread_deg is the RMS angle of the frame ups to that mean
+    (NaN for fewer than two). confidence = min(1, num_lines / (full_confidence_lines x frames read)) / (1 +
+    (spread_deg / AGREEMENT_DEG)^2) (the disagreement factor is 1 for a single frame); 0 with up None where no
+    frame found a vertical vanishing point. `frame_ups` keeps each frame's up in its own axes (for the drift
+    correction).
     """
     video_width, video_height = video_size
     frames = tuple(int(index) for index in frame_indices)
@@ -377,7 +380,8 @@ def combine_frames(
     measured = [found[k] for k in read]
     focals = [vanishing.focal_px for vanishing in measured if vanishing.focal_px is not None]
     focal = float(np.median(focals)) if focals else None
-    own = np.array([vanishing.up(focal or focal_px, video_width, video_height) for vanishing in measured])
+    reading = known_focal or focal or focal_px
+    own = np.array([vanishing.up(reading, video_width, video_height) for vanishing in measured])
     turns = np.tile(np.eye(3), (len(read), 1, 1)) if rotations is None else np.asarray(rotations, np.float64)[read]
     ups = np.einsum("kij,kj->ki", turns, own)
     frame_ups[read] = own

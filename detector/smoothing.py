@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detector.sparse import track_rows
+
 
 @dataclass(frozen=True)
 class OneEuroSettings:
@@ -54,3 +56,26 @@ class OneEuroFilter:
         self._filtered = self._filtered + _alpha(cutoff, dt) * (points - self._filtered)
         self._time, self._raw = time, points
         return self._filtered.astype(np.float32)
+
+
+def smooth_rows(
+    frame_index: np.ndarray,
+    track_id: np.ndarray,
+    times: np.ndarray,
+    points: np.ndarray,
+    sizes: np.ndarray,
+    valid: np.ndarray,
+    restarts: np.ndarray,
+    settings: OneEuroSettings,
+) -> np.ndarray:
+    """(D, N, 2) `points` filtered per unbroken run of each track in frame order (`times` per frame), the filter
+    started again at its `restarts` rows and after every row that is not `valid` (those are kept as they are)."""
+    smoothed = np.array(points, np.float32)
+    for rows in track_rows(frame_index, track_id):
+        one_euro = OneEuroFilter(settings)
+        for row in rows:
+            if restarts[row] or not valid[row]:
+                one_euro.reset()
+            if valid[row]:
+                smoothed[row] = one_euro(points[row], float(times[frame_index[row]]), float(sizes[row]))
+    return smoothed

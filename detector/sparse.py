@@ -16,6 +16,8 @@ The lifter's student reads its 81-frame window at stride 3, and the 2D between i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 
@@ -34,17 +36,28 @@ def runs_of(frames: np.ndarray) -> list[np.ndarray]:
     return np.split(np.arange(len(frames)), breaks)
 
 
-def measured_rows(frame_index: np.ndarray, track_id: np.ndarray, stride: int) -> np.ndarray:
-    """(D,) bool: the detection rows the landmark model measures at `stride` (all of them at stride 1)."""
-    measured = np.zeros(len(frame_index), bool)
+def track_rows(frame_index: np.ndarray, track_id: np.ndarray) -> Iterator[np.ndarray]:
+    """Each track's rows in frame order, one unbroken run of consecutive frames at a time."""
     for track in np.unique(track_id):
         rows = np.flatnonzero(track_id == track)
         rows = rows[np.argsort(frame_index[rows], kind="stable")]
-        frames = frame_index[rows]
-        on_stride = frames % stride == 0
-        for run in runs_of(frames):
-            on_stride[run[[0, -1]]] = True
-        measured[rows[on_stride]] = True
+        for run in runs_of(frame_index[rows]):
+            yield rows[run]
+
+
+def run_starts(frame_index: np.ndarray, track_id: np.ndarray) -> np.ndarray:
+    """(D,) bool: the first row of each unbroken run of a track."""
+    starts = np.zeros(len(frame_index), bool)
+    for rows in track_rows(frame_index, track_id):
+        starts[rows[0]] = True
+    return starts
+
+
+def measured_rows(frame_index: np.ndarray, track_id: np.ndarray, stride: int) -> np.ndarray:
+    """(D,) bool: the detection rows the landmark model measures at a fixed `stride` (all of them at stride 1)."""
+    measured = frame_index % stride == 0
+    for rows in track_rows(frame_index, track_id):
+        measured[rows[[0, -1]]] = True
     return measured
 
 

@@ -9,7 +9,9 @@ alignment points), the landmark model, then the guard rails, in this order:
    (counted: the result's warnings say how many);
 3. left/right: the labels are exchanged when YOLO's labelling and the previous frame's output, those of them
    that are clear about it, say so by a majority (counted too);
-4. the one-euro filter smooths the landmarks (and, more strongly, the alignment points for the next crop).
+4. the one-euro filter smooths the alignment points that place the next crop.
+The landmarks themselves are smoothed afterwards, on every frame of the track (`smooth_rows`), so that the filter
+sees the same frame rate whether the landmark model measured every frame or one in a stride (sparse 2D).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from detector.config import DetectorConfig
 from detector.crop import Crop, crop_from_alignment, crop_from_box, crop_from_torso
 from detector.landmarks import CENTRE, FEET, SCALE, LandmarkModel, Landmarks
 from detector.remap import COCO
-from detector.smoothing import ALIGNMENT_FILTER, LANDMARK_FILTER, OneEuroFilter
+from detector.smoothing import ALIGNMENT_FILTER, OneEuroFilter
 from detector.video import Frame
 
 TORSO = [COCO[name] for name in ("left_hip", "right_hip", "left_shoulder", "right_shoulder")]
@@ -58,6 +60,8 @@ class Refined:
     feet: np.ndarray  # (4, 2) `landmarks.FEET_NAMES` order; NaN where YOLO's keypoints were kept
     feet_scores: np.ndarray  # (4,)
     from_landmarks: bool
+    size: float = 0.0  # the landmarks' object size (pixels), the one-euro filter's speed unit
+    restart: bool = False  # the crop was placed afresh: the landmarks' filter starts again here
 
 
 @dataclass
@@ -96,14 +100,37 @@ class TrackState:
     crop: Crop | None = None
     frame: int = -2  # the last frame the landmark model measured
     box_centre: np.ndarray | None = None  # the person's YOLO box centre in that frame
-    previous: np.ndarray | None = None  # last output's COCO keypoints
-    landmark_filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(LANDMARK_FILTER))
+    previous: np.ndarray | None = None  # last output's COCO keypoints, relative to that frame's box centre
     alignment_filter: OneEuroFilter = field(default_factory=lambda: OneEuroFilter(ALIGNMENT_FILTER))
+    measured: Measured | None = None  # the last measured frame's raw alignment points
 
     def reset(self) -> None:
-        self.crop, self.previous, self.box_centre = None, None, None
-        self.landmark_filter.reset()
+        self.crop, self.previous, self.box_centre, self.measured = None, None, None, None
         self.alignment_filter.reset()
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measured frame's raw alignment points, with what the filter needs to step from them."""
+
+    frame: int
+    time: float
+    points: np.ndarray  # (2, 2) centre and scale alignment points
+    size: float
+
+
+def filtered_alignment(state: TrackState, now: Measured) -> np.ndarray:
+    """The alignment points of `now` through the track's one-euro filter. After skipped frames (sparse 2D) the
+    filter first steps through them, their points interpolated between the last measured frame's and these: it
+    smooths by the time between its steps, and so it follows the person as it would have measuring every frame."""
+    last = state.measured
+    gap = 0 if last is None else now.frame - last.frame
+    for step in range(1, gap):
+        w = step / gap
+        between = (1 - w) * last.points + w * now.points
+        state.alignment_filter(between, (1 - w) * last.time + w * now.time, (1 - w) * last.size + w * now.size)
+    state.measured = now
+    return state.alignment_filter(now.points, now.time, now.size)
 
 
 def seed_crop(person: Person, config: DetectorConfig) -> Crop:
@@ -159,24 +186,33 @@ def side_vote(coco: np.ndarray, reference: np.ndarray, weights: np.ndarray) -> i
 def consistent_sides(
     landmarks: Landmarks, person: Person, state: TrackState, threshold: float
 ) -> tuple[Landmarks, bool]:
-    """The landmarks with left/right as YOLO and the previous output say (a majority of their clear votes)."""
+    """The landmarks with left/right as YOLO and the previous output say (a majority of their clear votes). The
+    previous output is moved with the person's box since (sparse 2D: it may be frames ago), so that it votes on the
+    limbs' pose, not on where the person has moved meanwhile."""
     coco, _ = landmarks.coco()
     votes = side_vote(coco, person.keypoints, (person.scores >= threshold).astype(np.float32))
     if state.previous is not None:
-        votes += side_vote(coco, state.previous, np.ones(len(coco), np.float32))
+        votes += side_vote(coco - box_centre(person), state.previous, np.ones(len(coco), np.float32))
     if votes > 0:
         return landmarks.mirrored(), True
     return landmarks, False
 
 
-def followed_crop(state: TrackState, person: Person, frame: int, stride: int) -> Crop | None:
-    """The crop placed by the last measured frame, if that was at most `stride` frames ago; moved with the person's
-    YOLO box when frames were skipped in between (sparse 2D), since the person moved meanwhile."""
-    if state.crop is None or not 0 < frame - state.frame <= stride:
+def followed_crop(state: TrackState, person: Person, frame: int) -> Crop | None:
+    """The crop placed by the last measured frame of this unbroken run of the track (None at its start).
+
+    On the next frame it is used as it is (as MediaPipe does): it follows the person one frame late. After `gap`
+    frames since the last measured one (sparse 2D) it is moved with the person's YOLO box, by the box's motion up
+    to the frame before this one ((gap - 1) / gap of its motion since the last measured frame), so that it lies
+    where the crop of a landmark model measuring every frame would: moved by the whole motion, it led that crop by
+    one frame, and the landmarks differed from the dense ones by that much more (`scripts.sparse_2d_accuracy`)."""
+    if state.crop is None:
         return None
-    if frame - state.frame == 1 or state.box_centre is None:
+    gap = frame - state.frame
+    if gap <= 1 or state.box_centre is None:
         return state.crop
-    return Crop(state.crop.centre + box_centre(person) - state.box_centre, state.crop.side, state.crop.angle)
+    shift = (gap - 1) / gap * (box_centre(person) - state.box_centre)
+    return Crop(tuple(np.asarray(state.crop.centre) + shift), state.crop.side, state.crop.angle)
 
 
 def box_centre(person: Person) -> np.ndarray:
@@ -185,20 +221,18 @@ def box_centre(person: Person) -> np.ndarray:
 
 def run_model(
     model: LandmarkModel, image: np.ndarray, person: Person, state: TrackState, frame: int, config: DetectorConfig
-) -> tuple[Landmarks, bool, bool]:
-    """The landmarks from the followed crop, or from a crop re-seeded from YOLO when those disagree with it; whether
-    they agree with YOLO, and whether the crop was re-seeded."""
-    crop = followed_crop(state, person, frame, config.keypoint_stride or 1)
+) -> tuple[Landmarks, bool, bool, bool]:
+    """The landmarks from the followed crop, or from a crop seeded from YOLO when there is none or the landmarks
+    disagree with it; whether they agree with YOLO, whether a followed crop was re-seeded, and whether the crop was
+    seeded (placed afresh) at all."""
+    crop = followed_crop(state, person, frame)
     if crop is not None:
         landmarks = model(image, crop)
         if agrees(landmarks, person, config):
-            return landmarks, True, False
-        reseeded = True
-    else:
-        reseeded = False
+            return landmarks, True, False, False
     state.reset()
     landmarks = model(image, seed_crop(person, config))
-    return landmarks, agrees(landmarks, person, config), reseeded
+    return landmarks, agrees(landmarks, person, config), crop is not None, True
 
 
 def refine_person(
@@ -211,7 +245,7 @@ def refine_person(
 ) -> Refined:
     """One person in one frame through the stage (see the module docstring)."""
     counts.person_frames += 1
-    landmarks, ok, reseeded = run_model(model, frame.image, person, state, frame.index, config)
+    landmarks, ok, reseeded, seeded = run_model(model, frame.image, person, state, frame.index, config)
     counts.reseeded += reseeded
     state.frame, state.box_centre = frame.index, box_centre(person)
     if not ok:
@@ -221,20 +255,16 @@ def refine_person(
         return Refined(person.keypoints, person.scores, no_feet, np.zeros(len(FEET), np.float32), from_landmarks=False)
     landmarks, swapped = consistent_sides(landmarks, person, state, config.keypoint_threshold)
     counts.side_swaps += swapped
-    points = landmarks.points
+    body = landmarks.points[:NUM_BODY]
+    size = float(np.mean(body.max(0) - body.min(0)))
+    alignment = landmarks.points[[CENTRE, SCALE]]
     if config.smooth_keypoints:
-        body = points[:NUM_BODY]
-        size = float(np.mean(body.max(0) - body.min(0)))
-        points = np.concatenate([state.landmark_filter(body, frame.time, size), points[NUM_BODY:]])
-        alignment = state.alignment_filter(points[[CENTRE, SCALE]], frame.time, size)
-    else:
-        alignment = points[[CENTRE, SCALE]]
+        alignment = filtered_alignment(state, Measured(frame.index, frame.time, alignment, size))
     state.crop = crop_from_alignment(alignment[0], alignment[1])
-    landmarks = Landmarks(points, landmarks.visibility, landmarks.presence, landmarks.pose_score)
     coco, scores = landmarks.coco()
-    state.previous = coco
+    state.previous = coco - box_centre(person)
     feet, feet_scores = landmarks.feet()
-    return Refined(coco, scores, feet, feet_scores, from_landmarks=True)
+    return Refined(coco, scores, feet, feet_scores, from_landmarks=True, size=size, restart=seeded)
 
 
 @dataclass
@@ -246,6 +276,8 @@ class StageOutput:
     feet: np.ndarray  # (D, 4, 2), NaN where not measured
     feet_scores: np.ndarray  # (D, 4)
     from_landmarks: np.ndarray  # (D,) bool
+    sizes: np.ndarray  # (D,) the landmarks' object size (the one-euro filter's speed unit), 0 where not measured
+    restarts: np.ndarray  # (D,) bool: the crop was placed afresh there (the landmarks' filter starts again)
     counts: StageCounts
     landmark_s: float = 0.0  # seconds in the stage itself (crops, model, guard rails), decoding excluded
     load_s: float = 0.0
@@ -257,10 +289,12 @@ def refine_tracks(
     rows_by_frame: dict[int, list[int]],
     people: list[Person],
     track_ids: np.ndarray,
+    starts: np.ndarray,
     model: LandmarkModel,
     config: DetectorConfig,
 ) -> StageOutput:
-    """Run the stage on the detection rows listed per frame (`rows_by_frame`), reading `frames` in order."""
+    """Run the stage on the detection rows listed per frame (`rows_by_frame`), reading `frames` in order; at the
+    `starts` rows (the first of an unbroken run of their track) the crop is seeded from YOLO."""
     count = len(people)
     output = StageOutput(
         keypoints=np.stack([p.keypoints for p in people]).astype(np.float32) if count else np.zeros((0, 17, 2)),
@@ -268,6 +302,8 @@ def refine_tracks(
         feet=np.full((count, len(FEET), 2), np.nan, np.float32),
         feet_scores=np.zeros((count, len(FEET)), np.float32),
         from_landmarks=np.zeros(count, bool),
+        sizes=np.zeros(count, np.float32),
+        restarts=np.zeros(count, bool),
         counts=StageCounts(),
     )
     states: dict[int, TrackState] = {}
@@ -275,9 +311,12 @@ def refine_tracks(
         tick = perf_counter()
         for row in rows_by_frame.get(frame.index, []):
             state = states.setdefault(int(track_ids[row]), TrackState())
+            if starts[row]:
+                state.reset()
             refined = refine_person(model, frame, people[row], state, config, output.counts)
             output.keypoints[row], output.scores[row] = refined.keypoints, refined.scores
             output.feet[row], output.feet_scores[row] = refined.feet, refined.feet_scores
             output.from_landmarks[row] = refined.from_landmarks
+            output.sizes[row], output.restarts[row] = refined.size, refined.restart
         output.landmark_s += perf_counter() - tick
     return output

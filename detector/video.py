@@ -4,7 +4,8 @@ Any container and codec FFmpeg (through PyAV) decodes works: mp4, mov, avi, webm
 portrait video sideways with a rotation in their metadata (the display matrix); frames come out rotated upright
 and `width`/`height` are the upright size. Timestamps come from the container, so variable-frame-rate clips keep
 their real timing; `fps` is the container's average rate (frames over duration), the rate the lifter's window,
-measured in frames, assumes. Frames are decoded lazily and never all held in memory.
+measured in frames, assumes. Frames are decoded lazily and never all held in memory. A photo (`STILL_SUFFIXES`)
+reads as a video of one frame (FFmpeg's image decoders).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import numpy as np
 
 from detector.errors import CorruptVideoError, EmptyVideoError, NotAVideoError, VideoNotFoundError
 
-SUPPORTED = "mp4, mov, avi, webm, mkv (or any other format FFmpeg decodes)"
+SUPPORTED = "mp4, mov, avi, webm, mkv (or any other format FFmpeg decodes), or a photo: png, jpg, webp"
+STILL_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")  # a photo: one frame, read as a video of one frame
 T = TypeVar("T")
 
 
@@ -33,6 +35,7 @@ class Frame:
     index: int
     time: float
     image: np.ndarray  # (H, W, 3) uint8, RGB (or BGR when asked for)
+    detail: np.ndarray | None = None  # the same frame larger, where asked for (`Video.frames`' detail), else None
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Video:
         max_side: int | None = None,
         threads: int = 0,
         keep: Callable[[int], bool] | None = None,
+        detail: Callable[[int], bool] | None = None,
+        detail_side: int | None = None,
     ) -> Iterator[Frame]:
         """Decode the frames in order (at most `limit`), upright, RGB or (for OpenCV/Ultralytics) BGR.
 
@@ -78,12 +83,16 @@ class Video:
         averaging) while it converts the pixel format, cheaper than converting at full size and resizing after.
         `threads` is the number of FFmpeg decoding threads (0: FFmpeg picks, one per core). With `keep`, only the
         frames whose index it accepts are converted and yielded (the others are decoded, as the codec needs, and
-        dropped: sparse 2D).
+        dropped: sparse 2D). With `detail`, the frames whose index it accepts also carry `Frame.detail`, the same
+        decoded frame converted again with its longest side at most `detail_side` (None: full size): a few frames
+        read finely (the scene's lines) without decoding the video twice.
         """
         pixel_format = "bgr24" if bgr else "rgb24"
         width, height = self.scaled_size(max_side)
+        detail_width, detail_height = self.scaled_size(detail_side)
         if self.rotation in (90, 270):
             width, height = height, width  # the stored frames are sideways
+            detail_width, detail_height = detail_height, detail_width
         with _open(self.path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -100,11 +109,11 @@ class Video:
                 if keep is not None and not keep(decoded):
                     decoded += 1
                     continue
-                image = np.rot90(
-                    frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA"),
-                    k=self.rotation // 90,
-                )
-                yield Frame(decoded, float(time - start), np.ascontiguousarray(image))
+                image = self._upright(frame, width, height, pixel_format)
+                fine = None
+                if detail is not None and detail(decoded):
+                    fine = self._upright(frame, detail_width, detail_height, pixel_format)
+                yield Frame(decoded, float(time - start), image, fine)
                 decoded += 1
         if damaged and not decoded:
             raise CorruptVideoError(
@@ -116,6 +125,16 @@ class Video:
                 f"'{self.path.name}' is damaged: {damaged} unreadable part(s) were skipped and {decoded} frames "
                 "were read; poses are missing where the video is damaged. Re-export the video for a complete result"
             )
+
+    def _upright(self, frame: av.VideoFrame, width: int, height: int, pixel_format: str) -> np.ndarray:
+        """A decoded frame converted to `pixel_format` at (width, height) as stored, then turned upright."""
+        image = frame.to_ndarray(width=width, height=height, format=pixel_format, interpolation="AREA")
+        return np.ascontiguousarray(np.rot90(image, k=self.rotation // 90))
+
+
+def is_still_image(path: str | Path) -> bool:
+    """A photo (by its name's suffix), which the detector and the pipeline take as one frame."""
+    return Path(path).suffix.lower() in STILL_SUFFIXES
 
 
 def read_video(path: str | Path) -> Video:

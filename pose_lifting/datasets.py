@@ -45,7 +45,7 @@ Source = Literal["mocap", "h36m"]
 SOURCES = get_args(Source)
 # DataConfig fields of the evaluation only (evaluate.py's own options), not shared by the training command
 EVALUATION_FIELDS = ("mocap_cameras", "mocap_noise", "mocap_noise_strength")
-TRAINING_FIELDS = ("validation_share", "leave_out")  # DataConfig fields of the training command only
+TRAINING_FIELDS = ("validation_share",)  # DataConfig fields of the training command only
 # held-out 2D: exact, training's Gaussian noise, a detector's (YOLO-like), the top-down BlazePose stage's
 HeldoutNoise = Literal["none", "gaussian", "detector", "blazepose"]
 HELDOUT_NOISE = get_args(HeldoutNoise)

@@ -71,11 +71,13 @@ def history(started_from: dict | None) -> list[str]:
     return lines
 
 
-def data_table(data_dir: Path) -> list[str]:
+def data_table(data_dir: Path, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The prepared sequences; a source the run kept out of training (`--leave-out`) is marked so."""
     index = json.loads((data_dir / "mocap" / "index.json").read_text())
     rows = ["| sequence | source | split | frames (30 fps) | licence |", "|---|---|---|---|---|"]
     for s in index["sequences"]:
-        rows.append(f"| {s['name']} | {s['source']} | {s['split']} | {s['frames']} | {s['licence']} |")
+        split = "left out (`--leave-out`)" if s["source"] in leave_out else s["split"]
+        rows.append(f"| {s['name']} | {s['source']} | {split} | {s['frames']} | {s['licence']} |")
     return rows
 
 
@@ -152,13 +154,13 @@ def training_section(checkpoint: dict, notes: tuple[str, ...]) -> list[str]:
     ]
 
 
-def data_section(data_dir: Path) -> list[str]:
+def data_section(data_dir: Path, leave_out: tuple[str, ...] = ()) -> list[str]:
     return [
         "## Data",
         "Real mocap from registry packages, prepared by `python -m pose_lifting.data.prepare`. Held-out sequences "
         "are never used in training.",
         "",
-        *data_table(data_dir),
+        *data_table(data_dir, leave_out),
         "",
         "The weights are released under AGPL-3.0 with the project. LAFAN1 (CC BY-NC-ND 4.0) restricts "
         "commercial use of what is derived from it: treat these weights as research-only.",
@@ -182,7 +184,7 @@ def export(run: Path, name: str, data_dir: Path, weights_dir: Path = WEIGHTS_DIR
         "",
         *training_section(checkpoint, notes),
         "",
-        *data_section(data_dir),
+        *data_section(data_dir, tuple(checkpoint["train"].get("data", {}).get("leave_out", ()))),
         "",
         f"## Held-out metrics (mm; measured by `python -m pose_lifting.export {run} --name {name}`)",
         "Whole held-out sequences, every frame, static cameras at four headings, flip test-time augmentation, "

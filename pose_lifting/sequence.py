@@ -63,6 +63,7 @@ class CameraMotion:
     translating: bool = False  # the rotation-only model did not explain the background: the camera moved
     focal_px: float = float("nan")  # the focal length the rotations were computed with
     drift_deg: float = 0.0  # the tilt drift the scene's vertical lines corrected over the clip (0: none applied)
+    focal_estimated: bool = False  # focal_px was measured from the camera's turning (else the one it was given)
 
     def __post_init__(self) -> None:
         self.rotations = np.asarray(self.rotations, dtype=np.float64)
@@ -87,7 +88,7 @@ class CameraMotion:
         """Frames start..stop-1, still relative to the clip's first frame."""
         part = slice(start, stop)
         return CameraMotion(self.rotations[part], self.measured[part], self.segments[part], self.residual_px[part],
-                            self.translating, self.focal_px, self.drift_deg)
+                            self.translating, self.focal_px, self.drift_deg, self.focal_estimated)
 
     def angles_deg(self) -> np.ndarray:
         """(T,) each frame's rotation angle from the first frame, degrees."""
@@ -105,6 +106,7 @@ class CameraMotion:
             "median_residual_px": float(np.median(residuals)) if len(residuals) else None,
             "focal_px": None if not np.isfinite(self.focal_px) else self.focal_px,
             "drift_deg": self.drift_deg,
+            "focal_estimated": self.focal_estimated,
         }
 
 

@@ -4,15 +4,22 @@ Pure geometry on one person's lifted 3D poses (camera axes, pelvis at the origin
 the picture says about the camera (`Pose2DSequence.scene`: up and focal length from the scene's lines;
 `Pose2DSequence.camera`: the camera's rotation in each frame); nothing here is learnt.
 
-0. A turning camera: every frame's poses, root and heel rays are turned by that frame's camera rotation into the
+0. Where the person is in the picture: the lifter sees each window centred on the pelvis and scaled to the
+   person (`pose_lifting.normalization`), so it cannot know how far off the picture's centre the person stands;
+   it gives the pose as seen by a camera looking straight at them. Each frame's lifted pose is turned by the
+   smallest rotation from the optical axis to the pelvis' pixel ray (`ray_rotations`), into the camera's true
+   axes (`ray_correction`; off-centre people otherwise lean by their angle off the axis, and a turning camera,
+   which moves the person across the picture, tilts them as it turns).
+   A turning camera: every frame's poses, root and heel rays are turned by that frame's camera rotation into the
    first frame's camera axes ("reference axes"), so that everything below happens in one still world. A still
    camera (no `camera`) has the identity in every frame.
 
 1. Root trajectory: per frame, the translation that best projects the lifted skeleton onto the 2D keypoints
    (linear least squares, weighted by the keypoint scores, in that frame's camera axes) with the focal length:
-   the user's field of view, else the scene's estimate, else a phone's. Depth comes from the skeleton's metric
-   size against its size in pixels, so a wrong focal length scales the depth (not the lateral position). Turned
-   into reference axes and smoothed over time, depth more than the image-plane position.
+   the user's field of view, else the one a turning camera showed, else the scene's estimate, else a phone's.
+   Depth comes from the skeleton's metric size against its size in pixels, so a wrong focal length scales the
+   depth (not the lateral position). Turned into reference axes and smoothed over time, depth more than the
+   image-plane position.
 2. Sole points: each foot's lowest point. The detector's heels (`Pose2DSequence.feet`, when it has them) are
    placed on their pixel rays at the ankle's horizontal distance from the camera (in the upright plane through
    the ankle that faces the camera), so the heel's drop below the ankle costs nothing; without them the sole is
@@ -74,9 +81,10 @@ class WorldConfig:
     """How the world frame is estimated; the defaults suit a person walking in a phone video."""
 
     fov_deg: float | None = None  # horizontal field of view, degrees (none: a phone's, 65 across the longer side)
+    ray_correction: bool = True  # turn each lifted pose from the pelvis' ray into the camera's axes (step 0)
     method: WorldMethod = "auto"  # up from the scene's lines or the feet (auto), or one source (see the module doc)
     min_scene_confidence: float = 0.3  # the scene's up is used by "auto" from this confidence (detector.scene)
-    max_scene_body_deg: float = 35.0  # ... and when it is at most this far from the body prior
+    max_scene_body_deg: float = 45.0  # ... and at most this far from the body prior (a leaning body: docs/world.md)
     smooth_s: float = 0.05  # Gaussian sigma of the root's image-plane position over time
     depth_smooth_s: float = 0.25  # Gaussian sigma of the root's depth (noisier: it comes from the skeleton's size)
     ankle_height_m: float = 0.08  # the sole below the ankle joint where the detector gives no heel
@@ -119,12 +127,14 @@ class WorldMotion:
     focal_px: float
     fps: float
     camera_rotations: np.ndarray  # (T, 3, 3) each frame's camera axes -> world (the camera's orientation)
-    focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points) or "assumed" (a phone's)
+    focal_source: str = "assumed"  # "user" (--fov), "scene" (orthogonal vanishing points), "turning" (the camera's
+    # turning, detector.camera_motion) or "assumed" (a phone's)
     scene_confidence: float = 0.0  # the scene's confidence in its up (0: no scene, or no vertical lines)
     check_deg: float = float("nan")  # angle between the up used and the contacts' own plane (scene up only)
     scene_body_deg: float = float("nan")  # angle between the scene's up and the body prior (NaN: no scene up)
     camera_max_angle_deg: float = 0.0  # the camera's largest turn from the first frame
     camera_translating: bool = False  # the camera moved (not only turned): the path is relative to the camera
+    scale: float = 1.0  # the person's size against the lifted one (1 alone; several people: scene_world.py)
     # (T, 4, 3) world heels and foot tips (left_heel, right_heel, left_foot_index, right_foot_index), NaN where
     # not measured or not placed; None where the 2D has no feet
     feet: np.ndarray | None = None
@@ -166,6 +176,7 @@ class WorldMotion:
             "origin_camera": self.origin.tolist(),
             "contact_fraction": self.contacts.mean(axis=0).tolist(),
             "foot_sliding_cm": None if np.isnan(sliding) else 100 * sliding,
+            "scale": self.scale,
         }
 
 
@@ -178,11 +189,14 @@ def focal_length(width: float, height: float, fov_deg: float | None = None) -> t
 
 
 def chosen_focal(pose2d: Pose2DSequence, fov_deg: float | None) -> tuple[float, float, str]:
-    """(field of view, focal length, its source): the user's field of view, else the scene's, else a phone's."""
-    scene = pose2d.scene
-    if fov_deg is None and scene is not None and scene.focal_px is not None:
-        focal = float(scene.focal_px)
-        return float(np.degrees(2 * np.arctan(0.5 * pose2d.width / focal))), focal, "scene"
+    """(field of view, focal length, its source): the user's field of view, else the one the camera's turning
+    showed, else the scene's, else a phone's (detector.camera says why in that order)."""
+    scene, camera = pose2d.scene, pose2d.camera
+    found = {"turning": camera.focal_px if camera is not None and camera.focal_estimated else None,
+             "scene": None if scene is None else scene.focal_px}
+    for source, focal in found.items():
+        if fov_deg is None and focal is not None:
+            return float(np.degrees(2 * np.arctan(0.5 * pose2d.width / focal))), float(focal), source
     fov, focal = focal_length(pose2d.width, pose2d.height, fov_deg)
     return fov, focal, "assumed" if fov_deg is None else "user"
 
@@ -209,6 +223,20 @@ def root_translation(
     w = np.concatenate([weights, weights], axis=1)
     normal = np.einsum("tji,tjk->tik", a * w, a)
     return np.linalg.solve(normal, np.einsum("tji,tj->ti", a * w, b)[..., None])[..., 0]
+
+
+def ray_rotations(pixels: np.ndarray, focal: float, principal: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) per frame, the smallest rotation taking the optical axis (0, 0, 1) onto the ray through the pixel
+    (T, 2); the identity where the pixel is not finite."""
+    rays = np.concatenate([(pixels - principal) / focal, np.ones((len(pixels), 1))], axis=1)
+    rays = np.where(np.isfinite(rays).all(axis=1, keepdims=True), rays, [0.0, 0.0, 1.0])
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    # Rodrigues for the axis z x ray: R = I + [a]x + [a]x^2 / (1 + cos), a = z x ray, cos = ray_z (never -1 here)
+    axis = np.stack([-rays[:, 1], rays[:, 0], np.zeros(len(rays))], axis=1)
+    cross = np.zeros((len(rays), 3, 3))
+    cross[:, 0, 2], cross[:, 1, 2] = axis[:, 1], -axis[:, 0]
+    cross[:, 2, 0], cross[:, 2, 1] = -axis[:, 1], axis[:, 0]
+    return np.eye(3) + cross + cross @ cross / (1.0 + rays[:, 2])[:, None, None]
 
 
 def smooth_trajectory(root: np.ndarray, fps: float, config: WorldConfig) -> np.ndarray:
@@ -445,9 +473,12 @@ def world_motion(pose3d: Pose3DSequence, pose2d: Pose2DSequence, config: WorldCo
     fov, focal, focal_source = chosen_focal(pose2d, config.fov_deg)
     principal = np.array([pose2d.width / 2, pose2d.height / 2])
     views = camera_rotations(pose2d)
-    # every frame turned into the reference axes (step 0): poses, then the root found in the frame's own axes
-    poses = np.einsum("tij,tkj->tki", views, pose3d.poses.astype(np.float64))
     own_poses = pose3d.poses.astype(np.float64)
+    if config.ray_correction:  # step 0: from the pelvis' ray into the camera's axes
+        pelvis_pixels = pose2d.keypoints[:, JOINT_INDEX["pelvis"]].astype(np.float64)
+        own_poses = np.einsum("tij,tkj->tki", ray_rotations(pelvis_pixels, focal, principal), own_poses)
+    # every frame turned into the reference axes (step 0): poses, then the root found in the frame's own axes
+    poses = np.einsum("tij,tkj->tki", views, own_poses)
     root = root_translation(own_poses, pose2d.keypoints, pose2d.scores, focal, principal)
     root = smooth_trajectory(np.einsum("tij,tj->ti", views, root), fps, config)
     absolute = poses + root[:, None]

@@ -6,15 +6,15 @@
 
 Each (2D keypoints model, stride) runs `run_pipeline` exactly as the CLI does, every output written, on every clip
 (default: the bundled Sports2D demo, 1768x994, 30 fps, 230 frames), in this one process after one warm-up run, as
-a CLI call with several inputs would. `--stride auto` is the default sparse 2D (the stride from each clip's frame
-rate), `--stride N` both strides set to N (1: every frame); `--yolo-stride N ...` sets YOLO's apart (a row per
-value; "keypoints" then keeps each model's own stride, auto unless given). Prints a Markdown table: the stages' ms/frame
-("detect" holds YOLO, the 2D keypoints pass and the camera step; "render" the side-by-side mp4, the 2D mp4 and the
-GIF, decoding the video again), the wall time over all clips and the end-to-end fps. With `--mediapipe PYTHON`,
-that venv's interpreter runs `scripts/bench_mediapipe.py` (MediaPipe's legacy pose solution, full and heavy) on the
-same clips right after, for rows in the same table. Start-up (the app's imports) is timed once, on its own line.
-The lifters are weights/<name>.pt; where those do not exist yet, untrained models of the paper's configurations
-(same cost) stand in. The 3D panel's own frame rate is printed too (target: >= 30 fps).
+a CLI call with several inputs would. `--stride auto` is the default (the landmarks on every frame, YOLO's stride
+from each clip's frame rate), `--stride N` both strides set to N (1: every frame); `--yolo-stride N ...` sets YOLO's
+apart (a row per value; "keypoints" then keeps each model's own stride, auto unless given). Prints a Markdown
+table: the stages' ms/frame ("detect" holds YOLO, the 2D keypoints pass and the camera step; "render" the
+side-by-side mp4, the 2D mp4 and the GIF, decoding the video again), the wall time over all clips and the end-to-end
+fps. With `--mediapipe PYTHON`, that venv's interpreter runs `scripts/bench_mediapipe.py` (MediaPipe's legacy pose
+solution, full and heavy) on the same clips right after, for rows in the same table. Start-up (the app's imports)
+is timed once, on its own line. The lifters are weights/<name>.pt; where those do not exist yet, untrained models
+of the paper's configurations (same cost) stand in. The 3D panel's own frame rate is printed too (target: >= 30 fps).
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def main() -> None:
                 for yolo in args.yolo_stride:
                     value = None if stride == "auto" else int(stride)
                     yolo_value = value if yolo is None else int(yolo)
-                    config = replace(base, keypoints=keypoints, keypoint_stride=value, yolo_stride=yolo_value)
+                    config = replace(base, keypoints=keypoints, keypoint_stride=value or base.keypoint_stride,
+                                     yolo_stride=yolo_value)
                     label = f"{keypoints}, stride {stride}" + ("" if yolo is None else f", YOLO stride {yolo}")
                     rows.append((label, *run_choice(clips, config, Path(folder))))
                     print(f"done: {rows[-1][0]}", flush=True)

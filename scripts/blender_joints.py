@@ -1,11 +1,13 @@
 """Blender as a client of our exports: import a .bvh or .glb with bpy and write the joints' positions per frame.
 
-    .venv-blender/bin/python scripts/blender_joints.py clip.bvh joints.json [--fps 30] [--png frame.png]
+    .venv-blender/bin/python scripts/blender_joints.py clip.bvh [more.bvh ...] joints.json [--fps 30] [--png frame.png]
 
 Runs inside the Blender Python environment (`make blender`: bpy from PyPI in .venv-blender, which needs an older
 NumPy than the app's venv, hence a venv of its own). Uses Blender's own importers (`import_anim.bvh`,
-`import_scene.gltf`) with their default axis conversion, reads every pose bone's head in world space over the
-imported action's frames, and turns Blender's Z-up axes back into the files' Y-up (x, z, -y). The JSON holds
+`import_scene.gltf`) with their default axis conversion (several BVHs go into one scene), reads every pose
+bone's head in world space over the imported actions' frames, and turns Blender's Z-up axes back into the
+files' Y-up (x, z, -y). The JSON holds
+`skeletons`, one per armature (a .glb of several people has one per person), each with its `name`, its bones'
 `names` and `positions` (frames, joints, 3), and for a .glb with a camera `camera_forward` (frames, 3), the
 direction it looks in, and `camera_location` (3,). `--png` also renders one frame of the .glb's mesh with Cycles.
 """
@@ -21,48 +23,53 @@ import bpy
 from mathutils import Vector
 
 
-def import_file(path: Path, fps: float) -> bpy.types.Object:
+def import_files(paths: list[Path], fps: float) -> list[bpy.types.Object]:
+    """Import the files into one empty scene (BVHs of several people: the scene); its armatures, by name."""
     bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.render.fps = max(1, round(fps))
     scene.render.fps_base = scene.render.fps / fps
-    if path.suffix.lower() == ".bvh":
-        bpy.ops.import_anim.bvh(
-            filepath=str(path),
-            global_scale=1.0,
-            frame_start=1,
-            use_fps_scale=False,
-            rotate_mode="NATIVE",
-            axis_forward="-Z",
-            axis_up="Y",
-        )
-    else:
-        bpy.ops.import_scene.gltf(filepath=str(path))
-    (armature,) = [obj for obj in scene.objects if obj.type == "ARMATURE"]
-    return armature
+    for path in paths:
+        if path.suffix.lower() == ".bvh":
+            bpy.ops.import_anim.bvh(
+                filepath=str(path),
+                global_scale=1.0,
+                frame_start=1,
+                use_fps_scale=False,
+                rotate_mode="NATIVE",
+                axis_forward="-Z",
+                axis_up="Y",
+            )
+        else:
+            bpy.ops.import_scene.gltf(filepath=str(path))
+    return sorted((obj for obj in scene.objects if obj.type == "ARMATURE"), key=lambda obj: obj.name)
 
 
-def joint_positions(armature: bpy.types.Object) -> tuple[list[str], list[list[list[float]]]]:
+def frame_range(armatures: list[bpy.types.Object]) -> range:
+    """The frames of all the armatures' actions together."""
+    ranges = [armature.animation_data.action.frame_range for armature in armatures]
+    return range(int(round(min(r[0] for r in ranges))), int(round(max(r[1] for r in ranges))) + 1)
+
+
+def joint_positions(armature: bpy.types.Object, frames: range) -> dict:
+    """The armature's name, its bones' names and their heads' positions in each frame."""
     scene = bpy.context.scene
-    start, end = (int(round(f)) for f in armature.animation_data.action.frame_range)
-    names = [bone.name for bone in armature.pose.bones]
-    frames = []
-    for frame in range(start, end + 1):
+    positions = []
+    for frame in frames:
         scene.frame_set(frame)
         heads = [armature.matrix_world @ bone.head for bone in armature.pose.bones]
-        frames.append([[h.x, h.z, -h.y] for h in heads])
-    return names, frames
+        positions.append([[h.x, h.z, -h.y] for h in heads])
+    return {"name": armature.name, "names": [bone.name for bone in armature.pose.bones], "positions": positions}
 
 
-def camera_track(armature: bpy.types.Object) -> dict:
-    """The imported filming camera's viewing direction per frame of the armature's action, and its location."""
+def camera_track(frames: range) -> dict:
+    """The imported filming camera's viewing direction per frame, and its location."""
     cameras = [obj for obj in bpy.context.scene.objects if obj.type == "CAMERA"]
     if not cameras:
         return {}
     camera, scene = cameras[0], bpy.context.scene
-    start, end = (int(round(f)) for f in armature.animation_data.action.frame_range)
     forward = []
-    for frame in range(start, end + 1):
+    for frame in frames:
         scene.frame_set(frame)
         look = camera.matrix_world.to_3x3() @ Vector((0.0, 0.0, -1.0))
         forward.append([look.x, look.z, -look.y])
@@ -93,17 +100,17 @@ def render_png(path: Path, armature: bpy.types.Object, frame: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("out", type=Path)
+    parser.add_argument("files", type=Path, nargs="+", help="one .glb, or one or more .bvh (imported together)")
+    parser.add_argument("out", type=Path, help="the JSON to write")
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--png", type=Path, help="also render the middle frame (a .glb's mesh) to this PNG")
     args = parser.parse_args()
-    armature = import_file(args.file.resolve(), args.fps)
-    names, frames = joint_positions(armature)
-    args.out.write_text(json.dumps({"names": names, "positions": frames} | camera_track(armature)))
+    armatures = import_files([path.resolve() for path in args.files], args.fps)
+    frames = frame_range(armatures)
+    skeletons = [joint_positions(armature, frames) for armature in armatures]
+    args.out.write_text(json.dumps({"skeletons": skeletons} | camera_track(frames)))
     if args.png:
-        start, end = armature.animation_data.action.frame_range
-        render_png(args.png.resolve(), armature, int((start + end) / 2))
+        render_png(args.png.resolve(), armatures[0], (frames.start + frames.stop) // 2)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """What the picture says about the camera, on the real clips we have: the scene's up against the feet's, and known
 pans and tilts recovered with the world unchanged.
 
-    python -m scripts.eval_camera [--frames 120] [--out /tmp/eval_camera] [--json F]
+    python -m scripts.eval_camera [--frames 120] [--out /tmp/eval_camera] [--json F] [--scene-side 512]
 
 1. Scene against ground: each clip (the Sports2D example, vtest.avi from Debian's opencv-doc) through the app's
    pipeline at its defaults (student, BlazePose full, world method auto); beside it the same lifted person placed
@@ -16,6 +16,9 @@ pans and tilts recovered with the world unchanged.
    pelvis path (mean / max distance, cm; None where the two runs chose different main subjects), lowest joint's
    height (median / std, cm, each run), and the same with the camera motion switched off (what the app did
    before).
+
+`--scene-side` reads the scene's frames at most that large instead of `SceneConfig.max_side` (512: YOLO's
+frames, what the step read before issue 40).
 """
 
 from __future__ import annotations
@@ -89,7 +92,8 @@ def still_image_scene(member: str) -> dict:
     height, width = image.shape[:2]
     observer = CameraObserver(replace(DetectorConfig(), camera_motion=replace(DetectorConfig().camera_motion,
                                                                                enabled=False)), width, height, 1)
-    observer.add(0, cv2.resize(image, None, fx=512 / max(width, height), fy=512 / max(width, height)), np.zeros((0, 4)))
+    small = cv2.resize(image, None, fx=512 / max(width, height), fy=512 / max(width, height))
+    observer.add(0, small, np.zeros((0, 4)), image)  # as the detector hands a frame over: YOLO's, and the detail
     scene, _, _ = observer.finish()
     up = scene.up
     return {
@@ -167,12 +171,26 @@ def camera_motion_check(name: str, path: Path, out: Path, frames: int) -> dict:
     }
 
 
+def read_scene_at(side: int) -> None:
+    """Every pipeline run of this process reads the scene's frames at most `side` large."""
+    chosen = PipelineConfig.detector_config
+
+    def detector_config(self: PipelineConfig) -> DetectorConfig:
+        config = chosen(self)
+        return replace(config, scene=replace(config.scene, max_side=side))
+
+    PipelineConfig.detector_config = detector_config
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=120)
     parser.add_argument("--out", type=Path, default=Path("/tmp/eval_camera"))
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--scene-side", type=int, help="the scene's reading size (default: SceneConfig.max_side)")
     args = parser.parse_args(argv)
+    if args.scene_side:
+        read_scene_at(args.scene_side)
     report = {"scene": [], "images": [], "motion": []}
     for name, path in clips().items():
         report["scene"].append(scene_against_ground(name, path, args.out, args.frames))

@@ -133,13 +133,14 @@ def table(root: Path, json_path: Path | None) -> None:
 
 
 def coverage(train_args: str, sources: list[str], every: int, pool_size: int, json_path: Path | None) -> None:
-    """Mean nearest-training-pose distance of each test source's poses to the benchmark's training poses (`LEFT_OUT`
-    and the held-out sequences kept out), before and after augmentation, with pools of the same size."""
+    """Mean nearest-training-pose distance of each test source's poses to the benchmark's training poses (what the
+    arm's --leave-out and the held-out split keep out is not in them), before and after augmentation, with pools of
+    the same size."""
     config = parse_args(shlex.split(BENCH_ARGS) + shlex.split(train_args))
     out = []
     for source in sources:
         test_sequences = MocapData(DataConfig(leave_out=() if source == "none" else (source,))).heldout_sequences
-        data = MocapData(DataConfig(leave_out=LEFT_OUT, augment=config.data.augment))
+        data = MocapData(DataConfig(leave_out=config.data.leave_out, augment=config.data.augment))
         test = np.concatenate([s.poses for s in test_sequences])[::every]
         plain = np.concatenate([s.poses for s in data.train_sequences])
         plain = plain[np.linspace(0, len(plain) - 1, min(pool_size, len(plain))).astype(int)]
@@ -171,17 +172,19 @@ def gallery(train_args: str, png: Path, count: int = 12, seed: int = 1) -> None:
                                augment.orientation)[:, 40]
     original = original[:, 40]
     changed = np.flatnonzero(np.abs(augmented - original).max(axis=(1, 2)) > 0.05)[:count]
-    fig = plt.figure(figsize=(3 * len(changed) / 2, 6.4))
+    columns = 4
+    rows = -(-len(changed) // columns)
+    fig = plt.figure(figsize=(3.2 * columns, 3.4 * rows))
     for k, b in enumerate(changed):
-        ax = fig.add_subplot(2, -(-len(changed) // 2), k + 1, projection="3d")
+        ax = fig.add_subplot(rows, columns, k + 1, projection="3d")
         for poses, colour in ((original[b], "0.75"), (augmented[b], None)):
             centred = poses - poses[0]
             for parent, child in BONES:
                 side = "tab:red" if child in LEFT_JOINTS else "tab:blue"
                 xs, ys, zs = (centred[[parent, child], i] for i in (0, 2, 1))
                 ax.plot(xs, ys, zs, color=colour or side, lw=2 if colour is None else 1.5)
-        ax.set(xlim=(-1, 1), ylim=(-1, 1), zlim=(-1, 1), xticks=[], yticks=[], zticks=[])
-        ax.view_init(elev=10, azim=-60)
+        ax.set(xlim=(-0.9, 0.9), ylim=(-0.9, 0.9), zlim=(-0.9, 0.9), xticks=[], yticks=[], zticks=[])
+        ax.view_init(elev=12, azim=-70)
     fig.suptitle(f"augmented poses (colour; left red) over their originals (grey): {train_args}", fontsize=9)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)

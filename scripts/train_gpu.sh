@@ -16,7 +16,9 @@
 # Settings (environment): MINUTES (whole budget), TEACHER_SHARE (its part of it), TEACHER (a trained teacher's
 # inference checkpoint, e.g. weights/teacher.pt: no phase 1, the whole budget for the students), DISTILLED
 # (default "student"; "student student_no_emb student_no_attn student_no_temp" for all of Table V), COMPILE
-# (1: torch.compile, the default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON.
+# (1: torch.compile, the default; a run whose compiled start fails goes on eagerly), EPOCH_SIZE, BATCH, PYTHON,
+# MOTION_AUGMENT (default: the motion augmentation the generalization benchmark chose, docs/results.md; "" for none;
+# it makes drawing a batch about 2.6x slower on the CPU, 0.8 s against 0.3 s per 256 windows here: more --workers).
 # Batches of 256, not the paper's 1024: a lease trains for about a million poses, a few thousand steps, and per
 # pose seen 256 learnt far faster (docs/results.md, "Batch size at a small budget").
 set -euo pipefail
@@ -24,7 +26,8 @@ PYTHON=${PYTHON:-python3}
 RUNS=${1:-runs}
 MINUTES=${MINUTES:-9}
 TEACHER_SHARE=${TEACHER_SHARE:-0.55}
-common=(--epochs 60 --epoch-size "${EPOCH_SIZE:-100000}" --batch-size "${BATCH:-256}" --lr-decay 0.95
+read -r -a motion_augment <<<"${MOTION_AUGMENT---limb-mix 0.5 --angle-offset 0.5 --orientation 0.2}"
+common=("${motion_augment[@]}" --epochs 60 --epoch-size "${EPOCH_SIZE:-100000}" --batch-size "${BATCH:-256}" --lr-decay 0.95
     --checkpoint-minutes 1 --threads 2)
 start=$(date +%s)
 minutes_left() { $PYTHON -c "print(round($MINUTES - ($(date +%s) - $start) / 60 - ${1:-0}, 2))"; }

@@ -6,10 +6,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
-from app import pipeline, render
+from app import pipeline, render, videos
 from app.people import THUMB_HEIGHT, person_cards
 from app.pipeline import InputError, PipelineConfig, detect_people, lift_people
 from app.viewer import payload_json, viewer_payload
@@ -99,8 +100,30 @@ def test_the_payload_shows_world_motion_on_the_ground_with_its_path(two_people, 
     camera = payload["camera"]
     assert np.allclose(camera["position"], motion.camera_position, atol=1e-3)
     assert abs(camera["position"][1] - motion.camera_height_m) < 1e-3
-    assert np.allclose(camera["forward"], motion.camera_rotations[:, :, 2], atol=1e-3)
-    assert len(camera["forward"]) == len(person["poses"])
+    # one orientation per frame of the clip, the person's own where they are in the picture
+    assert camera["first_frame"] == 0 and len(camera["forward"]) == FRAMES
+    assert np.allclose(camera["forward"][LATE:], motion.camera_rotations[:, :, 2], atol=1e-3)
+
+
+def test_several_people_stand_in_one_world_each_in_their_colour_in_the_payload_and_the_video(
+    two_people, checkpoints, tmp_path
+):
+    config = PipelineConfig(models=(str(checkpoints["student"]),))
+    result = lift_people(detect_people(two_people, config), tmp_path, config, [1, 2])
+    first, second = result.models[0].world
+    assert np.allclose(first.rotation, second.rotation)  # one world
+    payload = viewer_payload(result)
+    people = payload["models"][0]["people"]
+    for person, motion in zip(people, (first, second)):  # where they stand: no sideways spread any more
+        assert np.allclose(person["poses"], motion.poses, atol=1e-3)
+    assert [(p["colour"], p["label"]) for p in people] == [(None, "#1"), ("#00c8aa", "#2")]
+    assert render.person_colour(1) == (0, 200, 170)
+    scene = videos.panel_scene(result.models[0], result.people, FRAMES, config.view)
+    assert np.allclose(scene.centres, first.root[:, [0, 2]])  # the panel follows the chosen person
+    frame = av.open(str(result.files["mp4"]))
+    image = next(f.to_ndarray(format="rgb24") for i, f in enumerate(frame.decode(video=0)) if i == LATE + 5)
+    for half in (image[:, : image.shape[1] // 2], image[:, image.shape[1] // 2 :]):  # 2D overlay, 3D panel
+        assert (np.abs(half.reshape(-1, 3).astype(int) - render.person_colour(1)).sum(axis=1) < 40).sum() > 20
 
 
 def test_the_payload_names_the_joints_where_teacher_and_student_differ_most(two_people, checkpoints, tmp_path):

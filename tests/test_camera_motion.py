@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from detector.camera_motion import camera_motion
+from detector.camera_motion import CameraMotionTracker, camera_motion
+from detector.config import CameraMotionConfig
 from detector.video import read_video
 from pose_lifting.world import focal_length
 
@@ -58,6 +59,27 @@ def test_known_pans_and_tilts_of_a_real_frame_are_recovered_within_a_degree(fram
     assert errors.max() < 1.0, errors
     off = camera_motion(views, none, width, height, 1.1 * focal)  # the assumed focal length 10 % off
     assert angle_errors(off.rotations, truth).max() < 1.5
+
+
+@pytest.mark.parametrize("scale", [0.7, 1.0, 1.5])
+def test_a_turning_camera_shows_its_focal_length(frames, scale):
+    """A real frame filmed again by a camera of known focal length that pans 10 and tilts 4 degrees: the focal
+    that makes the chained homographies rotations is the true one, from a prior a phone's (off by 1 / scale)."""
+    truth = pan_and_tilt(36)
+    focal = scale * focal_length(WIDTH, 360, None)[1]
+    views = filmed(frames[0], truth, focal)
+    height, width = views[0].shape[:2]
+    tracker = CameraMotionTracker(CameraMotionConfig(), width, height)
+    for view in views:
+        tracker.add(view, np.zeros((0, 4)))
+    found = tracker.turning_focal(focal_length(width, height, None)[1])
+    assert found is not None and abs(found / focal - 1) < 0.05, (found, focal)
+    motion = tracker.result(found, focal_estimated=True)
+    assert motion.focal_estimated and angle_errors(motion.rotations, truth).max() < 1.0
+    still = CameraMotionTracker(CameraMotionConfig(), width, height)
+    for _ in range(6):
+        still.add(views[0], np.zeros((0, 4)))
+    assert still.turning_focal(focal) is None  # a camera that does not turn says nothing of its focal
 
 
 def test_frames_smaller_than_the_video_give_the_same_rotations(frames):

@@ -93,15 +93,18 @@ def test_the_scene_and_the_camera_s_rotations_round_trip_and_reach_each_track(tm
     angles = np.radians(np.arange(10.0))
     rotations = np.stack([[[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]] for a in angles])
     measured = np.arange(10) != 6
-    camera = CameraMotion(rotations, measured, (np.arange(10) >= 6).astype(int), np.full(10, 0.3), True, 900.0)
+    camera = CameraMotion(rotations, measured, (np.arange(10) >= 6).astype(int), np.full(10, 0.3), True, 900.0,
+                          focal_estimated=True)
     scene = SceneGeometry(np.array([0.0, -0.9, 0.1]), 0.8, 1234.5, 77, 1.2, (0, 5, 9))
     loaded = DetectionResult.load(constructed_result(scene=scene, camera=camera).save(tmp_path / f"d{suffix}"))
     np.testing.assert_allclose(loaded.camera.rotations, rotations)
     assert (loaded.camera.measured == measured).all() and loaded.camera.translating and loaded.camera.focal_px == 900
+    assert loaded.camera.focal_estimated
     np.testing.assert_allclose(loaded.scene.up, scene.up)
     assert (loaded.scene.focal_px, loaded.scene.num_lines, loaded.scene.frames) == (1234.5, 77, (0, 5, 9))
     small = loaded.track(3)  # frames 2-4: the camera's rotations of those frames, the clip's scene
     np.testing.assert_allclose(small.camera.rotations, rotations[2:5])
+    assert small.camera.focal_estimated
     assert small.scene is loaded.scene
     assert constructed_result().main_track().camera is None
 

@@ -1,5 +1,5 @@
-"""Sparse 2D: which rows are measured, the interpolation between them, the crop followed across skipped frames,
-YOLO at a stride, and the output's shape unchanged."""
+"""Sparse 2D: which rows are measured, the interpolation between them, the crop and the left/right labels followed
+across skipped frames, YOLO at a stride, and the output's shape unchanged."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ import pytest
 
 from detector import DetectorConfig, detect
 from detector.crop import Crop
+from detector.landmarks import BLAZEPOSE_NAMES, CENTRE, NUM_OUTPUTS, SCALE, Landmarks
 from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride
-from detector.topdown import Person, TrackState, followed_crop
+from detector.topdown import MIRROR_COCO, Person, StageCounts, TrackState, followed_crop, refine_person
+from detector.video import Frame
 from tests.conftest import package_image
 
 SHIFT_PX = 4  # the picture pans this far per frame
+IMAGE = np.zeros((400, 600, 3), np.uint8)
 
 
 def test_the_stride_comes_from_the_frame_rate_unless_given():
@@ -63,11 +66,57 @@ def test_a_followed_crop_moves_with_the_persons_box_across_skipped_frames():
     crop = Crop((100.0, 200.0), 150.0, 0.1)
     state = TrackState(crop=crop, frame=6, box_centre=np.array([100.0, 210.0]))
     moved = Person(np.array([30.0, 60.0, 190.0, 380.0]), np.zeros((17, 2)), np.zeros(17))  # centre (110, 220)
-    carried = followed_crop(state, moved, 9, stride=3)
-    np.testing.assert_allclose(carried.centre, (110.0, 210.0))
+    carried = followed_crop(state, moved, 9)  # 3 frames on: moved as the dense crop, one frame late, would be
+    np.testing.assert_allclose(carried.centre, (100.0 + 10.0 * 2 / 3, 200.0 + 10.0 * 2 / 3))
     assert (carried.side, carried.angle) == (crop.side, crop.angle)
-    assert followed_crop(state, moved, 7, stride=3) is crop  # the next frame: as MediaPipe, unmoved
-    assert followed_crop(state, moved, 10, stride=3) is None  # too long ago: re-seeded from YOLO
+    assert followed_crop(state, moved, 7) is crop  # the next frame: as MediaPipe, unmoved
+    assert followed_crop(TrackState(), moved, 7) is None  # a track's first frame: seeded from YOLO
+
+
+FIGURE = {  # a person facing the camera (their left on the image's right), image pixels
+    "nose": (0, 60), "shoulder": (20, 100), "elbow": (25, 140), "wrist": (28, 180), "hip": (12, 200),
+    "knee": (12, 270), "ankle": (12, 340),
+}
+NEAREST = {"eye": "nose", "ear": "nose", "mouth": "nose", "pinky": "wrist", "index": "wrist", "thumb": "wrist",
+           "heel": "ankle", "foot": "ankle"}
+
+
+def figure_landmarks(x: float) -> Landmarks:
+    """BlazePose's 39 outputs of FIGURE standing at `x` (the hands and face on their wrist and nose)."""
+    points = np.zeros((NUM_OUTPUTS, 2), np.float32)
+    for index, name in enumerate(BLAZEPOSE_NAMES):
+        side = -1 if name.startswith("right") else 1
+        part = next((part for part in FIGURE if part in name), None) or next(v for k, v in NEAREST.items() if k in name)
+        dx, y = FIGURE[part]
+        points[index] = (x + (0 if part == "nose" else side * dx), y)
+    points[CENTRE], points[SCALE] = (x, 200), (x, 20)
+    return Landmarks(points, np.full(NUM_OUTPUTS, 0.9, np.float32), np.full(NUM_OUTPUTS, 0.9, np.float32), 1.0)
+
+
+def test_left_and_right_stay_as_the_dense_path_has_them_across_skipped_frames():
+    """A person moving fast (10 px a frame, as far in 4 frames as their shoulders are apart) whom YOLO labels
+    mirrored from frame 1 on. Measured on every frame, the previous frame's output outvotes YOLO and the labels stay
+    the landmark model's; measured on frames 0 and 4 only, the previous output (4 frames and a shoulder width
+    behind) must still vote, and the labels must stay the same."""
+
+    def person(frame: int) -> Person:
+        coco, _ = figure_landmarks(200.0 + 10 * frame).coco()
+        keypoints = coco[MIRROR_COCO] if frame > 0 else coco
+        return Person(np.array([150.0 + 10 * frame, 40.0, 250.0 + 10 * frame, 360.0]), keypoints, np.full(17, 0.9))
+
+    def run(frames: list[int], stride: int) -> tuple[np.ndarray, int]:
+        state, counts = TrackState(), StageCounts()
+        config = DetectorConfig(keypoint_stride=stride, smooth_keypoints=False)
+        for frame in frames:
+            landmarks = figure_landmarks(200.0 + 10 * frame)
+            refined = refine_person(lambda image, crop, found=landmarks: found, Frame(frame, frame / 30, IMAGE),
+                                    person(frame), state, config, counts)
+        return refined.keypoints, counts.side_swaps
+
+    (dense, dense_swaps), (sparse, sparse_swaps) = run([0, 1, 2, 3, 4], 1), run([0, 4], 4)
+    assert dense_swaps == 0
+    assert sparse_swaps == 0
+    np.testing.assert_allclose(sparse, dense)
 
 
 def panning_clip(frames: int, first_visible: int = 0) -> list[np.ndarray]:

@@ -8,6 +8,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 
 from detector import (
     DetectorConfig,
@@ -19,7 +20,7 @@ from detector import (
     read_video,
 )
 from detector.detect import frame_limit
-from detector.video import prefetch
+from detector.video import STILL_SUFFIXES, is_still_image, prefetch
 from tests.conftest import package_image
 
 
@@ -78,6 +79,20 @@ def test_frames_can_be_shrunk_while_decoding(make_video):
     assert video.scaled_size(1000) == (320, 180)
 
 
+def test_a_few_frames_come_also_larger_from_the_same_decoding(make_video):
+    frames = small_clip(320, 180, 4)
+    stored = [np.ascontiguousarray(np.rot90(frame, k=-1)) for frame in frames]  # a phone's sideways portrait clip
+    for video in (read_video(make_video("clip.mp4", frames)), read_video(make_video("phone.mp4", stored, rotation=90))):
+        decoded = list(video.frames(max_side=160, bgr=True, detail=lambda index: index in (0, 2), detail_side=None))
+        assert [frame.detail is not None for frame in decoded] == [True, False, True, False]
+        assert all(frame.image.shape == (90, 160, 3) for frame in decoded)  # the small frames as before
+        assert decoded[2].detail.shape == (180, 320, 3)  # upright, full size
+        error = np.abs(decoded[2].detail[..., ::-1].astype(float) - frames[2]).mean()
+        assert error < 12, f"the detail differs from the source by {error:.1f} grey levels"
+        halved = next(video.frames(max_side=64, detail=lambda index: True, detail_side=200))
+        assert halved.detail.shape == (112, 200, 3) and halved.image.shape == (36, 64, 3)
+
+
 def test_text_file_renamed_mp4_is_not_a_video(tmp_path):
     path = tmp_path / "notes.mp4"
     path.write_text("shopping list: milk, eggs\n" * 20)
@@ -111,10 +126,16 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         read_video(path)
 
 
-def test_one_frame_video_is_too_short(make_video):
+def test_one_frame_video_is_too_short_but_a_photo_reads_as_one_frame(make_video, tmp_path):
     path = make_video("still.mp4", small_clip(160, 90, 1))
-    with pytest.raises(VideoTooShortError, match="1 frame to process; at least 2"):
+    with pytest.raises(VideoTooShortError, match="1 frame to process; a video needs at least 2.*as a photo"):
         detect(path)
+    for suffix in STILL_SUFFIXES:  # PNG, JPEG, WebP
+        photo = tmp_path / f"photo{suffix}"
+        Image.fromarray(small_clip(160, 90, 1)[0]).save(photo)
+        video = read_video(photo)
+        assert is_still_image(photo) and len(video) == 1 and (video.width, video.height) == (160, 90)
+        assert next(iter(video)).shape == (90, 160, 3)
 
 
 def test_max_duration_limits_frames_with_a_warning(make_video):

@@ -460,12 +460,12 @@ def test_the_pages_keypoints_tab_lifts_an_openpose_zip_with_its_frame_rate_and_s
     handlers = Handlers(PipelineConfig(), {"student": student})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(storage, "_active", storage.OutputStore(storage.StorageConfig(tmp_path / "out", 3600, 512)))
-        status, *_ = handlers.on_detect(None, str(archive), None, "", "student", "fast", None)
+        status, *_ = handlers.on_detect(None, None, str(archive), None, "", "keypoints", "student", "fast", None)
         assert "does not give its frame rate" in status and "--fps" in status  # the fields' labels name them
-        status, *_ = handlers.on_detect(None, str(archive), 30, "640 x", "student", "fast", None)
+        status, *_ = handlers.on_detect(None, None, str(archive), 30, "640 x", "keypoints", "student", "fast", None)
         assert "Could not process" in status and "picture size" in status
-        status, box, gallery, chosen, cached = handlers.on_detect(None, str(archive), 30, "640x480", "student",
-                                                                  "fast", None)
+        status, box, gallery, chosen, cached = handlers.on_detect(None, None, str(archive), 30, "640x480",
+                                                                  "keypoints", "student", "fast", None)
         assert status.startswith("**1 person found, lifting #") and len(gallery) == 1
         assert (cached.detected.people[0].fps, cached.detected.people[0].width) == (30.0, 640)
         lifted = handlers.on_lift(cached, chosen["value"], "student", "fast")

@@ -133,3 +133,11 @@ def test_a_user_who_cancels_or_leaves_frees_the_worker(leave, server, browser, t
     assert status["ok"]
     # the stopped request never wrote its results, and its partial folder is gone
     assert not list(store.requests.glob(f"*-{long_source.stem}")), "the abandoned request ran to its end"
+
+
+def test_the_example_clip_is_served_wherever_its_cache_folder_lies(server, example_video):
+    """'Use the example clip' puts the cached clip in the player: Gradio serves it although the cache folder
+    (`SCJD_CACHE_DIR`, or a data/ linked from elsewhere) may lie outside the working directory and the temp folder."""
+    client, _ = server
+    response = httpx.get(f"{client.src.rstrip('/')}/gradio_api/file={example_video}", timeout=60)
+    assert response.status_code == 200 and response.content[4:8] == b"ftyp", response.status_code

@@ -15,6 +15,7 @@ from pose_lifting.world import (
     focal_length,
     foot_points,
     foot_sliding,
+    ray_rotations,
     root_translation,
     world_motion,
     world_rotation,
@@ -103,7 +104,16 @@ def sequences(world: np.ndarray, feet: np.ndarray | None = None, fov_deg: float 
         feet_pixels = cameras.project(cameras.to_camera(feet[None])[0][None])[0]
         pose2d.feet = feet_pixels[:, [0, 1, 0, 1], [0, 0, 1, 1]]
         pose2d.feet_scores = np.ones((len(world), 4))
-    return Pose3DSequence(root_relative(points), FPS, "truth"), pose2d, up, height
+    return as_lifted(points, pixels, focal_length(WIDTH, HEIGHT, fov_deg)[1]), pose2d, up, height
+
+
+def as_lifted(points: np.ndarray, pixels: np.ndarray, focal: float, size: tuple[int, int] = (WIDTH, HEIGHT)
+              ) -> Pose3DSequence:
+    """What the lifter gives for camera-axes poses (T, 17, 3) and their pixels (in a picture of `size`): the
+    root-relative pose as a camera looking straight at the pelvis sees it (it cannot tell where in the picture the
+    person is), which the world step turns back onto the pelvis' ray."""
+    rays = ray_rotations(pixels[:, J["pelvis"]].astype(np.float64), focal, np.array(size) / 2)
+    return Pose3DSequence(np.einsum("tji,tkj->tki", rays, root_relative(points)), FPS, "truth")
 
 
 def angle_deg(a: np.ndarray, b: np.ndarray) -> float:
@@ -144,7 +154,7 @@ def test_the_world_frame_is_y_up_on_the_ground_with_the_person_starting_above_th
     right = np.array([1.0, 0.0, 0.0]) - motion.up_camera[0] * motion.up_camera
     assert np.allclose(rotation[0], right / np.linalg.norm(right))
     # the truth in the same frame: ankles planted 8 cm above the ground, the path as walked
-    truth = (lifted.poses + pose2d_root(lifted, pose2d) - motion.origin) @ rotation.T
+    truth = (pose2d_points(world) - motion.origin) @ rotation.T
     ankles = motion.poses[:, [J["left_ankle"], J["right_ankle"]], 1]
     assert abs(np.median(ankles[contacts]) - 0.08) < 0.03
     error = np.linalg.norm(motion.root - truth[:, J["pelvis"]], axis=-1)
@@ -154,11 +164,28 @@ def test_the_world_frame_is_y_up_on_the_ground_with_the_person_starting_above_th
     assert 0.9 < travelled / path < 1.1
 
 
-def pose2d_root(lifted: Pose3DSequence, pose2d: Pose2DSequence) -> np.ndarray:
-    """The exact camera-axes pelvis (T, 1, 3) behind exact 2D."""
-    focal = focal_length(WIDTH, HEIGHT, 60.0)[1]
-    principal = np.array([WIDTH / 2, HEIGHT / 2])
-    return root_translation(lifted.poses, pose2d.keypoints, pose2d.scores, focal, principal)[:, None]
+def test_an_off_centre_person_is_turned_from_their_ray_into_the_camera_s_axes():
+    """The lifter gives the pose as seen straight on (`as_lifted`); a walker crossing the picture is off its centre
+    by up to ~20 degrees. Turned onto the pelvis' ray, the feet stay on the ground; left as lifted, the person
+    leans by the angle off the axis and the lowest joint bobs."""
+    world, _, feet = walker()
+    lifted, pose2d, up, _ = sequences(world, feet)
+    turned = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0))
+    as_seen = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, ray_correction=False))
+    truth = (pose2d_points(world) - turned.origin) @ turned.rotation.T
+
+    def lowest_std(poses: np.ndarray) -> float:
+        return float(poses[..., 1].min(axis=1).std())
+
+    assert lowest_std(turned.poses) < lowest_std(truth) + 0.005 and angle_deg(turned.up_camera, up) < 1.0
+    assert lowest_std(as_seen.poses) > lowest_std(truth) + 0.02
+    no_offset = np.array([[WIDTH / 2, HEIGHT / 2], [np.nan, 0.0]])  # the centre, and a pixel that is not there
+    assert np.allclose(ray_rotations(no_offset, 500.0, no_offset[0]), np.eye(3))
+
+
+def pose2d_points(world: np.ndarray) -> np.ndarray:
+    """The exact camera-axes joints (T, 17, 3) behind `sequences`' 2D."""
+    return film(world)[0].to_camera(world[None])[0]
 
 
 def test_contacts_follow_the_stance_and_planted_feet_barely_slide():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from pose_lifting.sequence import CameraMotion, Pose2DSequence, Pose3DSequence, SceneGeometry
-from pose_lifting.skeleton import JOINT_INDEX, root_relative
+from pose_lifting.sequence import CameraMotion, Pose2DSequence, SceneGeometry
+from pose_lifting.skeleton import JOINT_INDEX
 from pose_lifting.world import UP_SOURCES, WorldConfig, focal_length, world_motion
-from tests.test_world import FPS, HEIGHT, WIDTH, angle_deg, film, sequences, walker
+from tests.test_world import FPS, HEIGHT, WIDTH, angle_deg, as_lifted, film, sequences, walker
 
 J = JOINT_INDEX
 ANKLES = [J["left_ankle"], J["right_ankle"]]
@@ -33,6 +33,11 @@ def test_a_scene_up_far_from_the_body_or_unsure_is_not_trusted():
     pose2d.scene = SceneGeometry(up=wrong, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
     caught = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0))
     assert caught.method == "ground" and angle_deg(caught.up_camera, up) < 1.5
+    prior = Rotation.from_rotvec([np.radians(40.0), 0.0, 0.0]).apply(caught.up_camera)
+    pose2d.scene = SceneGeometry(up=prior, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
+    # 40 degrees from the body prior is still used: a body can lean that much (climbing mocap: 39-42 degrees)
+    assert world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0)).method == "scene"
+    pose2d.scene = SceneGeometry(up=wrong, confidence=1.0, focal_px=None, num_lines=80, spread_deg=0.5)
     forced = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, method="scene"))
     assert forced.method == "scene" and angle_deg(forced.up_camera, wrong) < 1e-6
     pose2d.scene = SceneGeometry(up=up, confidence=0.1, focal_px=None, num_lines=6, spread_deg=float("nan"))
@@ -52,6 +57,12 @@ def test_the_scene_s_focal_length_replaces_the_assumed_one_but_not_the_user_s():
     assert assumed.focal_source == "assumed" and abs(assumed.focal_px - true_focal) > 50
     # the depth scale follows the focal: with the true one the camera's height is right
     assert abs(motion.camera_height_m - film(world, fov_deg=50.0)[2]) < 0.05
+    assert world_motion(lifted, pose2d, WorldConfig(fov_deg=70.0)).focal_source == "user"
+    pose2d.scene = None  # no focal from the lines: a turning camera's own, where it showed one
+    pose2d.camera = CameraMotion.still(len(world))
+    pose2d.camera.focal_px, pose2d.camera.focal_estimated = true_focal, True
+    turning = world_motion(lifted, pose2d)
+    assert turning.focal_source == "turning" and abs(turning.fov_deg - 50.0) < 1e-6
     assert world_motion(lifted, pose2d, WorldConfig(fov_deg=70.0)).focal_source == "user"
 
 
@@ -81,7 +92,7 @@ def test_a_turning_camera_gives_the_same_world_as_a_still_one():
     pose2d = Pose2DSequence(project(turned), np.ones(turned.shape[:2]), FPS, WIDTH, HEIGHT,
                             feet=project(heels).reshape(len(world), 2, 2, 2)[:, [0, 1, 0, 1], [0, 0, 1, 1]],
                             feet_scores=np.ones((len(world), 4)))
-    lifted = Pose3DSequence(root_relative(turned), FPS, "truth")
+    lifted = as_lifted(turned, pose2d.keypoints, focal)
     config = WorldConfig(fov_deg=60.0)
     ignored = world_motion(lifted, pose2d, config)  # today's behaviour: the camera's turns move the person
     pose2d.camera = CameraMotion(rotations, np.ones(len(world), bool), np.zeros(len(world), int),
@@ -95,6 +106,9 @@ def test_a_turning_camera_gives_the_same_world_as_a_still_one():
     assert abs(np.median(feet_height(placed)) - np.median(feet_height(still))) < 0.01
     assert feet_height(placed).std() < feet_height(still).std() + 0.005
     assert np.abs(ignored.root - still.root).max() > 0.3  # without the rotations the person swings through the scene
+    # without turning the lifted poses onto their rays, the person, whom the camera moves across the picture, tilts
+    unturned = world_motion(lifted, pose2d, WorldConfig(fov_deg=60.0, ray_correction=False))
+    assert np.abs(unturned.root - still.root).max() > 0.1
     assert placed.camera_max_angle_deg > 10.0
     # the camera's orientation in the world: its viewing axis turns by the pan, and is still's in frame 0
     assert np.allclose(placed.camera_rotations[0], still.camera_rotations[0], atol=1e-3)

@@ -24,7 +24,7 @@ def test_a_run_writes_world_csv_bvh_glb_and_world_arrays(checkpoints, tmp_path):
     for key, name in (
         (f"world_csv:{label}", "walk_3d_world.csv"),
         (f"bvh:{label}:0", "walk.bvh"),
-        (f"glb:{label}:0", "walk.glb"),
+        (f"glb:{label}", "walk.glb"),
     ):
         assert result.files[key].name == name and result.files[key].stat().st_size > 0
     with result.files[f"world_csv:{label}"].open() as handle:
@@ -37,21 +37,23 @@ def test_a_run_writes_world_csv_bvh_glb_and_world_arrays(checkpoints, tmp_path):
     # the BVH's root follows the CSV's pelvis (the untrained lifter's bones wobble too much to compare the rest)
     bvh = read_bvh(result.files[f"bvh:{label}:0"])
     assert len(bvh.motion) == 60 and np.allclose(forward_kinematics(bvh)[:, 0], world[:, 0], atol=1e-4)
-    document, _ = read_glb(result.files[f"glb:{label}:0"])
+    document, _ = read_glb(result.files[f"glb:{label}"])
     assert len(document["animations"][0]["channels"]) == 18 + 1  # the joints, the root's path, the camera
     assert [node["name"] for node in document["nodes"]][-1] == "camera"
     with np.load(result.files["npz"]) as data:
         assert data[f"world_poses_3d_{label}"].shape == (1, 60, 17, 3)
         assert data[f"world_contacts_{label}"].shape == (1, 60, 2)
-        assert data[f"world_rotation_{label}"].shape == (1, 3, 3)
-        assert np.isfinite(data[f"world_camera_height_{label}"]).all()
-        assert data[f"world_camera_orientation_{label}"].shape == (1, 60, 3, 3)
+        assert data[f"world_rotation_{label}"].shape == (3, 3)
+        assert np.isfinite(data[f"world_camera_height_{label}"])
+        assert data[f"world_camera_orientation_{label}"].shape == (60, 3, 3)
+        assert data[f"world_scale_{label}"].tolist() == [1.0]
         # a keypoints file has no pictures: a still camera, its orientation the world rotation in every frame
-        assert np.allclose(data[f"world_camera_orientation_{label}"][0], data[f"world_rotation_{label}"][0], atol=1e-6)
+        assert np.allclose(data[f"world_camera_orientation_{label}"], data[f"world_rotation_{label}"], atol=1e-6)
         assert "camera_rotations" not in data
         meta = json.loads(str(data["meta"]))
-    summary = meta["world"][label][0]
+    summary = meta["world"][label]["shared"]
     assert summary["fov_deg"] == 50.0 and summary["method"] in ("ground", "body")
+    assert meta["world"][label]["people"][0]["scale"] == 1.0
     assert summary["focal_source"] == "user" and meta["scene"] is None and meta["camera"] is None
     assert "world" in json.loads(result.files["json"].read_text())
 

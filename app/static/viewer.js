@@ -7,8 +7,11 @@
 // student) under the 3D view marks the current frame; a click on it seeks. Under it, the main subject's joint
 // angles over time (a few plotted by default), the current frame marked the same way, and a table of every
 // angle's minimum, maximum and range: a click on a row plots that angle or takes it off. The current frame is
-// written to the root's data-frame attribute, and the frame the angle chart marks to data-angle-frame, for tests. The filming camera, where the payload has it, is drawn as a small
-// pyramid that turns as the real camera did (the "camera" button hides it).
+// written to the root's data-frame attribute, and the frame the angle chart marks to data-angle-frame, for tests.
+// The filming camera, where the payload has it, is drawn as a small pyramid that turns as the real camera did
+// (the "camera" button hides it). With several people, the chosen one (the first) is drawn in the left/right
+// colours, on top; every other person in their own colour, thinner, each with their label above the head; the
+// view starts as far back as the payload's `distance`.
 // `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py).
 
 function mountViewer(element, props, watch) {
@@ -83,7 +86,7 @@ function mountViewer(element, props, watch) {
   }
 
   function resetView() {
-    camera = { ...DEFAULT_VIEW, pan: [0, 0, 0] };
+    camera = { ...DEFAULT_VIEW, distance: (data && data.distance) || DEFAULT_VIEW.distance, pan: [0, 0, 0] };
     dirty = true;
   }
 
@@ -96,8 +99,10 @@ function mountViewer(element, props, watch) {
     let html = swatch(data.colours.left, `${first.label} left`) + swatch(data.colours.right, "right")
       + swatch(data.colours.centre, "spine, head");
     html += others.map((model) => swatch(data.colours.second, model.label)).join("");
-    const people = first.people.map((person) => `#${person.track_id}`).join(", ");
-    return html + `<span class="sv-key">${first.people.length > 1 ? "people" : "person"} ${people}</span>`;
+    if (first.people.length === 1) return html + `<span class="sv-key">person #${first.people[0].track_id}</span>`;
+    return html + first.people.map((person) => person.colour
+      ? swatch(person.colour, `#${person.track_id}`)
+      : `<span class="sv-key"><b>#${person.track_id}</b> (left/right)</span>`).join("");
   }
 
   function resize() {
@@ -195,19 +200,21 @@ function mountViewer(element, props, watch) {
     line(view, at(0, halfHeight * 1.5), at(halfWidth * 0.5, halfHeight), CAMERA_COLOUR, 1.5);
   }
 
-  function boneColour(bone, model) {
-    return model > 0 ? data.colours.second : data.colours[data.sides[bone]];
+  function boneColour(bone, model, person) {
+    if (model > 0) return data.colours.second;
+    return person.colour || data.colours[data.sides[bone]];
   }
 
   function drawPerson(view, person, model, t, scale) {
     const pose = person.poses[t];
-    const width = (model > 0 ? 2.5 : 4) * scale;
+    const width = (model > 0 ? 2.5 : person.colour ? 3 : 4) * scale;
     context.lineCap = "round";
-    data.bones.forEach(([parent, child], bone) => line(view, pose[parent], pose[child], boneColour(bone, model), width));
+    data.bones.forEach(([parent, child], bone) =>
+      line(view, pose[parent], pose[child], boneColour(bone, model, person), width));
     for (const joint of pose) {
       const p = view.project(joint);
       if (!p) continue;
-      context.fillStyle = model > 0 ? data.colours.second : "#e8e8e8";
+      context.fillStyle = model > 0 ? data.colours.second : person.colour || "#e8e8e8";
       context.beginPath();
       context.arc(p[0], p[1], (model > 0 ? 2 : 3) * scale, 0, 2 * Math.PI);
       context.fill();
@@ -228,13 +235,13 @@ function mountViewer(element, props, watch) {
     }
   }
 
-  function text(message, x, y, size, align = "left") {
+  function text(message, x, y, size, align = "left", colour = "#ffffff") {
     context.font = `${size}px sans-serif`;
     context.textAlign = align;
     context.lineWidth = 3;
     context.strokeStyle = "rgba(0, 0, 0, 0.8)";
     context.strokeText(message, x, y);
-    context.fillStyle = "#ffffff";
+    context.fillStyle = colour;
     context.fillText(message, x, y);
   }
 
@@ -253,7 +260,10 @@ function mountViewer(element, props, watch) {
     drawCamera(view);
     const [first, ...others] = data.models;
     const missing = [];
-    first.people.forEach((person, index) => {
+    const order = first.people.map((person, index) => index).sort(
+      (a, b) => Boolean(first.people[b].colour) - Boolean(first.people[a].colour));  // the chosen one last, on top
+    order.forEach((index) => {
+      const person = first.people[index];
       const t = frame - person.first_frame;
       drawTrajectory(view, person, t);
       if (t < 0 || t >= person.poses.length) {
@@ -262,9 +272,9 @@ function mountViewer(element, props, watch) {
       }
       others.forEach((model, m) => drawPerson(view, model.people[index], m + 1, t, ratio));
       drawPerson(view, person, 0, t, ratio);
-      if (first.people.length > 1) {
+      if (person.label) {
         const head = view.project(person.poses[t][10]);
-        if (head) text(`#${person.track_id}`, head[0], head[1] - 12 * ratio, 13 * ratio, "center");
+        if (head) text(person.label, head[0], head[1] - 12 * ratio, 13 * ratio, "center", person.colour || "#ffffff");
       }
     });
     if (missing.length === first.people.length) {
@@ -274,6 +284,16 @@ function mountViewer(element, props, watch) {
       text(`out of view in this frame: ${missing.join(", ")}`, 10 * ratio, height - 12 * ratio, 13 * ratio);
     }
     text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
+  }
+
+  function timeTicks(c, x, baseline) {
+    // start, middle and end of the clip under a chart; a photo (one frame) gets one label
+    const last = data.num_frames - 1;
+    const ticks = last > 0 ? [[0, "left"], [Math.floor(last / 2), "center"], [last, "right"]] : [[0, "left"]];
+    for (const [f, align] of ticks) {
+      c.textAlign = align;
+      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), baseline);
+    }
   }
 
   function drawChart() {
@@ -325,11 +345,7 @@ function mountViewer(element, props, watch) {
       c.stroke();
       c.fillText(`${mm.toFixed(0)} mm`, left - 4 * ratio, y(mm) + 4 * ratio);
     }
-    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
-    for (const [f, align] of ticks) {
-      c.textAlign = align;
-      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
-    }
+    timeTicks(c, x, height - 8 * ratio);
     for (const s of series.slice().reverse()) {
       c.strokeStyle = s.colour;
       c.lineWidth = s.width * ratio;
@@ -419,11 +435,7 @@ function mountViewer(element, props, watch) {
       c.stroke();
       c.fillText(`${deg.toFixed(0)}\u00b0`, left - 4 * ratio, y(deg) + 4 * ratio);
     }
-    const ticks = [[0, "left"], [Math.floor((data.num_frames - 1) / 2), "center"], [data.num_frames - 1, "right"]];
-    for (const [f, align] of ticks) {
-      c.textAlign = align;
-      c.fillText(`${(f / data.fps).toFixed(1)} s`, x(f), height - 8 * ratio);
-    }
+    timeTicks(c, x, height - 8 * ratio);
     plotted.forEach((name, i) => {
       c.strokeStyle = angleColour(i);
       c.lineWidth = 1.6 * ratio;
