@@ -25,7 +25,7 @@ import numpy as np
 
 from app.live_session import LiveConfig, LiveSession, LiveUpdate
 from app.pipeline import USER_ERRORS, PipelineConfig, run_pipeline
-from app.render import Panel3D, side_by_side
+from app.render import Panel3D, draw_2d, side_by_side
 from detector import TerminalProgress, read_video
 from detector.video import Frame
 from pose_lifting.cli_options import add_options, from_options
@@ -84,8 +84,8 @@ class Display:
         self.panel = None if headless else Panel3D()
         self.printed = -1.0
 
-    def show(self, update: LiveUpdate, now: float) -> bool:
-        """Show one update; False when the user asked to stop."""
+    def show(self, image: np.ndarray, update: LiveUpdate, now: float) -> bool:
+        """Show one frame and its update; False when the user asked to stop."""
         if self.headless:
             if now - self.printed >= 1.0:
                 print(update.status, flush=True)
@@ -93,8 +93,10 @@ class Display:
             return True
         poses = [pose.pose * np.array([1, -1, -1], np.float32) for pose in update.poses if pose is not None]
         panel = self.panel.draw(poses[:1], second=poses[1:])
-        frame = cv2.resize(update.frame, (int(update.frame.shape[1] * panel.shape[0] / update.frame.shape[0]),
-                                          panel.shape[0]))
+        frame = image.copy()
+        if update.pose2d is not None:
+            draw_2d(frame, update.pose2d.keypoints, update.pose2d.scores)
+        frame = cv2.resize(frame, (int(frame.shape[1] * panel.shape[0] / frame.shape[0]), panel.shape[0]))
         picture = side_by_side(frame, panel)
         cv2.putText(picture, update.status[:110], (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
         cv2.imshow(WINDOW, cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
@@ -120,7 +122,7 @@ def run(session: LiveSession, source: Iterator[tuple[Frame, float, int]], displa
             first = now if first is None else first
             if update.latency_ms is not None:
                 latencies.append(update.latency_ms)
-            if not display.show(update, now) or (seconds is not None and frame.time >= seconds):
+            if not display.show(frame.image, update, now) or (seconds is not None and frame.time >= seconds):
                 break
     except KeyboardInterrupt:
         pass

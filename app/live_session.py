@@ -7,14 +7,17 @@ Per frame (`LiveSession.process`): the detector's causal stages (`detector.live.
 joint seen so far: the world frame of a file (gravity from the scene, the camera's motion) needs the whole take,
 which Stop processes. The frame goes into the take (JPEG in memory, up to `max_take_s`).
 
-Frames that arrive while a frame is still being processed are dropped, never queued (`offer`), so that the
-delay cannot grow: the readout counts them. Delay (latency) = now - the arrival of the frame whose 3D is shown.
+Frames that arrive while a frame is still being processed are dropped, never queued: the newest waits in a
+one-frame slot and takes the next turn, any older one there is dropped (`offer`), so that the delay cannot grow
+past one frame's processing: the readout counts the drops. Delay (latency) = now - the arrival of the frame whose
+3D is shown.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -26,7 +29,6 @@ import torch
 from app.config import InputError
 from app.export import Mp4Writer
 from app.lifting import load_lifter
-from app.render import draw_2d
 from app.viewer import UPRIGHT
 from detector import DetectorConfig
 from detector.config import KeypointModel
@@ -44,9 +46,12 @@ class LiveConfig:
 
     models: tuple[str, ...] = ("student_causal",)  # lifters, first shown first (weights/<name>.pt or paths)
     keypoints: KeypointModel = "lite"  # BlazePose lite keeps up on 2 cores; full / heavy are slower
-    yolo_every: int = 3  # YOLO finds and tracks people on one processed frame in this many
+    yolo_every: int = 4  # YOLO finds and tracks people on one processed frame in this many
     imgsz: int = 320  # YOLO's input size (longest side); it only finds and re-seeds the person
     flip_test: bool = False  # average each pose with the lift of the mirrored input (twice the lift's cost)
+    # torch threads while a frame is processed: one frame is too small to share, and idle threads spinning beside
+    # the browser (which films and draws on the same cores) slowed the lift several times over
+    torch_threads: int = 1
     expected_fps: float = 30.0  # the camera's rate, until the take has measured its own (the tracker's memory)
     max_take_s: float = 300.0  # the take keeps at most this much video for the processing at Stop
     device: Device = "auto"
@@ -60,9 +65,8 @@ class LiveConfig:
 
 @dataclass
 class LiveUpdate:
-    """What one processed frame gives: the frame with its 2D, each lifter's newest pose, and the readout."""
+    """What one processed frame gives: its 2D, each lifter's newest pose, and the readout."""
 
-    frame: np.ndarray  # RGB, the 2D skeleton drawn on it
     pose2d: LivePose2D | None
     poses: list[StreamPose | None]  # per lifter: upright (y up) metres, pelvis at the origin; None: not yet
     floor_y: float  # height of the floor under the first lifter's poses (its lowest joint so far)
@@ -80,11 +84,15 @@ class Take:
     frames: list[bytes] = field(default_factory=list)
     full: bool = False
 
-    def add(self, image: np.ndarray, time: float) -> None:
-        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
-        if ok:
-            self.times.append(time)
-            self.frames.append(jpeg.tobytes())
+    def add(self, image: np.ndarray, time: float, jpeg: bytes | None = None) -> None:
+        """Keep a frame: its JPEG as it came (a browser's), else the RGB image compressed."""
+        if jpeg is None:
+            ok, encoded = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                return
+            jpeg = encoded.tobytes()
+        self.times.append(time)
+        self.frames.append(jpeg)
 
     def save(self, path: Path) -> Path:
         """The take as an mp4 whose frames keep their times (the frame rate of a live take is uneven)."""
@@ -93,6 +101,14 @@ class Take:
                 image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
                 out.write(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), time)
         return path
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """RGB pixels of a JPEG (or PNG) frame; InputError if it is not one."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError("the frame is not a JPEG or PNG image")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 class LiveSession:
@@ -118,39 +134,69 @@ class LiveSession:
         self.dropped = 0
         self.lift_ms = [0.0] * len(self.lifters)
         self.lifted = [0] * len(self.lifters)
-        self.busy = threading.Lock()
+        self.busy = threading.Lock()  # held while a frame is processed
+        self.slot = threading.Condition()  # guards `processing` and the one-frame slot of `offer`
+        self.processing = False
+        self.waiting: int | None = None  # the ticket of the frame in the slot
+        self.offered = 0
         self.last: LiveUpdate | None = None
+        self.last_time = -np.inf
 
-    def offer(self, image: np.ndarray, time: float, arrival: float | None = None) -> LiveUpdate | None:
-        """Process the frame unless another is being processed; then drop it and return None."""
-        if not self.busy.acquire(blocking=False):
-            self.dropped += 1
-            return None
+    def offer(self, jpeg: bytes, time: float, arrival: float | None = None) -> LiveUpdate | None:
+        """A JPEG frame from a source that does not wait (the page's posts, each in its own thread): processed at
+        once when nothing is; else it waits in a one-frame slot, where a newer frame replaces it (it is then
+        dropped: None). So no queue forms: a frame waits for at most the one being processed. It is decoded only
+        if processed, and kept in the take as it came."""
+        arrival = perf_counter() if arrival is None else arrival
+        with self.slot:
+            self.offered += 1
+            ticket = self.offered
+            if self.waiting is not None:
+                self.dropped += 1  # the frame waiting there is replaced
+            self.waiting = ticket
+            while self.processing and self.waiting == ticket:
+                self.slot.wait()
+            if self.waiting != ticket:
+                return None
+            self.waiting, self.processing = None, True
         try:
-            return self.process(image, time, arrival)
+            with self.busy:
+                return self.process(decode_jpeg(jpeg), time, arrival, jpeg)
         finally:
-            self.busy.release()
+            with self.slot:
+                self.processing = False
+                self.slot.notify_all()
 
-    def process(self, image: np.ndarray, time: float, arrival: float | None = None) -> LiveUpdate:
+    @contextmanager
+    def threads(self):
+        """torch's thread count as `torch_threads` while a frame is processed (the file pipeline's afterwards)."""
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.config.torch_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
+
+    def process(self, image: np.ndarray, time: float, arrival: float | None = None, jpeg: bytes | None = None
+                ) -> LiveUpdate:
         """One RGB frame at stream time `time` (seconds, increasing), which arrived at `arrival` (perf_counter;
-        default now)."""
+        default now); `jpeg`: the same frame compressed, for the take, where it came so."""
         arrival = perf_counter() if arrival is None else arrival
         if self.start is None:
             self._begin(image, time)
         time -= self.start
-        if self.take.times and time <= self.take.times[-1]:
-            return self.last  # a repeated frame (a camera that gave the same picture twice)
-        pose2d = self.detector(image, time)
-        poses = [None] * len(self.stream_lifters)
-        if pose2d is not None:
-            poses = [self._lift(i, lifter, pose2d) for i, lifter in enumerate(self.stream_lifters)]
+        if self.last is not None and time <= self.last_time:
+            return self.last  # a frame older than the last one (a camera that repeats, or posts that crossed)
+        self.last_time = time
+        with self.threads():
+            pose2d = self.detector(image, time)
+            poses = [None] * len(self.stream_lifters)
+            if pose2d is not None:
+                poses = [self._lift(i, lifter, pose2d) for i, lifter in enumerate(self.stream_lifters)]
         if len(self.take.times) and time > self.config.max_take_s:
             self.take.full = True
         else:
-            self.take.add(image, time)
-        frame = image.copy()
-        if pose2d is not None:
-            draw_2d(frame, pose2d.keypoints, pose2d.scores)
+            self.take.add(image, time, jpeg)
         self.arrivals.append((time, arrival))
         now = perf_counter()
         self.done.append(now)
@@ -159,7 +205,7 @@ class LiveSession:
         while self.arrivals[-1][0] - self.arrivals[0][0] > 2 * max(s.delay_s for s in self.stream_lifters) + 1:
             self.arrivals.popleft()
         latency = None if poses[0] is None else 1000 * (now - self._arrival_of(poses[0].time))
-        self.last = LiveUpdate(frame, pose2d, poses, self.lowest, self._rate(), latency, self.dropped, "")
+        self.last = LiveUpdate(pose2d, poses, self.lowest, self._rate(), latency, self.dropped, "")
         self.last.status = self._readout(self.last)
         return self.last
 
@@ -195,14 +241,17 @@ class LiveSession:
         if update.pose2d is None:
             words.append("nobody in view")
         words.append(f"{update.dropped} frames dropped")
-        parts = [", ".join(words)]
-        interval_ms = 1000 / max(update.fps, 1e-3)
+        return "; ".join([", ".join(words), *self.lifter_readout(update.fps)])
+
+    def lifter_readout(self, fps: float) -> list[str]:
+        """Per lifter: its cost a frame, its look-ahead, and whether it keeps up with the frames processed."""
+        parts = []
         for lifter, total, count in zip(self.stream_lifters, self.lift_ms, self.lifted):
             if count:
                 ms = total / count
-                pace = "keeps up" if ms < interval_ms else "cannot keep up"
+                pace = "keeps up" if ms < 1000 / max(fps, 1e-3) else "cannot keep up"
                 parts.append(f"{lifter.name} {ms:.1f} ms a frame, {lifter.delay_s:.2f} s look-ahead ({pace})")
-        return "; ".join(parts)
+        return parts
 
     def timings(self) -> dict[str, float]:
         """Milliseconds per processed frame, per stage (the detector's, then each lifter's)."""

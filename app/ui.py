@@ -26,6 +26,8 @@ from app import storage
 from app.api import register_api
 from app.cli import picture_size
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
+from app.live_session import LiveConfig
+from app.live_web import LiveTab, add_routes, live_section, on_start, on_stop
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
@@ -129,6 +131,7 @@ class Inputs:
     run: gr.Button
     cancel: gr.Button
     status: gr.Markdown
+    live: LiveTab  # the Live tab (app/live_web.py); its Stop hands the take to the video tab's run
 
 
 @dataclass
@@ -201,6 +204,8 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
                         placeholder="1920x1080",
                         elem_id="keypoints_size",
                     )
+            with gr.Tab("Live", id="live"):
+                live = live_section(KEYPOINT_MODELS)
         with gr.Column(scale=2):
             example = gr.Button("Use the example clip", elem_id="example")
             start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
@@ -217,7 +222,7 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
             status = gr.Markdown("Choose a video or a photo, then press the button.", elem_id="status")
     return Inputs(source_video, photo, keypoints_file, keypoints_fps, keypoints_size, tabs, gr.State("video"),
                   [video_tab, photo_tab, keypoints_tab], example, keypoints, lifter, opensim, run, cancel,
-                  status)
+                  status, live)
 
 
 def people_section() -> People:
@@ -389,6 +394,17 @@ class Handlers:
             gr.Image(str(result.files["png:2d"]) if photo else None, visible=photo),
         )
 
+    def on_live_start(self, lifter: str, keypoint_words: str) -> tuple:
+        return on_start(LiveConfig(device=self.config.device), lifter, KEYPOINT_MODELS[keypoint_words])
+
+    @staticmethod
+    def on_live_stop(value: str | None) -> tuple:
+        """The take, processed as a video: it goes into the video tab, which is opened, and the run follows."""
+        take, message = on_stop(value)
+        if take is None:
+            raise gr.Error(message)
+        return take, message, gr.Tabs(selected="video"), "video"
+
     @staticmethod
     def on_pick(cached, evt: gr.SelectData) -> list[int]:
         return [cached.detected.people[evt.index].track_id]
@@ -412,9 +428,17 @@ def wire_events(
     detect_outputs = [inputs.status, people.box, people.gallery, people.chosen, detection]
     lift_chosen = cancellable(handlers.on_lift)
     detect_run = inputs.run.click(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)
+    live = inputs.live
+    live.start.click(handlers.on_live_start, [live.lifter, live.keypoints], [live.viewer, live.status],
+                     concurrency_id="live", **private)
+    take = live.stop.click(handlers.on_live_stop, live.viewer, [inputs.video, live.status, inputs.tabs, inputs.tab],
+                           concurrency_id="live", **private)
+    take_run = take.success(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)
     runs = [
         detect_run,
         detect_run.success(lift_chosen, lift_inputs, lifted, **pipeline),  # .success: not after a cancel
+        take_run,
+        take_run.success(lift_chosen, lift_inputs, lifted, **pipeline),
         people.lift.click(lift_chosen, lift_inputs, lifted, **pipeline),
         people.gallery.select(handlers.on_pick, detection, people.chosen, **private).then(
             lift_chosen, lift_inputs, lifted, **pipeline
@@ -428,9 +452,15 @@ class Page(gr.Blocks):
     lets Gradio serve the example clip: its cache folder (`SCJD_CACHE_DIR`, or a `data/` linked from elsewhere)
     can lie outside the working directory and the temp folder, the only places Gradio serves files from."""
 
-    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None, **kwargs):
+    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None,
+               prevent_thread_lock: bool = False, **kwargs):
         css = (STATIC / "page.css").read_text() + (css or "")
-        return super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())], **kwargs)
+        launched = super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())],
+                                  prevent_thread_lock=True, **kwargs)
+        add_routes(self.server_app)  # the Live tab's frames (app/live_web.py)
+        if not prevent_thread_lock:
+            self.block_thread()
+        return launched
 
 
 def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:

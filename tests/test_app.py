@@ -41,7 +41,8 @@ STANDING = np.array([[0, 0, 0], [-0.12, 0, 0], [-0.12, 0.45, 0], [-0.12, 0.9, 0]
 
 @pytest.fixture(scope="session")
 def checkpoints(tmp_path_factory) -> dict[str, Path]:
-    """Tiny untrained student, teacher and causal student checkpoints (the trained weights are not needed to test the app)."""
+    """Tiny untrained student, teacher and causal student checkpoints (the trained weights are not needed to test
+    the app)."""
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
     small = {"receptive_field": 9, "depth": 1, "num_heads": 2, "drop_path": 0.0}
