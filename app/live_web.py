@@ -29,15 +29,24 @@ from app import storage
 from app.live_session import LiveConfig, LiveSession, LiveUpdate
 from app.pipeline import USER_ERRORS, InputError
 from app.viewer import live_payload
+from pose_lifting.lifter import WEIGHTS_DIR
 
 STATIC = Path(__file__).parent / "static"
 MAX_FRAME_BYTES = 4_000_000  # a JPEG frame larger than this is refused
 LIVE_TEMPLATE = '<div class="scjd-live"></div>'
-LIVE_MODELS = {  # the tab's lifter words -> models, the first the one whose delay the readout gives
+LIVE_MODELS = {  # the tab's lifter words -> models (the first is drawn in the left/right colours)
     "causal student (no look-ahead)": ("student_causal",),
     "student (1.3 s look-ahead)": ("student",),
     "student beside the teacher (both 1.3 s look-ahead)": ("student", "teacher"),
 }
+
+
+def live_model_choices(weights_dir: Path = WEIGHTS_DIR) -> dict[str, tuple[str, ...]]:
+    """The tab's lifter menu: the choices whose weights are shipped (all of them when none is, so that Start
+    says what is missing)."""
+    shipped = {path.stem for path in weights_dir.glob("*.pt")}
+    choices = {words: models for words, models in LIVE_MODELS.items() if set(models) <= shipped}
+    return choices or dict(LIVE_MODELS)
 
 
 @dataclass
@@ -120,7 +129,7 @@ def add_routes(app) -> None:
     app.add_api_route("/live/frame", post_frame, methods=["POST"])
 
 
-def live_section(keypoint_models: dict[str, str]) -> LiveTab:
+def live_section(models: dict[str, tuple[str, ...]], keypoint_models: dict[str, str]) -> LiveTab:
     """The Live tab's components (inside the page's input tabs)."""
     gr.Markdown(
         "Live 3D from your webcam: press *Start*, allow the camera, and move. The 3D follows as fast as this "
@@ -137,8 +146,7 @@ def live_section(keypoint_models: dict[str, str]) -> LiveTab:
         elem_id="live-viewer",
     )
     with gr.Row():
-        lifter = gr.Radio(list(LIVE_MODELS), value=next(iter(LIVE_MODELS)), label="Live lifter",
-                          elem_id="live-lifter")
+        lifter = gr.Radio(list(models), value=next(iter(models)), label="Live lifter", elem_id="live-lifter")
         keypoints = gr.Radio(list(keypoint_models), value=next(iter(keypoint_models)), label="Live 2D keypoints",
                              elem_id="live-keypoints")
     with gr.Row():
@@ -148,15 +156,16 @@ def live_section(keypoint_models: dict[str, str]) -> LiveTab:
     return LiveTab(viewer, lifter, keypoints, start, stop, status)
 
 
-def on_start(config: LiveConfig, lifter: str, keypoints: str) -> tuple:
-    """A new session with the tab's lifters and keypoint model (`keypoints`: lite, full or heavy): its token (for
-    the script) in the viewer's value, and a message."""
-    config = replace(config, models=LIVE_MODELS[lifter], keypoints=keypoints)
+def on_start(config: LiveConfig, models: tuple[str, ...], keypoints: str) -> tuple:
+    """A new session with these lifters and keypoint model (lite, full or heavy): its token (for the script) in
+    the viewer's value, and a message."""
+    config = replace(config, models=models, keypoints=keypoints)
     try:
         token = SESSIONS.start(config)
     except USER_ERRORS as error:
         return gr.skip(), f"**Cannot start:** {error}"
-    return json.dumps({"token": token}), f"Live with {', '.join(config.models)}, {config.keypoints} keypoints."
+    names = ", ".join(lifter.name for lifter in SESSIONS.session.lifters)
+    return json.dumps({"token": token}), f"Live with {names}, BlazePose {config.keypoints} keypoints."
 
 
 def on_stop(value: str | None) -> tuple[str | None, str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 from argparse import ArgumentTypeError
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gradio as gr
@@ -27,7 +27,7 @@ from app.api import register_api
 from app.cli import picture_size
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
 from app.live_session import LiveConfig
-from app.live_web import LiveTab, add_routes, live_section, on_start, on_stop
+from app.live_web import LiveTab, add_routes, live_model_choices, live_section, on_start, on_stop
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
@@ -177,7 +177,9 @@ def intro(models: dict[str, tuple[str, ...]]) -> None:
         gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
 
 
-def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) -> Inputs:
+def input_section(
+    config: PipelineConfig, models: dict[str, tuple[str, ...]], live_models: dict[str, tuple[str, ...]]
+) -> Inputs:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3), gr.Tabs() as tabs:
             with gr.Tab("Video", id="video") as video_tab:
@@ -205,7 +207,7 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
                         elem_id="keypoints_size",
                     )
             with gr.Tab("Live", id="live"):
-                live = live_section(KEYPOINT_MODELS)
+                live = live_section(live_models, KEYPOINT_MODELS)
         with gr.Column(scale=2):
             example = gr.Button("Use the example clip", elem_id="example")
             start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
@@ -293,6 +295,7 @@ class Handlers:
 
     config: PipelineConfig
     models: dict[str, tuple[str, ...]]
+    live_models: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the Live tab's lifter choices
 
     def settings(self, lifter: str, keypoint_words: str, opensim: bool = False) -> PipelineConfig:
         models = self.models[lifter]
@@ -395,7 +398,8 @@ class Handlers:
         )
 
     def on_live_start(self, lifter: str, keypoint_words: str) -> tuple:
-        return on_start(LiveConfig(device=self.config.device), lifter, KEYPOINT_MODELS[keypoint_words])
+        live = LiveConfig(device=self.config.device)
+        return on_start(live, self.live_models[lifter], KEYPOINT_MODELS[keypoint_words])
 
     @staticmethod
     def on_live_stop(value: str | None) -> tuple:
@@ -463,18 +467,24 @@ class Page(gr.Blocks):
         return launched
 
 
-def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
-    """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
+def build_ui(
+    config: PipelineConfig | None = None,
+    models: dict[str, tuple[str, ...]] | None = None,
+    live_models: dict[str, tuple[str, ...]] | None = None,
+) -> gr.Blocks:
+    """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths, and
+    `live_models` the Live tab's choices."""
     config = config or PipelineConfig()
     models = models or model_choices()
+    live_models = live_models or live_model_choices()
     with Page(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
         intro(models)
         detection = gr.State(None)  # the session's cached Detection
-        inputs = input_section(config, models)
+        inputs = input_section(config, models, live_models)
         people = people_section()
         view = view_section()
         downloads = downloads_section()
-        wire_events(Handlers(config, models), detection, inputs, people, view, downloads)
+        wire_events(Handlers(config, models, live_models), detection, inputs, people, view, downloads)
         register_api(demo, config, models)  # the API's endpoints for programs, apart from the page's own events
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo
