@@ -52,7 +52,7 @@ class LiveConfig:
     # torch threads while a frame is processed: one frame is too small to share, and idle threads spinning beside
     # the browser (which films and draws on the same cores) slowed the lift several times over
     torch_threads: int = 1
-    expected_fps: float = 30.0  # the camera's rate, until the take has measured its own (the tracker's memory)
+    expected_fps: float = 30.0  # the camera's frame rate (the tracker's memory; the readout's "keeps up")
     max_take_s: float = 300.0  # the take keeps at most this much video for the processing at Stop
     device: Device = "auto"
 
@@ -241,16 +241,19 @@ class LiveSession:
         if update.pose2d is None:
             words.append("nobody in view")
         words.append(f"{update.dropped} frames dropped")
-        return "; ".join([", ".join(words), *self.lifter_readout(update.fps)])
+        return "; ".join([", ".join(words), *self.lifter_readout()])
 
-    def lifter_readout(self, fps: float) -> list[str]:
-        """Per lifter: its cost a frame, its look-ahead, and whether it keeps up with the frames processed."""
+    def lifter_readout(self) -> list[str]:
+        """Per lifter: its cost a frame, its look-ahead, and whether it alone would keep up with the camera (a
+        frame lifted in less than the camera's frame interval, `expected_fps`)."""
         parts = []
+        camera = self.config.expected_fps
         for lifter, total, count in zip(self.stream_lifters, self.lift_ms, self.lifted):
             if count:
                 ms = total / count
-                pace = "keeps up" if ms < 1000 / max(fps, 1e-3) else "cannot keep up"
-                parts.append(f"{lifter.name} {ms:.1f} ms a frame, {lifter.delay_s:.2f} s look-ahead ({pace})")
+                pace = "keeps up with" if ms < 1000 / camera else "cannot keep up with"
+                parts.append(f"{lifter.name} {ms:.1f} ms a frame, {lifter.delay_s:.2f} s look-ahead ({pace} "
+                             f"{camera:.0f} fps)")
         return parts
 
     def timings(self) -> dict[str, float]:

@@ -116,7 +116,7 @@ def answer(session: LiveSession, update: LiveUpdate) -> dict:
         "pose_time": None if pose is None else pose.time + session.start,
         "payload": live_payload(update, [lifter.name for lifter in session.stream_lifters]),
         "server_fps": round(update.fps, 2),
-        "lifters": session.lifter_readout(update.fps),
+        "lifters": session.lifter_readout(),
     }
 
 
