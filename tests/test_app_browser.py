@@ -15,7 +15,6 @@ import shutil
 import socket
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -25,23 +24,16 @@ import app.ui
 from app.export import Mp4Writer
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
-from detector import example_video_path, read_video
+from detector import example_video_path
+from scripts import bench_live
 
 pytest_plugins = ["tests.test_app"]  # its fixtures: the tiny checkpoints and the short example clip
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = bench_live.CHROMIUM_ARGS
 EXAMPLE_FRAMES = 60  # the man on the box is in view from the start, the walking woman from frame 39
 RUN_TIMEOUT_MS = 400_000  # the example's detection on a busy 2-core machine
 VIEWPORT = {"width": 1400, "height": 1000}
-CAMERA_SIZE = (640, 360)  # the fake camera's picture: the example clip, small
 CAMERA_FRAMES = 90  # 3 s of the example (both people in view from frame 39); Chromium loops it
 RECORD_MS = 3000
 LIVE_SAMPLES = 4  # seconds of the live readout read
@@ -252,14 +244,9 @@ def test_bad_uploads_show_a_readable_error_in_the_page(page, case, tmp_path):
     assert "Traceback" not in page.content()
 
 
-def write_y4m(path: Path, frames: int = CAMERA_FRAMES, size: tuple[int, int] = CAMERA_SIZE) -> Path:
-    """The example clip's first frames as a raw YUV 4:2:0 .y4m, the file Chromium's fake camera plays."""
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in read_video(example_video_path()).frames(limit=frames):
-            small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
-            out.write(b"FRAME\n" + cv2.cvtColor(small, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
+def write_y4m(path: Path, frames: int = CAMERA_FRAMES) -> Path:
+    """The example clip's first frames as the .y4m Chromium's fake camera plays."""
+    return bench_live.write_y4m(example_video_path(), path, frames)  # small: 640 x 360
 
 
 def test_a_webcam_recording_is_lifted(browser, app_url, tmp_path):
