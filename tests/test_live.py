@@ -122,3 +122,29 @@ def test_a_lifter_that_reads_scores_is_refused_live(checkpoints, tmp_path):
     lifter.model.config.score_input = True
     with pytest.raises(ValueError, match="scores"):
         StreamLifter(lifter, 640, 480)
+
+
+def test_the_frame_route_refuses_an_unknown_take_and_a_frame_that_is_not_a_picture(checkpoints):
+    from fastapi import HTTPException
+
+    from app import live_web
+
+    token = live_web.SESSIONS.start(LiveConfig(models=(str(checkpoints["student_causal"]),)))
+    try:
+        with pytest.raises(HTTPException) as ended:
+            live_web.frame_route(b"", "another-token", 0.0)
+        assert ended.value.status_code == 404
+        with pytest.raises(HTTPException) as garbage:
+            live_web.frame_route(b"not a jpeg", token, 0.0)
+        assert garbage.value.status_code == 400
+        picture = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
+        answer = live_web.frame_route(picture, token, 0.5)
+        assert answer["dropped"] is False and answer["keypoints"] is None  # nobody in a black frame
+        assert answer["payload"]["models"] == [] and answer["payload"]["message"] == "nobody in view"
+    finally:
+        live_web.SESSIONS.stop(token)
+    assert live_web.on_stop(json_token(token)) == (None, "No live take is running.")
+
+
+def json_token(token: str) -> str:
+    return json.dumps({"token": token})
