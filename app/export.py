@@ -35,11 +35,14 @@ def h264_available() -> bool:
     return "libx264" in av.codecs_available
 
 
+MILLISECOND = Fraction(1, 1000)  # the time base of frames written with their own times
 WRITE_FAILURES = (OSError, av.FFmpegError)  # what a failed write of an mp4 or GIF raises
 
 
 class Mp4Writer:
-    """`with Mp4Writer(path, fps) as out: out.write(rgb_frame)`; every frame must have the first frame's size."""
+    """`with Mp4Writer(path, fps) as out: out.write(rgb_frame)`; every frame must have the first frame's size.
+    Frames given their `time` (seconds, increasing) keep it (a live take's frames come at an uneven rate); else
+    they follow each other at `fps`."""
 
     def __init__(self, path: str | Path, fps: float) -> None:
         self.path = Path(path)
@@ -52,23 +55,27 @@ class Mp4Writer:
             raise write_failed(self.path, error) from error
         self.stream: av.video.stream.VideoStream | None = None
 
-    def write(self, image: np.ndarray) -> None:
+    def write(self, image: np.ndarray, time: float | None = None) -> None:
         try:
-            self._encode(image)
+            self._encode(image, time)
         except WRITE_FAILURES as error:
             self.abort()
             raise write_failed(self.path, error) from error
 
-    def _encode(self, image: np.ndarray) -> None:
+    def _encode(self, image: np.ndarray, time: float | None) -> None:
         if self.stream is None:
             codec, options = ("libx264", {"preset": "veryfast", "crf": "23"}) if h264_available() else ("mpeg4", {})
             self.stream = self.container.add_stream(codec, rate=Fraction(self.fps).limit_denominator(1001))
             self.stream.options = options
             self.stream.height, self.stream.width = image.shape[:2]
             self.stream.pix_fmt = "yuv420p"
+            if time is not None:
+                self.stream.codec_context.time_base = MILLISECOND
         # OpenCV's RGB -> I420 conversion is several times faster than the encoder's own
-        yuv = cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
-        self.container.mux(self.stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
+        frame = av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+        if time is not None:
+            frame.pts, frame.time_base = round(time / MILLISECOND), MILLISECOND
+        self.container.mux(self.stream.encode(frame))
 
     def close(self) -> None:
         """Flush the encoder and move the finished file into place."""

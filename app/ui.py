@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shutil
 from argparse import ArgumentTypeError
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gradio as gr
@@ -26,6 +26,8 @@ from app import storage
 from app.api import register_api
 from app.cli import picture_size
 from app.jobs import PIPELINE_QUEUE, Cancelled, cancellable
+from app.live_session import LiveConfig
+from app.live_web import LiveTab, add_routes, live_model_choices, live_section, on_start, on_stop
 from app.people import PersonCard, person_cards
 from app.pipeline import (
     COORDINATES,
@@ -129,6 +131,7 @@ class Inputs:
     run: gr.Button
     cancel: gr.Button
     status: gr.Markdown
+    live: LiveTab  # the Live tab (app/live_web.py); its Stop hands the take to the video tab's run
 
 
 @dataclass
@@ -174,7 +177,9 @@ def intro(models: dict[str, tuple[str, ...]]) -> None:
         gr.Markdown("**Lifter weights missing:** " + " ".join(missing_weights_message(p) for p in missing))
 
 
-def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) -> Inputs:
+def input_section(
+    config: PipelineConfig, models: dict[str, tuple[str, ...]], live_models: dict[str, tuple[str, ...]]
+) -> Inputs:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3), gr.Tabs() as tabs:
             with gr.Tab("Video", id="video") as video_tab:
@@ -201,6 +206,8 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
                         placeholder="1920x1080",
                         elem_id="keypoints_size",
                     )
+            with gr.Tab("Live", id="live"):
+                live = live_section(live_models, KEYPOINT_MODELS)
         with gr.Column(scale=2):
             example = gr.Button("Use the example clip", elem_id="example")
             start = KEYPOINT_WORDS.get(config.keypoints, "balanced")  # the page offers three of the four models
@@ -217,7 +224,7 @@ def input_section(config: PipelineConfig, models: dict[str, tuple[str, ...]]) ->
             status = gr.Markdown("Choose a video or a photo, then press the button.", elem_id="status")
     return Inputs(source_video, photo, keypoints_file, keypoints_fps, keypoints_size, tabs, gr.State("video"),
                   [video_tab, photo_tab, keypoints_tab], example, keypoints, lifter, opensim, run, cancel,
-                  status)
+                  status, live)
 
 
 def people_section() -> People:
@@ -288,6 +295,7 @@ class Handlers:
 
     config: PipelineConfig
     models: dict[str, tuple[str, ...]]
+    live_models: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the Live tab's lifter choices
 
     def settings(self, lifter: str, keypoint_words: str, opensim: bool = False) -> PipelineConfig:
         models = self.models[lifter]
@@ -389,6 +397,18 @@ class Handlers:
             gr.Image(str(result.files["png:2d"]) if photo else None, visible=photo),
         )
 
+    def on_live_start(self, lifter: str, keypoint_words: str) -> tuple:
+        live = LiveConfig(device=self.config.device)
+        return on_start(live, self.live_models[lifter], KEYPOINT_MODELS[keypoint_words])
+
+    @staticmethod
+    def on_live_stop(value: str | None) -> tuple:
+        """The take, processed as a video: it goes into the video tab, which is opened, and the run follows."""
+        take, message = on_stop(value)
+        if take is None:
+            raise gr.Error(message)
+        return take, message, gr.Tabs(selected="video"), "video"
+
     @staticmethod
     def on_pick(cached, evt: gr.SelectData) -> list[int]:
         return [cached.detected.people[evt.index].track_id]
@@ -412,9 +432,17 @@ def wire_events(
     detect_outputs = [inputs.status, people.box, people.gallery, people.chosen, detection]
     lift_chosen = cancellable(handlers.on_lift)
     detect_run = inputs.run.click(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)
+    live = inputs.live
+    live.start.click(handlers.on_live_start, [live.lifter, live.keypoints], [live.viewer, live.status],
+                     concurrency_id="live", **private)
+    take = live.stop.click(handlers.on_live_stop, live.viewer, [inputs.video, live.status, inputs.tabs, inputs.tab],
+                           concurrency_id="live", **private)
+    take_run = take.success(cancellable(handlers.on_detect), detect_inputs, detect_outputs, **pipeline)
     runs = [
         detect_run,
         detect_run.success(lift_chosen, lift_inputs, lifted, **pipeline),  # .success: not after a cancel
+        take_run,
+        take_run.success(lift_chosen, lift_inputs, lifted, **pipeline),
         people.lift.click(lift_chosen, lift_inputs, lifted, **pipeline),
         people.gallery.select(handlers.on_pick, detection, people.chosen, **private).then(
             lift_chosen, lift_inputs, lifted, **pipeline
@@ -428,23 +456,35 @@ class Page(gr.Blocks):
     lets Gradio serve the example clip: its cache folder (`SCJD_CACHE_DIR`, or a `data/` linked from elsewhere)
     can lie outside the working directory and the temp folder, the only places Gradio serves files from."""
 
-    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None, **kwargs):
+    def launch(self, *args, css: str | None = None, allowed_paths: list[str] | None = None,
+               prevent_thread_lock: bool = False, **kwargs):
         css = (STATIC / "page.css").read_text() + (css or "")
-        return super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())], **kwargs)
+        launched = super().launch(*args, css=css, allowed_paths=[*(allowed_paths or []), str(examples_dir())],
+                                  prevent_thread_lock=True, **kwargs)
+        add_routes(self.server_app)  # the Live tab's frames (app/live_web.py)
+        if not prevent_thread_lock:
+            self.block_thread()
+        return launched
 
 
-def build_ui(config: PipelineConfig | None = None, models: dict[str, tuple[str, ...]] | None = None) -> gr.Blocks:
-    """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths."""
+def build_ui(
+    config: PipelineConfig | None = None,
+    models: dict[str, tuple[str, ...]] | None = None,
+    live_models: dict[str, tuple[str, ...]] | None = None,
+) -> gr.Blocks:
+    """The page; `models` maps each choice (student, teacher, both) to lifter names or checkpoint paths, and
+    `live_models` the Live tab's choices."""
     config = config or PipelineConfig()
     models = models or model_choices()
+    live_models = live_models or live_model_choices()
     with Page(title="SCJD: video to 3D skeleton", fill_width=True) as demo:
         intro(models)
         detection = gr.State(None)  # the session's cached Detection
-        inputs = input_section(config, models)
+        inputs = input_section(config, models, live_models)
         people = people_section()
         view = view_section()
         downloads = downloads_section()
-        wire_events(Handlers(config, models), detection, inputs, people, view, downloads)
+        wire_events(Handlers(config, models, live_models), detection, inputs, people, view, downloads)
         register_api(demo, config, models)  # the API's endpoints for programs, apart from the page's own events
     demo.queue(default_concurrency_limit=1, max_size=32)
     return demo

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from app.videos import spread
 from pose_lifting.angles import ANGLE_NAMES, DEFAULT_PLOTTED, angle_ranges
 from pose_lifting.skeleton import BONES, JOINT_NAMES, LEFT_JOINTS, RIGHT_JOINTS
 from pose_lifting.world import UP_SOURCES
+
+if TYPE_CHECKING:  # the live session draws with this module's UPRIGHT
+    from app.live_session import LiveUpdate
 
 UPRIGHT = np.array([1.0, -1.0, -1.0], np.float32)  # camera axes (y down, z away) -> y up, z towards the camera
 WORST_JOINTS = 3  # the comparison names this many joints where the two models differ most
@@ -71,15 +75,7 @@ def viewer_payload(result: PipelineResult) -> dict:
     return {
         "fps": result.fps,
         "num_frames": result.num_frames,
-        "joint_names": list(JOINT_NAMES),
-        "bones": [list(bone) for bone in BONES],
-        "sides": [_side(child) for _, child in BONES],
-        "colours": {
-            "left": _hex(LEFT_COLOUR),
-            "right": _hex(RIGHT_COLOUR),
-            "centre": _hex(CENTRE_COLOUR),
-            "second": _hex(SECOND_COLOUR),
-        },
+        **skeleton_style(),
         "floor_y": floor,
         "grid": {"min": -float(half), "max": float(half), "step": GRID_STEP_M},
         "target": [float(centre[0]), floor + 0.9, float(centre[2])],
@@ -92,6 +88,49 @@ def viewer_payload(result: PipelineResult) -> dict:
         "comparison": _comparison(result),
         "camera": _camera(result),
         "angles": _angles(result),
+    }
+
+
+def skeleton_style() -> dict:
+    """The joints, bones, their sides and the colours: what every payload draws with."""
+    return {
+        "joint_names": list(JOINT_NAMES),
+        "bones": [list(bone) for bone in BONES],
+        "sides": [_side(child) for _, child in BONES],
+        "colours": {
+            "left": hex_colour(LEFT_COLOUR),
+            "right": hex_colour(RIGHT_COLOUR),
+            "centre": hex_colour(CENTRE_COLOUR),
+            "second": hex_colour(SECOND_COLOUR),
+        },
+    }
+
+
+def live_payload(update: LiveUpdate, labels: list[str]) -> dict:
+    """One live frame for the viewer's live mode: each lifter's newest pose (upright, pelvis above the origin, on
+    the floor under it so far), the first lifter's in the left/right colours; no clock, chart or camera."""
+    floor = update.floor_y if np.isfinite(update.floor_y) else -0.9
+    models = [
+        {"label": label, "people": [{"track_id": update.pose2d.track_id if update.pose2d else 0, "first_frame": 0,
+                                     "poses": [np.round(pose.pose, 3).tolist()], "trajectory": None,
+                                     "colour": None, "label": None}]}
+        for label, pose in zip(labels, update.poses) if pose is not None
+    ]
+    waiting = "nobody in view" if update.pose2d is None else "the 3D comes once the lifter's window is filled"
+    return {
+        "live": True,
+        "message": "" if models else waiting,
+        "fps": 30.0,
+        "num_frames": 1,
+        **skeleton_style(),
+        "floor_y": floor,
+        "grid": {"min": -2.0, "max": 2.0, "step": GRID_STEP_M},
+        "target": [0.0, floor + 0.9, 0.0],
+        "distance": VIEW_DISTANCE_M,
+        "models": models,
+        "comparison": None,
+        "camera": None,
+        "angles": None,
     }
 
 
@@ -167,7 +206,7 @@ def _person(person, index: int, shown: DisplayPoses, count: int) -> dict:
         "first_frame": person.first_frame,
         "poses": np.round(shown.poses, 3).tolist(),
         "trajectory": trajectory,
-        "colour": None if colour is None else _hex(colour),
+        "colour": None if colour is None else hex_colour(colour),
         "label": f"#{person.track_id}" if count > 1 else None,
     }
 
@@ -191,5 +230,5 @@ def _side(joint: int) -> str:
     return "left" if joint in LEFT_JOINTS else "right" if joint in RIGHT_JOINTS else "centre"
 
 
-def _hex(colour: tuple[int, int, int]) -> str:
+def hex_colour(colour: tuple[int, int, int]) -> str:
     return "#" + "".join(f"{c:02x}" for c in colour)

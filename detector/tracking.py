@@ -87,10 +87,15 @@ def stitch_tracks(
 
 def rank_tracks(track_ids: np.ndarray, boxes: np.ndarray) -> list[int]:
     """Track ids ordered by presence times size (see the module docstring), the main subject first."""
-    sizes = np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
+    sizes = box_sizes(boxes)
     ids = np.unique(track_ids)
     weight = {int(i): float(sizes[track_ids == i].sum()) for i in ids}
     return sorted(weight, key=lambda i: (-weight[i], i))
+
+
+def box_sizes(boxes: np.ndarray) -> np.ndarray:
+    """sqrt(width * height) of (N, 4) boxes: what `rank_tracks` sums."""
+    return np.sqrt(np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None))
 
 
 def choose_track(ranked: list[int], wanted: int | None) -> int:

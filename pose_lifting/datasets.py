@@ -38,6 +38,7 @@ from pose_lifting.generators import (
     detector_errors,
     gaussian_noise,
 )
+from pose_lifting.sampling import Target
 from pose_lifting.skeleton import JOINT_INDEX, root_relative
 
 Source = Literal["mocap", "h36m"]
@@ -102,7 +103,7 @@ class TrainingData(Protocol):
 
     fps: float  # every sequence's frame rate; a lifter trained on it resamples other videos to it
 
-    def sampler(self, receptive_field: int, seed: int) -> Sampler: ...
+    def sampler(self, receptive_field: int, seed: int, target: Target = "centre") -> Sampler: ...
 
     def heldout_views(self) -> list[View]: ...
 
@@ -184,9 +185,9 @@ class MocapData:
         self.train_sequences, self.validation_sequences = split_validation(train, config.validation_share)
         self.fps = MOCAP_FPS
 
-    def sampler(self, receptive_field: int, seed: int) -> WindowSampler:
+    def sampler(self, receptive_field: int, seed: int, target: Target = "centre") -> WindowSampler:
         poses = [s.poses for s in self.train_sequences]
-        return WindowSampler(poses, receptive_field, self.config.augment, seed, self.fps)
+        return WindowSampler(poses, receptive_field, self.config.augment, seed, self.fps, target)
 
     def heldout_views(self) -> list[View]:
         c = self.config
@@ -226,7 +227,7 @@ class H36MData:
         c = self.config
         return iterate_clips(c.h36m_3d, c.h36m_2d, cameras_path=c.h36m_cameras, subjects=subjects)
 
-    def sampler(self, receptive_field: int, seed: int) -> PairSampler:
+    def sampler(self, receptive_field: int, seed: int, target: Target = "centre") -> PairSampler:
         clips = list(self.clips(TRAIN_SUBJECTS))
         return PairSampler(
             [clip.keypoints for clip in clips],
@@ -235,6 +236,7 @@ class H36MData:
             receptive_field,
             flip=self.config.augment.flip,
             seed=seed,
+            target=target,
         )
 
     def heldout_views(self) -> list[View]:

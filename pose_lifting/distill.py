@@ -29,12 +29,15 @@ class SCJDObjective(nn.Module):
         self.config = config or DistillConfig()
         self.register_buffer("mask", torch.from_numpy(adjacent_joint_mask()), persistent=False)
         s, t = student.config, teacher.config if teacher else None
-        self.student_frames = sparse_slice(s.receptive_field, s.stride)  # slices: views of the windows, no copies
+        # slices: views of the windows, no copies
+        self.student_frames = sparse_slice(s.receptive_field, s.stride, s.target)
         self.student_features = student.forward_features  # compile_features() swaps in compiled versions
         self.teacher_features = teacher.forward_features if teacher is not None else None
         if teacher is not None:
             if t.receptive_field != s.receptive_field or s.stride % t.stride or s.stride == t.stride:
                 raise ValueError("the teacher must see the student's receptive field, denser by a whole factor")
+            if (s.target, t.target) != ("centre", "centre"):  # losses.aligned_teacher_frames: the centres coincide
+                raise ValueError("distillation is the paper's, for centre-frame lifters: train a causal one as plain")
             if not s.upsample_head or s.teacher_embed_dim != t.embed_dim:
                 raise ValueError("a distilled student needs the Eq. (5) head at the teacher's width")
             teacher.requires_grad_(False)

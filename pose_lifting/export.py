@@ -132,7 +132,10 @@ def architecture_section(lifter: Lifter) -> list[str]:
         f"{c.stride} over a {c.receptive_field}-frame receptive field, C = {c.embed_dim}, {c.depth} spatial + "
         f"{c.depth} temporal blocks, {c.num_heads} heads, MLP ratio {c.mlp_ratio}, "
         f"{'Eq. (5) upsampling head' if c.upsample_head else 'PoseFormer head'}. "
-        f"{lifter.num_params / 1e6:.3f} M parameters, {lifter.mflops:.1f} MFLOPs per pose (no flip).",
+        f"{lifter.num_params / 1e6:.3f} M parameters, {lifter.mflops:.1f} MFLOPs per pose (no flip). "
+        + ("It predicts the centre frame of its window (the paper's)." if c.target == "centre" else
+           "It predicts the last frame of its window: causal, no look-ahead (for live video; the held-out metrics "
+           "below use the file lift's smoothing over time, which a live lift does not have: docs/results.md)."),
         f"Input: 2D keypoints (Human3.6M order), `{lifter.inputs.normalization}` normalisation, "
         f"resampled to {lifter.inputs.fps:g} fps. Output: 3D joints in metres, camera axes, pelvis at the origin.",
     ]

@@ -1,10 +1,11 @@
-"""Batches of (2D window, 3D centre pose) training pairs: from 3D mocap with virtual cameras, or from pairs
+"""Batches of (2D window, 3D target pose) training pairs: from 3D mocap with virtual cameras, or from pairs
 of 2D keypoints and 3D poses that a dataset ships already projected (Human3.6M).
 
-Every window is a dense receptive field of frames around a centre frame (edges repeat the first or last
-frame, as at inference). `WindowSampler` (mocap) augments with what in-the-wild video brings: new motion
-(limbs mixed between windows, joint-angle offsets, tilted bodies: motion_augment.py), time-warp (speed),
-limb-length scaling (body proportions), random cameras (camera.py), 2D errors, horizontal flips.
+Every window is a dense receptive field of frames around its target frame, the centre (or, for a causal lifter,
+ending at it: `sampling.Target`); edges repeat the first or last frame, as at inference. `WindowSampler` (mocap)
+augments with what in-the-wild video brings: new motion (limbs mixed between windows, joint-angle offsets, tilted
+bodies: motion_augment.py), time-warp (speed), limb-length scaling (body proportions), random cameras (camera.py),
+2D errors, horizontal flips.
 The 2D errors are independent Gaussian noise with a few outlier joints (`gaussian_noise`), the
 structured errors of a real keypoint detector (`detector_errors`, `DetectorNoiseConfig`: steady per-joint
 bias that drifts slowly, joint-definition offsets, jitter, outliers, brief left/right swaps, missing joints;
@@ -24,7 +25,7 @@ import numpy as np
 
 from pose_lifting.camera import CameraConfig, Cameras, random_cameras
 from pose_lifting.motion_augment import MotionAugmentConfig, augment_motion
-from pose_lifting.sampling import window_offsets
+from pose_lifting.sampling import Target, target_index, window_offsets
 from pose_lifting.skeleton import (
     BONES,
     FLIP_PERMUTATION,
@@ -185,7 +186,7 @@ class AugmentConfig:
 
 @dataclass
 class Batch:
-    """Dense 2D windows in pixels with their images' sizes, and the centre frames' 3D poses."""
+    """Dense 2D windows in pixels with their images' sizes, and the target frames' 3D poses."""
 
     windows: np.ndarray  # (B, f, J, 2) pixels
     width: np.ndarray  # (B,)
@@ -248,13 +249,15 @@ class WindowSampler:
         augment: AugmentConfig,
         seed: int = 0,
         fps: float = 30.0,
+        target: Target = "centre",
     ):
         if not sequences:
             raise ValueError("no training sequences")
         self.frames = np.concatenate(sequences).astype(np.float32)
         self.lengths = np.array([len(s) for s in sequences])
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
-        self.offsets = window_offsets(receptive_field, 1).astype(np.float64)
+        self.offsets = window_offsets(receptive_field, 1, target).astype(np.float64)
+        self.target_index = target_index(receptive_field, target)
         self.augment = augment
         self.fps = fps
         self.rng = np.random.default_rng(seed)
@@ -263,12 +266,12 @@ class WindowSampler:
         return len(self.frames)
 
     def windows_3d(self, batch_size: int) -> np.ndarray:
-        """(B, f, J, 3) world windows around random centre frames, time-warped, linearly interpolated."""
+        """(B, f, J, 3) world windows around random target frames, time-warped, linearly interpolated."""
         rng = self.rng
         seq = rng.choice(len(self.lengths), size=batch_size, p=self.lengths / self.lengths.sum())
-        centre = rng.uniform(0, self.lengths[seq] - 1)
+        target = rng.uniform(0, self.lengths[seq] - 1)
         speed = rng.uniform(*self.augment.speed, size=batch_size)
-        times = np.clip(centre[:, None] + speed[:, None] * self.offsets[None], 0, (self.lengths[seq] - 1)[:, None])
+        times = np.clip(target[:, None] + speed[:, None] * self.offsets[None], 0, (self.lengths[seq] - 1)[:, None])
         low = np.floor(times).astype(np.int64)
         high = np.minimum(low + 1, (self.lengths[seq] - 1)[:, None])
         weight = (times - low)[..., None, None].astype(np.float32)
@@ -287,9 +290,8 @@ class WindowSampler:
     def sample(self, batch_size: int) -> Batch:
         rng, aug = self.rng, self.augment
         world = self.augmented_windows_3d(batch_size)
-        centre = world.shape[1] // 2
-        cameras = random_cameras(world[:, centre, JOINT_INDEX["pelvis"]], rng, aug.camera)
-        batch = project_windows(world, cameras)
+        cameras = random_cameras(world[:, self.target_index, JOINT_INDEX["pelvis"]], rng, aug.camera)
+        batch = project_windows(world, cameras, self.target_index)
         if aug.noise == "mix":
             share = rng.random(batch_size)
             detected = share < aug.detector_fraction
@@ -320,6 +322,7 @@ class PairSampler:
         receptive_field: int,
         flip: float = 0.5,
         seed: int = 0,
+        target: Target = "centre",
     ):
         if not keypoints:
             raise ValueError("no training sequences")
@@ -331,7 +334,7 @@ class PairSampler:
         self.starts = np.concatenate([[0], np.cumsum(self.lengths)[:-1]])
         self.sequence_of_frame = np.repeat(np.arange(len(self.lengths)), self.lengths)
         self.sizes = np.asarray(sizes, dtype=np.float32)  # (sequences, 2) image width, height
-        self.offsets = window_offsets(receptive_field, 1)
+        self.offsets = window_offsets(receptive_field, 1, target)
         self.flip = flip
         self.rng = np.random.default_rng(seed)
 
@@ -339,12 +342,12 @@ class PairSampler:
         return len(self.keypoints)
 
     def sample(self, batch_size: int) -> Batch:
-        centre = self.rng.integers(len(self), size=batch_size)
-        seq = self.sequence_of_frame[centre]
+        target = self.rng.integers(len(self), size=batch_size)
+        seq = self.sequence_of_frame[target]
         first, last = self.starts[seq, None], (self.starts[seq] + self.lengths[seq] - 1)[:, None]
-        frames = np.clip(centre[:, None] + self.offsets[None], first, last)  # edges repeat, as at inference
+        frames = np.clip(target[:, None] + self.offsets[None], first, last)  # edges repeat, as at inference
         size = self.sizes[seq]
-        batch = Batch(self.keypoints[frames], size[:, 0].copy(), size[:, 1].copy(), root_relative(self.poses[centre]))
+        batch = Batch(self.keypoints[frames], size[:, 0].copy(), size[:, 1].copy(), root_relative(self.poses[target]))
         return flip_batch(batch, self.rng.random(batch_size) < self.flip)
 
 
@@ -357,10 +360,11 @@ def flip_batch(batch: Batch, flip: np.ndarray) -> Batch:
     return batch
 
 
-def project_windows(world: np.ndarray, cameras: Cameras) -> Batch:
-    """Project (B, f, J, 3) world windows; the target is the centre frame in camera axes, pelvis at 0."""
+def project_windows(world: np.ndarray, cameras: Cameras, target_frame: int | None = None) -> Batch:
+    """Project (B, f, J, 3) world windows; the target is frame `target_frame` (default: the centre) in camera
+    axes, pelvis at 0."""
     camera_points = cameras.to_camera(world)
-    target = root_relative(camera_points[:, world.shape[1] // 2])
+    target = root_relative(camera_points[:, world.shape[1] // 2 if target_frame is None else target_frame])
     pixels = cameras.project(camera_points)
     return Batch(
         pixels.astype(np.float32),

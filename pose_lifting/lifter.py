@@ -181,8 +181,10 @@ class Lifter:
         return self._mflops
 
     def predict_windows(self, dense_windows: torch.Tensor, flip_test: bool = False) -> torch.Tensor:
-        """3D poses (B, J, 3) for normalised dense windows (B, receptive_field, J, 2; 3 with the scores)."""
-        x = dense_windows[:, sparse_indices(self.config.receptive_field, self.config.stride)].to(self.device)
+        """3D poses (B, J, 3) of the target frames of normalised dense windows (B, receptive_field, J, 2; 3 with the
+        scores)."""
+        c = self.config
+        x = dense_windows[:, sparse_indices(c.receptive_field, c.stride, c.target)].to(self.device)
         with torch.inference_mode():
             pred = self.model(x)
             if flip_test:
@@ -213,12 +215,14 @@ class Lifter:
         if self.config.score_input:
             values = resample(sequence.scores, times, model_times) if resampled else sequence.scores
             scores = torch.from_numpy(np.asarray(values, dtype=np.float32))
-        index = torch.from_numpy(video_windows(len(frames), self.config.receptive_field, 1))
+        index = torch.from_numpy(video_windows(len(frames), self.config.receptive_field, 1, self.config.target))
         poses = []
         done = 0
         while done < len(frames):
             batch = index[done : done + batch_size]
-            windows = normalize_windows(frames[batch], sequence.width, sequence.height, self.inputs.normalization)
+            windows = normalize_windows(
+                frames[batch], sequence.width, sequence.height, self.inputs.normalization, self.config.target
+            )
             if scores is not None:
                 windows = with_scores(windows, scores[batch])
             try:

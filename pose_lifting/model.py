@@ -3,7 +3,7 @@
 Both are PoseFormer-style: a spatial transformer over the J joints of every frame (joint embedding plus
 a learnable spatial positional embedding), then a temporal transformer over the frames (learnable
 temporal positional embedding), pre-LayerNorm blocks of MHSA + FFN. They predict the 3D pose of the
-centre frame of their window.
+centre frame of their window (a causal lifter, `LifterConfig.target = "last"`, that of its last frame).
 
 - Teacher: dense f^T = 81 frames, C^T = 32, PoseFormer's head (a 1x1 convolution that weighs the
   frames, LayerNorm, linear layer to J x 3).
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pose_lifting.sampling import check_window
+from pose_lifting.sampling import Target, check_window, target_index
 from pose_lifting.skeleton import NUM_JOINTS
 
 
@@ -42,10 +42,16 @@ class LifterConfig:
     teacher_embed_dim: int = 32  # C^T: width the Eq. (5) head lifts the student's features to
     deconv_stride: int = 3  # the deconvolution's kernel = stride; frames are first repeated L / deconv_stride times
     score_input: bool = False  # the 2D keypoints' scores as a third input channel (x, y, score), as MotionBERT
+    target: Target = "centre"  # the frame it predicts: the window's centre (the paper) or its last (causal, live)
 
     @property
     def num_frames(self) -> int:
         return check_window(self.receptive_field, self.stride)
+
+    @property
+    def target_index(self) -> int:
+        """Index of the predicted frame in the dense window of `receptive_field` frames."""
+        return target_index(self.receptive_field, self.target)
 
     @property
     def input_channels(self) -> int:
@@ -65,7 +71,7 @@ DENSE27 = LifterConfig(receptive_field=27, stride=1, embed_dim=16)  # Table IV r
 class LifterFeatures(NamedTuple):
     """What a forward pass exposes for distillation; shapes for batch B, F frames, J joints, C width."""
 
-    pose: torch.Tensor  # (B, J, 3) centre-frame 3D pose
+    pose: torch.Tensor  # (B, J, 3) 3D pose of the target frame
     joint_embedding: torch.Tensor  # (B, F, J, C) after the joint embedding and spatial positional embedding
     spatial: torch.Tensor  # (B, F, J, C) spatial-encoder output, per frame
     temporal: torch.Tensor  # (B, F, J*C) temporal-encoder output (Y in Sec. III-D)

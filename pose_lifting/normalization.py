@@ -3,10 +3,10 @@
 Two conventions, chosen per checkpoint and stored in it:
 - "screen" (VideoPose3D): pixels -> [-1, 1] across the image width, aspect ratio kept. Depends on
   where and how large the person appears in the frame.
-- "subject": subtract the centre frame's pelvis and divide by half the window's mean 2D bounding-box
-  long side, so the subject's size and position in the frame matter less (in-the-wild video arrives at
-  scales the training cameras never covered). On held-out mocap this was the clearer choice
-  (docs/training.md), so it is the default.
+- "subject": subtract the target frame's pelvis (the centre frame, a causal lifter's last) and divide by half
+  the window's mean 2D bounding-box long side, so the subject's size and position in the frame matter less
+  (in-the-wild video arrives at scales the training cameras never covered). On held-out mocap this was the
+  clearer choice (docs/training.md), so it is the default.
 Windows are normalised on the dense receptive field, then a sparse student samples them, so that a
 teacher and its student see identical coordinates.
 """
@@ -19,6 +19,7 @@ from typing import Literal, get_args
 import numpy as np
 import torch
 
+from pose_lifting.sampling import Target, target_index
 from pose_lifting.skeleton import JOINT_INDEX
 
 Normalization = Literal["screen", "subject"]
@@ -38,11 +39,16 @@ class InputConfig:
 
 
 def normalize_windows(
-    windows: torch.Tensor, width: torch.Tensor | float, height: torch.Tensor | float, normalization: str
+    windows: torch.Tensor,
+    width: torch.Tensor | float,
+    height: torch.Tensor | float,
+    normalization: str,
+    target: Target = "centre",
 ) -> torch.Tensor:
     """Normalise dense windows of pixel keypoints, (B, f, J, 2) -> (B, f, J, 2).
 
-    width/height: image size, scalars or (B,) tensors (training mixes cameras in one batch).
+    width/height: image size, scalars or (B,) tensors (training mixes cameras in one batch); target: the frame the
+    lifter predicts, whose pelvis is the origin of "subject".
     """
     if normalization == "screen":
         width = torch.as_tensor(width, dtype=windows.dtype, device=windows.device).reshape(-1, 1, 1, 1)
@@ -50,8 +56,8 @@ def normalize_windows(
         offset = torch.cat([torch.ones_like(height), height / width], dim=-1)
         return windows / width * 2 - offset
     if normalization == "subject":
-        centre = windows.shape[1] // 2
-        pelvis = windows[:, centre : centre + 1, JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1]
+        anchor = target_index(windows.shape[1], target)
+        pelvis = windows[:, anchor : anchor + 1, JOINT_INDEX["pelvis"] : JOINT_INDEX["pelvis"] + 1]
         extent = windows.amax(dim=2) - windows.amin(dim=2)  # (B, f, 2) per-frame bounding box
         long_side = extent.amax(dim=-1).mean(dim=1).clamp_min(1e-3)  # (B,)
         return (windows - pelvis) / (0.5 * long_side.reshape(-1, 1, 1, 1))

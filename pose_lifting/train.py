@@ -53,7 +53,7 @@ from pose_lifting.losses import DistillConfig
 from pose_lifting.metrics import mpjpe, p_mpjpe
 from pose_lifting.model import DENSE27, STUDENT, TEACHER, LifterConfig, PoseLifter
 from pose_lifting.normalization import InputConfig, normalize_windows, with_scores
-from pose_lifting.sampling import sparse_indices, video_windows
+from pose_lifting.sampling import Target, sparse_indices, video_windows
 
 PRESETS = {"teacher": TEACHER, "student": STUDENT, "plain": STUDENT, "dense27": DENSE27}
 ARCHITECTURE_OPTIONS = {"teacher_embed_dim": "head_width"}  # LifterConfig fields under another option name
@@ -119,11 +119,11 @@ def use_bf16(amp: str, device: torch.device) -> bool:
 
 
 def to_tensors(
-    batch: Batch, inputs: InputConfig, device: torch.device, scores: bool = False
+    batch: Batch, inputs: InputConfig, device: torch.device, scores: bool = False, target: Target = "centre"
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Normalised dense windows (with `scores`, the batch's scores as a third channel) and targets on the device."""
     windows = normalize_windows(
-        torch.from_numpy(batch.windows).to(device), batch.width, batch.height, inputs.normalization
+        torch.from_numpy(batch.windows).to(device), batch.width, batch.height, inputs.normalization, target
     )
     if scores:
         values = np.ones(batch.windows.shape[:3], np.float32) if batch.scores is None else batch.scores
@@ -143,13 +143,14 @@ def quick_heldout(
     """MPJPE / P-MPJPE (mm) on windows around every `every`-th frame of the views (`<prefix>_mpjpe`, ...), as
     `Lifter.lift` builds them but without flips; the full evaluation is pose_lifting.evaluate."""
     model.eval()
-    frames = sparse_indices(model.config.receptive_field, model.config.stride)
+    c = model.config
+    frames = sparse_indices(c.receptive_field, c.stride, c.target)
     preds, targets = [], []
     for view in views:
-        index = video_windows(len(view.pixels), model.config.receptive_field, 1)[::every]
+        index = video_windows(len(view.pixels), c.receptive_field, 1, c.target)[::every]
         windows = torch.from_numpy(view.pixels[index]).to(device)
-        windows = normalize_windows(windows, view.width, view.height, inputs.normalization)
-        if model.config.score_input:
+        windows = normalize_windows(windows, view.width, view.height, inputs.normalization, c.target)
+        if c.score_input:
             scores = np.ones(view.pixels.shape[:2], np.float32) if view.scores is None else view.scores
             windows = with_scores(windows, torch.from_numpy(scores[index].astype(np.float32)).to(device))
         windows = windows[:, frames]
@@ -237,10 +238,12 @@ def load_teacher(path: str, inputs: InputConfig, device: torch.device) -> PoseLi
 def start_from(model: PoseLifter, path: str, inputs: InputConfig, load: bool) -> dict:
     """Check that an inference checkpoint has `model`'s architecture and input preparation, copy its weights into
     `model` if `load`, and return its history (what trained it) for the new checkpoints. A lifter without the
-    score channel can start one with it (`--score-input`): the channel's weights start at zero."""
+    score channel can start one with it (`--score-input`): the channel's weights start at zero. A lifter of one
+    target frame can start one of another (`--target last` from a centre-frame student: the causal lifter)."""
     start = Lifter.from_pretrained(path, "cpu")
     adds_scores = model.config.score_input and not start.config.score_input
-    if replace(start.config, drop_path=model.config.drop_path, score_input=model.config.score_input) != model.config:
+    c = model.config
+    if replace(start.config, drop_path=c.drop_path, score_input=c.score_input, target=c.target) != c:
         raise SystemExit(f"--init {path} holds another architecture: {start.config}")
     if start.config.score_input and not model.config.score_input:
         raise SystemExit(f"--init {path} reads the 2D scores: pass --score-input")
@@ -313,7 +316,7 @@ def build_run(config: TrainConfig) -> Run:
             raise SystemExit("--model student distils from a teacher: pass --teacher runs/teacher/model.pt")
         teacher = load_teacher(config.teacher, inputs, device)
         arch = replace(arch, teacher_embed_dim=teacher.config.embed_dim)  # C^T of the Eq. (5) head
-    sampler = data.sampler(arch.receptive_field, config.seed + rank)
+    sampler = data.sampler(arch.receptive_field, config.seed + rank, arch.target)
     heldout = data.heldout_views() if rank == 0 else []
     validation = {}
     if rank == 0 and config.data.validation_share > 0:
@@ -408,7 +411,8 @@ def save_state(run: Run, state: RunState) -> None:
 
 
 def train_step(run: Run, state: RunState, batch: Batch, bf16: bool) -> dict[str, torch.Tensor]:
-    windows, target = to_tensors(batch, run.inputs, run.device, run.student.config.score_input)
+    c = run.student.config
+    windows, target = to_tensors(batch, run.inputs, run.device, c.score_input, c.target)
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=bf16):
         losses = run.step_model(windows, target, state.epoch)
     run.optimizer.zero_grad(set_to_none=True)

@@ -41,15 +41,18 @@ STANDING = np.array([[0, 0, 0], [-0.12, 0, 0], [-0.12, 0.45, 0], [-0.12, 0.9, 0]
 
 @pytest.fixture(scope="session")
 def checkpoints(tmp_path_factory) -> dict[str, Path]:
-    """Tiny untrained student and teacher checkpoints (the trained weights are not needed to test the app)."""
+    """Tiny untrained student, teacher and causal student checkpoints (the trained weights are not needed to test
+    the app)."""
     folder = tmp_path_factory.mktemp("weights")
     torch.manual_seed(0)
     small = {"receptive_field": 9, "depth": 1, "num_heads": 2, "drop_path": 0.0}
     student = PoseLifter(replace(STUDENT, embed_dim=4, teacher_embed_dim=8, **small))
     teacher = PoseLifter(replace(TEACHER, embed_dim=8, **small))
+    causal = PoseLifter(replace(STUDENT, embed_dim=4, teacher_embed_dim=8, target="last", **small))
     return {
         "student": save_checkpoint(folder / "student.pt", student, InputConfig(), "tiny-student"),
         "teacher": save_checkpoint(folder / "teacher.pt", teacher, InputConfig(), "tiny-teacher"),
+        "student_causal": save_checkpoint(folder / "student_causal.pt", causal, InputConfig(), "tiny-causal"),
     }
 
 

@@ -1,6 +1,6 @@
 """The real Gradio page in headless Chromium (Debian's, driven by Playwright): the example clip end to end (people,
 live 3D viewer, video sync, another person from the cached detections, downloads), a webcam recording (Chromium's
-fake camera playing the example clip) lifted, and bad uploads.
+fake camera playing the example clip) lifted, the Live tab streaming that camera, and bad uploads.
 
 Run alone with `pytest -m browser`. Needs /usr/bin/chromium (`make browser` installs it); never `playwright install`.
 The example is detected once per module (its first 60 frames, where two people are in view); the tests that
@@ -15,7 +15,6 @@ import shutil
 import socket
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -25,25 +24,19 @@ import app.ui
 from app.export import Mp4Writer
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
-from detector import example_video_path, read_video
+from detector import example_video_path
+from scripts import bench_live
 
 pytest_plugins = ["tests.test_app"]  # its fixtures: the tiny checkpoints and the short example clip
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = bench_live.CHROMIUM_ARGS
 EXAMPLE_FRAMES = 60  # the man on the box is in view from the start, the walking woman from frame 39
 RUN_TIMEOUT_MS = 400_000  # the example's detection on a busy 2-core machine
 VIEWPORT = {"width": 1400, "height": 1000}
-CAMERA_SIZE = (640, 360)  # the fake camera's picture: the example clip, small
 CAMERA_FRAMES = 90  # 3 s of the example (both people in view from frame 39); Chromium loops it
 RECORD_MS = 3000
+LIVE_SAMPLES = 4  # seconds of the live readout read
 
 
 def free_port() -> int:
@@ -70,7 +63,11 @@ def app_url(checkpoints, detections):
         "teacher": (str(checkpoints["teacher"]),),
         "both": (str(checkpoints["student"]), str(checkpoints["teacher"])),
     }
-    demo = build_ui(PipelineConfig(max_frames=EXAMPLE_FRAMES), models)
+    live_models = {
+        "causal student (no look-ahead)": (str(checkpoints["student_causal"]),),
+        "student beside the teacher": (str(checkpoints["student"]), str(checkpoints["teacher"])),
+    }
+    demo = build_ui(PipelineConfig(max_frames=EXAMPLE_FRAMES), models, live_models)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}"
@@ -247,14 +244,9 @@ def test_bad_uploads_show_a_readable_error_in_the_page(page, case, tmp_path):
     assert "Traceback" not in page.content()
 
 
-def write_y4m(path: Path, frames: int = CAMERA_FRAMES, size: tuple[int, int] = CAMERA_SIZE) -> Path:
-    """The example clip's first frames as a raw YUV 4:2:0 .y4m, the file Chromium's fake camera plays."""
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{size[0]} H{size[1]} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in read_video(example_video_path()).frames(limit=frames):
-            small = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
-            out.write(b"FRAME\n" + cv2.cvtColor(small, cv2.COLOR_RGB2YUV_I420).tobytes())
-    return path
+def write_y4m(path: Path, frames: int = CAMERA_FRAMES) -> Path:
+    """The example clip's first frames as the .y4m Chromium's fake camera plays."""
+    return bench_live.write_y4m(example_video_path(), path, frames)  # small: 640 x 360
 
 
 def test_a_webcam_recording_is_lifted(browser, app_url, tmp_path):
@@ -287,5 +279,50 @@ def test_a_webcam_recording_is_lifted(browser, app_url, tmp_path):
         names = [a.get_attribute("download") for a in page.locator("#files a[download]").all()]
         assert any(name.endswith("_3d.csv") for name in names) and any(name.endswith(".bvh") for name in names)
         page.locator("#viewer .sv-canvas").wait_for()
+    finally:
+        camera.close()
+
+
+def fake_camera_page(browser, app_url, tmp_path):
+    """A browser whose camera plays the example clip, and a page of the app in it."""
+    clip = write_y4m(tmp_path / "camera.y4m")
+    fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                   f"--use-file-for-fake-video-capture={clip}"]
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera)
+    page = camera.new_page(viewport=VIEWPORT)
+    page.set_default_timeout(30_000)
+    page.goto(app_url)
+    return camera, page
+
+
+def live_canvas(page) -> np.ndarray:
+    picture = page.locator("#live-viewer .sv-canvas").screenshot()
+    return np.asarray(Image.open(io.BytesIO(picture)).convert("RGB"), float)
+
+
+def test_live_streams_the_camera_in_3d_and_stop_gives_the_takes_downloads(browser, app_url, tmp_path):
+    camera, page = fake_camera_page(browser, app_url, tmp_path)
+    try:
+        page.get_by_role("tab", name="Live").click()
+        status = page.locator("#live-status")
+        page.locator("#live-start").click()
+        expect(status).to_contain_text("ms latency", timeout=60_000)  # the causal student's 3D is there
+        before = live_canvas(page)
+        readings = []
+        for _ in range(LIVE_SAMPLES):
+            page.wait_for_timeout(1000)
+            readings.append(status.inner_text())
+        moved = np.abs(live_canvas(page) - before).mean()
+        assert moved > 0.5, moved  # the 3D canvas changes as the person moves
+        rates = [float(re.match(r"([\d.]+) fps", text).group(1)) for text in readings]
+        assert max(rates) >= 10, readings  # frames processed a second, as the readout gives them
+        delays = [float(re.search(r"(\d+) ms latency", text).group(1)) for text in readings]
+        assert min(delays) < 1000, readings  # the causal student: no look-ahead to wait for
+        page.locator("#live-stop").click()
+        expect(page.locator("#live-message")).to_contain_text("Take of", timeout=30_000)
+        expect(page.locator("#status")).to_contain_text(re.compile("Done:|Could not|wrong"), timeout=RUN_TIMEOUT_MS)
+        assert "Done:" in page.locator("#status").inner_text()
+        names = [a.get_attribute("download") for a in page.locator("#files a[download]").all()]
+        assert any(name.endswith("_3d.csv") for name in names) and any(name.endswith(".bvh") for name in names)
     finally:
         camera.close()

@@ -12,9 +12,11 @@
 // (the "camera" button hides it). With several people, the chosen one (the first) is drawn in the left/right
 // colours, on top; every other person in their own colour, thinner, each with their label above the head; the
 // view starts as far back as the payload's `distance`.
-// `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py).
+// `mountViewer(element, props, watch)` is called by Gradio's gr.HTML js_on_load (see app/ui.py). In live mode
+// (`{ live: true }`, app/static/live.js) each payload is one frame that replaces the last: the view the user has
+// turned to is kept, and there is no clock, slider or chart.
 
-function mountViewer(element, props, watch) {
+function mountViewer(element, props, watch, options = {}) {
   const VIDEO = "#video video";
   const DEFAULT_VIEW = { yaw: 0.6, pitch: 0.21, distance: 3.8 };
   const CHART_COLOURS = ["#ffd54f", "#4dd0e1", "#aed581"];
@@ -62,6 +64,7 @@ function mountViewer(element, props, watch) {
   let showCamera = true;
 
   function video() {
+    if (options.live) return null;
     const element = document.querySelector(VIDEO);
     return element && element.readyState >= 1 && Number.isFinite(element.duration) ? element : null;
   }
@@ -71,7 +74,13 @@ function mountViewer(element, props, watch) {
   }
 
   function load(json) {
+    const kept = options.live && data;
     data = json ? JSON.parse(json) : null;
+    if (options.live && kept && data) {  // the next live frame: keep the user's view
+      legend.innerHTML = legendHtml();
+      dirty = true;
+      return;
+    }
     frame = 0;
     ownClock = { playing: false, start: 0, startFrame: 0 };
     scrub.max = data ? String(data.num_frames - 1) : "0";
@@ -95,6 +104,7 @@ function mountViewer(element, props, watch) {
   }
 
   function legendHtml() {
+    if (!data.models.length) return "";
     const [first, ...others] = data.models;
     let html = swatch(data.colours.left, `${first.label} left`) + swatch(data.colours.right, "right")
       + swatch(data.colours.centre, "spine, head");
@@ -121,7 +131,7 @@ function mountViewer(element, props, watch) {
   // what the camera looks at: the first chosen person's pelvis path at this frame where there is one (so that
   // the view follows a walk through the world), else the middle of all poses; plus the user's own move (pan)
   function lookAt() {
-    const person = data.models[0].people.find(
+    const person = data.models.length && data.models[0].people.find(
       (p) => p.trajectory && frame >= p.first_frame && frame < p.first_frame + p.trajectory.length);
     const base = person ? person.trajectory[frame - person.first_frame] : data.target;
     return [base[0] + camera.pan[0], data.target[1] + camera.pan[1], base[2] + camera.pan[2]];
@@ -252,12 +262,17 @@ function mountViewer(element, props, watch) {
     context.fillStyle = "#181a20";
     context.fillRect(0, 0, width, height);
     if (!data) {
-      text("Run a video: its 3D skeleton appears here.", width / 2, height / 2, 16 * ratio, "center");
+      const message = options.live ? "Press Start: the live 3D appears here." : "Run a video: its 3D skeleton appears here.";
+      text(message, width / 2, height / 2, 16 * ratio, "center");
       return;
     }
     const view = projector(width, height);
     drawFloor(view);
     drawCamera(view);
+    if (!data.models.length) {  // a live frame without a 3D pose yet
+      text(data.message || "", width / 2, height * 0.45, 16 * ratio, "center");
+      return;
+    }
     const [first, ...others] = data.models;
     const missing = [];
     const order = first.people.map((person, index) => index).sort(
@@ -578,6 +593,9 @@ function mountViewer(element, props, watch) {
     dirty = true;
   }, { passive: false });
 
+  if (options.live) {
+    for (const part of [".sv-controls", ".sv-help", ".sv-angle-help"]) root.querySelector(part).style.display = "none";
+  }
   new ResizeObserver(resize).observe(root);
   load(props.value);
   watch("value", () => load(props.value));
