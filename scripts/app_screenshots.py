@@ -1,7 +1,7 @@
 """Screenshots of the page for docs/app.md: the example clip with both shipped lifters, in headless Chromium.
 
     python -m scripts.app_screenshots [--out docs/screenshots] [--port 7872] [--sizes 1280x800 390x844]
-        [--views example everyone photo] [--max-frames N] [--keypoints lite] [--photo bus.jpg]
+        [--views example everyone photo live] [--max-frames N] [--keypoints lite] [--photo bus.jpg]
 
 Starts the page and takes the views asked for (all three by default), each on a freshly loaded page.
 *example*: runs the whole example clip with *both*, and saves app_start.png (the example shown before it
@@ -13,7 +13,9 @@ app_people.png (the person picker) and app_out_of_view.png (the man on the box l
 he is out of view). *everyone*: runs the example clip with the first lifter, ticks every person offered
 (the page's --all-tracks) and lifts them together: app_everyone.png (the video and the 3D view with everyone in
 one world, labelled). *photo*: lifts everyone in a still (`--photo`, by default Ultralytics' bus.jpg) from the
-Photo tab: app_photo.png (the photo with its 2D skeletons and the 3D view). PNGs are downscaled and reduced to 256
+Photo tab: app_photo.png (the photo with its 2D skeletons and the 3D view). *live*: the Live tab with Chromium's
+fake camera playing the example clip, started with the tab's defaults: app_live.png (the camera with its 2D, the
+live 3D view and the readout, a few seconds in). PNGs are downscaled and reduced to 256
 colours to stay small. Needs /usr/bin/chromium and the weights in weights/; takes several minutes on a CPU (the
 *everyone* and *photo* with `--max-frames 75 --keypoints lite`: 130-155 s on the loaded 2-core machine).
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import re
+import tempfile
 from pathlib import Path
 
 import ultralytics
@@ -32,11 +35,13 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 from app.cli import picture_size
 from app.pipeline import PipelineConfig
 from app.ui import build_ui
+from detector import example_video_path
+from scripts import bench_live
 
 CHROMIUM = "/usr/bin/chromium"
 RUN_TIMEOUT_MS = 900_000
 LOAD_TIMEOUT_MS = 120_000  # the page, the example clip or the photo shown in its player, on a loaded machine
-VIEWS = ("example", "everyone", "photo")
+VIEWS = ("example", "everyone", "photo", "live")
 BUS = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"  # four people and a bus, shipped with Ultralytics
 VIEWPORT = {"width": 1400, "height": 1000}
 WIDTHS = {
@@ -200,6 +205,16 @@ def photo_view(page: Page, args: argparse.Namespace) -> None:
     save(video_and_view(page, "photo"), args.out / "app_photo.png")
 
 
+def live_view(page: Page, args: argparse.Namespace) -> None:
+    """The Live tab streaming the fake camera: the camera with its 2D, the live 3D view and the readout."""
+    page.get_by_role("tab", name="Live").click()
+    page.locator("#live-start").click()
+    page.locator("#live-status").filter(has_text="ms latency").wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(3000)
+    save(page.locator("#live-viewer").screenshot(), args.out / "app_live.png")
+    page.locator("#live-stop").click()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
@@ -215,9 +230,12 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     demo = build_ui(PipelineConfig(max_frames=args.max_frames, keypoints=args.keypoints))
     demo.launch(server_name="127.0.0.1", server_port=args.port, prevent_thread_lock=True, quiet=True)
-    takes = {"example": example_views, "everyone": everyone_view, "photo": photo_view}
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    takes = {"example": example_views, "everyone": everyone_view, "photo": photo_view, "live": live_view}
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as folder:
+        camera = bench_live.write_y4m(example_video_path(), Path(folder) / "camera.y4m", 240)
+        fake_camera = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                       f"--use-file-for-fake-video-capture={camera}"]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=bench_live.CHROMIUM_ARGS + fake_camera)
         page = browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(LOAD_TIMEOUT_MS)
         for view in args.views:
