@@ -115,6 +115,8 @@ def resample(values: np.ndarray, times: np.ndarray, new_times: np.ndarray) -> np
 TRAIN_COMMANDS = {
     "teacher": "python -m pose_lifting.train --model teacher --out runs/teacher",
     "student": "python -m pose_lifting.train --model student --teacher runs/teacher/model.pt --out runs/student",
+    "student_causal": "python -m pose_lifting.train --model plain --init weights/student.pt --target last "
+    "--out runs/student_causal",
 }
 
 

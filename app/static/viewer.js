@@ -298,7 +298,7 @@ function mountViewer(element, props, watch, options = {}) {
     } else if (missing.length) {
       text(`out of view in this frame: ${missing.join(", ")}`, 10 * ratio, height - 12 * ratio, 13 * ratio);
     }
-    text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
+    if (!options.live) text(frameLabel, width - 10 * ratio, height - 12 * ratio, 12 * ratio, "right");
   }
 
   function timeTicks(c, x, baseline) {
