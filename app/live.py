@@ -26,6 +26,7 @@ import numpy as np
 from app.live_session import LiveConfig, LiveSession, LiveUpdate
 from app.pipeline import USER_ERRORS, PipelineConfig, run_pipeline
 from app.render import Panel3D, draw_2d, side_by_side
+from app.viewer import UPRIGHT
 from detector import TerminalProgress, read_video
 from detector.video import Frame
 from pose_lifting.cli_options import add_options, from_options
@@ -91,7 +92,7 @@ class Display:
                 print(update.status, flush=True)
                 self.printed = now
             return True
-        poses = [pose.pose * np.array([1, -1, -1], np.float32) for pose in update.poses if pose is not None]
+        poses = [pose.pose * UPRIGHT for pose in update.poses if pose is not None]  # back to camera axes
         panel = self.panel.draw(poses[:1], second=poses[1:])
         frame = image.copy()
         if update.pose2d is not None:
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if take is None:
         print("the take is too short to keep", file=sys.stderr)
         return 1
-    print(f"take: {take}")
+    print(f"take: {take}" + (f" ({session.take_note()})" if session.take_note() else ""))
     if not args.no_process:
         result = run_pipeline(take, args.out, PipelineConfig(), TerminalProgress())  # as any video: the defaults
         print("\n".join(str(path) for path in result.files.values()))

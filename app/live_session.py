@@ -263,6 +263,12 @@ class LiveSession:
             stages[f"lift {lifter.name}"] = total / max(count, 1)
         return stages
 
+    def take_note(self) -> str | None:
+        """What the take left out, if anything (it keeps at most `max_take_s`)."""
+        if not self.take.full:
+            return None
+        return f"the take kept only its first {self.config.max_take_s:g} s (LiveConfig.max_take_s)"
+
     def save_take(self, path: str | Path) -> Path | None:
         """Write the take as an mp4 (None when it holds fewer than two frames)."""
         if len(self.take.times) < 2:

@@ -178,5 +178,6 @@ def on_stop(value: str | None) -> tuple[str | None, str]:
     take = session.save_take(folder / "live_take.mp4")
     if take is None:
         return None, "The take held no frames: press Start, allow the camera, then Stop."
-    seconds = session.take.times[-1]
-    return str(take), f"Take of {seconds:.1f} s ({len(session.take.times)} frames) processed as a video below."
+    seconds, note = session.take.times[-1], session.take_note()
+    message = f"Take of {seconds:.1f} s ({len(session.take.times)} frames) processed as a video below."
+    return str(take), message + (f" Note: {note}." if note else "")

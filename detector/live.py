@@ -13,7 +13,7 @@ The same stages as `detect` on a file, made causal:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from time import perf_counter
 
 import cv2
@@ -52,7 +52,6 @@ class StageTimes:
     frames: int = 0
     yolo_s: float = 0.0
     landmarks_s: float = 0.0
-    seconds: dict[str, float] = field(default_factory=dict)
 
     def per_frame_ms(self) -> dict[str, float]:
         frames = max(self.frames, 1)

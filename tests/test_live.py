@@ -148,3 +148,13 @@ def test_the_frame_route_refuses_an_unknown_take_and_a_frame_that_is_not_a_pictu
 
 def json_token(token: str) -> str:
     return json.dumps({"token": token})
+
+
+def test_a_take_longer_than_its_cap_says_what_it_left_out(checkpoints, tmp_path):
+    session = LiveSession(LiveConfig(models=(str(checkpoints["student_causal"]),), max_take_s=0.2))
+    session.detector = SlowDetector(0.0)
+    for i in range(10):
+        session.process(np.zeros((48, 64, 3), np.uint8), i * 0.1)
+    assert session.take.times[-1] <= 0.2 and "first 0 s" not in (session.take_note() or "")
+    assert "the take kept only its first" in session.take_note()
+    assert read_video(session.save_take(tmp_path / "take.mp4")).num_frames == len(session.take.times) == 3
