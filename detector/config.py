@@ -87,8 +87,9 @@ class DetectorConfig:
     landmark_threads: int = 2  # CPU threads of the landmark model
     # sparse 2D (`sparse.py`): the landmark model measures each person on one frame in `keypoint_stride`, YOLO on one
     # frame in `yolo_stride` (None: the largest stride that still looks `min_rate_hz` times a second), the frames
-    # between are interpolated. The landmarks' default is every frame: against the dense path (same lifter) a stride
-    # of 2 already moved the example clip's 3D by 2.5 mm a frame, YOLO at a stride by nothing (docs/benchmarks.md,
+    # between are interpolated; where the people change between two of YOLO's looks it looks at every frame between
+    # (`sparse.LookSchedule`). The landmarks' default is every frame: against the dense path (same lifter) a stride
+    # of 2 moved the whole example clip's 3D by 10 mm a frame, YOLO at stride 2 or 4 by nothing (docs/benchmarks.md,
     # `scripts.sparse_2d_accuracy --clip`)
     keypoint_stride: int = 1
     yolo_stride: int | None = None

@@ -14,6 +14,7 @@ Tracks are stitched and ranked once, between the passes. Both passes can measure
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
@@ -27,10 +28,17 @@ from detector.camera import CameraObserver
 from detector.config import DetectorConfig
 from detector.errors import NoPersonError, VideoTooShortError
 from detector.landmarks import LandmarkModel
-from detector.model import PoseModel
+from detector.model import FrameDetections, PoseModel
 from detector.result import DetectionResult
 from detector.smoothing import LANDMARK_FILTER, smooth_rows
-from detector.sparse import fill_between_detections, interpolate_rows, measured_rows, resolve_stride, run_starts
+from detector.sparse import (
+    LookSchedule,
+    fill_between_detections,
+    interpolate_rows,
+    measured_rows,
+    resolve_stride,
+    run_starts,
+)
 from detector.topdown import Person, StageOutput, refine_tracks
 from detector.tracking import PersonTracker, choose_track, rank_tracks, stitch_tracks
 from detector.video import Frame, Video, is_still_image, prefetch, read_video
@@ -136,23 +144,36 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     timings["camera_s"] = 0.0  # camera motion and the scene's lines
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ROWS}
     times: list[float] = []
+    schedule = LookSchedule(stride, limit - 1, tracker.new_track_score)  # sparse 2D: the frames YOLO looks at
+    pending: list[Frame] = []  # frames after the last look: tracked with the next batch, which may look at them
+
+    def look(frames: list[Frame]) -> dict[int, FrameDetections]:
+        found = _timed(timings, "inference_s", functools.partial(model.predict, [f.image for f in frames], imgsz))
+        return {frame.index: detections for frame, detections in zip(frames, found)}
+
     with closing(prefetch(_batched(frames, config.batch_size), config.prefetch_batches)) as batches:
         while (batch := _timed(timings, "decode_wait_s", lambda: next(batches, None))) is not None:
-            looked = [f for f in batch if f.index % stride == 0 or f.index == limit - 1]  # sparse 2D: YOLO's frames
-            images = [frame.image for frame in looked]
-            detections = _timed(timings, "inference_s", functools.partial(model.predict, images, imgsz))
-            tick = perf_counter()
+            frames_now = pending + batch
+            found = look([frame for frame in batch if schedule.regular(frame.index)])
+            tick, inference_s = perf_counter(), timings["inference_s"]
             times += [frame.time for frame in batch]
-            for frame, found in zip(looked, detections):
-                ids, index = tracker.update(found, frame.image)
+            tracked: list[tuple[Frame, np.ndarray, np.ndarray]] = []
+            for frame in [f for f in frames_now if f.index in found]:
+                tracker, changed, steps = track_look(frame, found, frames_now, schedule, tracker, look)
+                schedule.looked(frame.index, found[frame.index], steps[-1][1], changed)
+                tracked += steps
+            done = max((position for position, f in enumerate(frames_now) if f.index in found), default=-1) + 1
+            pending = frames_now[done:]
+            for frame, ids, index in tracked:
+                detections = found[frame.index]
                 parts["frame_index"].append(np.full(len(ids), frame.index))
                 parts["track_id"].append(ids)
-                parts["keypoints_coco"].append(found.keypoints[index] * to_video)
-                parts["scores_coco"].append(found.keypoint_scores[index])
-                parts["boxes"].append(found.boxes[index] * np.tile(to_video, 2))
-                parts["box_scores"].append(found.box_scores[index])
-            timings["tracking_s"] += perf_counter() - tick
-            boxes = {frame.index: found.boxes * np.tile(to_video, 2) for frame, found in zip(looked, detections)}
+                parts["keypoints_coco"].append(detections.keypoints[index] * to_video)
+                parts["scores_coco"].append(detections.keypoint_scores[index])
+                parts["boxes"].append(detections.boxes[index] * np.tile(to_video, 2))
+                parts["box_scores"].append(detections.box_scores[index])
+            timings["tracking_s"] += perf_counter() - tick - (timings["inference_s"] - inference_s)
+            boxes = {index: detections.boxes * np.tile(to_video, 2) for index, detections in found.items()}
             _timed(timings, "camera_s", functools.partial(observe, observer, batch, boxes))
             report(min(1.0, len(times) / limit), f"detecting people: frame {len(times)} of {limit}")
     if len(times) < min_frames(video, config):
@@ -172,6 +193,28 @@ def track_people(video: Video, limit: int, config: DetectorConfig, report: Progr
     scene, camera, camera_warnings = _timed(timings, "camera_s", observer.finish)
     main = choose_track(ranking, config.track_id)
     return Tracked(rows, np.asarray(times), model.name, ranking, main, timings, scene, camera, camera_warnings)
+
+
+def track_look(
+    frame: Frame,
+    found: dict[int, FrameDetections],
+    frames: list[Frame],
+    schedule: LookSchedule,
+    tracker: PersonTracker,
+    look: Callable[[list[Frame]], dict[int, FrameDetections]],
+) -> tuple[PersonTracker, bool, list[tuple[Frame, np.ndarray, np.ndarray]]]:
+    """A regular look through the tracker; where the people changed since the last one (`LookSchedule`), YOLO looks
+    at the frames between them too (their detections added to `found`) and the tracker takes them all in order.
+    Returns the tracker, whether the people changed, and (frame, track ids, detection indices) per frame tracked."""
+    skipped = [f for f in frames if f.index in schedule.skipped(frame.index)]
+    trial = copy.deepcopy(tracker) if skipped else tracker
+    ids, index = trial.update(found[frame.index], frame.image)
+    changed = schedule.changed_since(found[frame.index], ids)
+    if not skipped or not (changed or schedule.changed):
+        return trial, changed, [(frame, ids, index)]
+    found |= look(skipped)
+    steps = [(f, *tracker.update(found[f.index], f.image)) for f in skipped + [frame]]
+    return tracker, changed, steps
 
 
 def observe(observer: CameraObserver, batch: list[Frame], boxes: dict[int, np.ndarray]) -> None:

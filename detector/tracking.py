@@ -40,6 +40,7 @@ class PersonTracker:
                 "which needs extra weights)"
             )
         settings.track_buffer = max(1, round(buffer_s * fps))
+        self.new_track_score = float(settings.new_track_thresh)  # the least box score that starts a track
         self._tracker = TRACKER_MAP[settings.tracker_type](args=settings)
         self._boxes = Boxes
 

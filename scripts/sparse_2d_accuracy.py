@@ -143,13 +143,12 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(width * height / union) if union > 0 else 0.0
 
 
-def detect_setting(video: Video, passes: dict[int, tuple[Tracked, float]], setting: Setting, keypoints: str,
+def detect_setting(video: Video, passes: dict[int, tuple[Tracked, float]], setting: Setting, base: DetectorConfig,
                    reference: DetectionResult | None) -> tuple[DetectionResult, dict[str, float]]:
-    """The clip measured as `setting` says (pass 1 reused between settings with the same YOLO stride), its subject
-    the reference's (None: this is the reference); with pass 1's and the landmark pass's seconds and the share of
-    the subject's frames the landmark model measured."""
-    config = DetectorConfig(keypoints=keypoints, keypoint_stride=setting.keypoint_stride,
-                            yolo_stride=setting.yolo_stride)
+    """The clip measured as `setting` says (the rest as `base`; pass 1 reused between settings with the same YOLO
+    stride), its subject the reference's (None: this is the reference); with pass 1's and the landmark pass's
+    seconds and the share of the subject's frames the landmark model measured."""
+    config = replace(base, keypoint_stride=setting.keypoint_stride, yolo_stride=setting.yolo_stride)
     if setting.yolo_stride not in passes:
         tick = perf_counter()
         tracked = track_people(video, frame_limit(video, config)[0], config, lambda fraction, message: None)
@@ -159,7 +158,9 @@ def detect_setting(video: Video, passes: dict[int, tuple[Tracked, float]], setti
     tracked = replace(tracked, main=main)
     stage = refine_keypoints(video, tracked, [main], config, lambda fraction, message: None)
     share = stage.counts.person_frames / max(int((tracked.rows["track_id"] == main).sum()), 1)
-    costs = {"yolo_s": yolo_s, "landmark_s": stage.total_s, "measured": share}
+    counts = stage.counts
+    costs = {"yolo_s": yolo_s, "landmark_s": stage.total_s, "measured": share, "reseeded": counts.reseeded,
+             "fallbacks": counts.fallbacks, "side_swaps": counts.side_swaps}
     return build_result(video, tracked, stage, config, []), costs
 
 
@@ -200,7 +201,8 @@ def against_dense(dense: DetectionResult, sparse: DetectionResult, lifter: Lifte
     height = float(np.median(dense.boxes[mine, 3] - dense.boxes[mine, 1]))
     joints = 100 * np.linalg.norm(points[1] - points[0], axis=-1).mean(0) / height
     reference, moved = poses[0], poses[1]
-    per_frame = np.linalg.norm(procrustes_align(moved, reference) - reference, axis=-1).mean()
+    frame_errors = np.linalg.norm(procrustes_align(moved, reference) - reference, axis=-1).mean(-1)
+    per_frame = frame_errors.mean()
     whole = procrustes_align(moved.reshape(1, -1, 3), reference.reshape(1, -1, 3)).reshape(moved.shape)
     return {
         "frames": int(end - start),
@@ -211,6 +213,9 @@ def against_dense(dense: DetectionResult, sparse: DetectionResult, lifter: Lifte
         "percent_2d_worst": float(joints.max()),
         "worst_joint": JOINT_NAMES[int(joints.argmax())],
         "percent_2d_joints": [float(value) for value in joints],
+        "first_frame": int(start),  # the per-frame series (JSON only) start here
+        "mm_frames": [round(1000 * float(value), 2) for value in frame_errors],
+        "px_2d_frames": [round(float(value), 2) for value in np.linalg.norm(points[1] - points[0], axis=-1).mean(-1)],
     }
 
 
@@ -224,12 +229,13 @@ def clip_table(args: argparse.Namespace) -> None:
     for clip, keypoints, fps in itertools.product(clips, args.keypoints, args.rates):
         video = read_video(retimed(clip, fps, args.frames))
         passes: dict[int, tuple[Tracked, float]] = {}
+        base = DetectorConfig(keypoints=keypoints)
         dense = None
         for setting in clip_settings(args, keypoints, fps):
             row = {"clip": clip.name, "fps": fps, "keypoints": keypoints, "setting": setting.label,
                    "yolo_stride": setting.yolo_stride}
             try:
-                result, costs = detect_setting(video, passes, setting, keypoints, dense)
+                result, costs = detect_setting(video, passes, setting, base, dense)
             except NoPersonError:  # YOLO at a stride can miss every person a dense YOLO tracked
                 print(f"| {clip.name} | {fps:g} | {keypoints} | {setting.label} | no person tracked |", flush=True)
                 table.append(row | {"no_person": True})
