@@ -26,7 +26,9 @@ per frame stays the clip's, the motion per second scales with the rate), for the
 for the default, and for the dense 2D itself thinned to one frame in each of `--strides` and interpolated (what
 interpolation alone costs). The subject is the dense run's main subject (in a run whose YOLO looked sparsely, the
 track that overlaps it most). "measured" is the share of the subject's frames the landmark model ran on, "2D s"
-the landmark pass's time and "YOLO s" pass 1's (YOLO, tracking and the camera step).
+the landmark pass's time and "YOLO s" pass 1's (YOLO, tracking and the camera step). `--json` also keeps, per
+row, the 3D and 2D differences frame by frame (`mm_frames`, `px_2d_frames` from `first_frame`) and what the
+landmark stage's guard rails did (re-seeded crops, fallbacks to YOLO, left/right swaps): where a path departs.
 """
 
 from __future__ import annotations
