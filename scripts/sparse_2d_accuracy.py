@@ -48,7 +48,7 @@ from detector import DetectionResult, DetectorConfig, example_video_path
 from detector.cache import cache_dir
 from detector.detect import Tracked, build_result, frame_limit, refine_keypoints, track_people
 from detector.errors import NoPersonError
-from detector.sparse import interpolate_rows, measured_rows, resolve_stride
+from detector.sparse import box_iou, interpolate_rows, measured_rows, resolve_stride
 from detector.video import Video, read_video
 from pose_lifting.datasets import DataConfig, View, load_data
 from pose_lifting.evaluate import lift_view, summarize
@@ -134,15 +134,8 @@ def matching_track(rows: dict[str, np.ndarray], reference: DetectionResult) -> i
     overlap: dict[int, float] = {}
     for frame, track, box in zip(rows["frame_index"], rows["track_id"], rows["boxes"]):
         if frame in boxes:
-            overlap[int(track)] = overlap.get(int(track), 0.0) + iou(box, boxes[frame])
+            overlap[int(track)] = overlap.get(int(track), 0.0) + float(box_iou(box[None], boxes[frame][None])[0, 0])
     return max(overlap, key=overlap.get)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - width * height
-    return float(width * height / union) if union > 0 else 0.0
 
 
 def detect_setting(video: Video, passes: dict[int, tuple[Tracked, float]], setting: Setting, base: DetectorConfig,
